@@ -1,0 +1,42 @@
+# Two commands a user needs: `make run` and `make test`. Everything else is for developers.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+DATE ?= $(shell date -u +%F)
+
+.PHONY: run test venv lock sample-sites db-upgrade db-stop clean
+
+# The virtual environment is rebuilt whenever a lock file or pyproject.toml changes.
+$(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements-dev.lock
+	@$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	@$(BIN)/news-etl run --date $(DATE)
+
+test: venv
+	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+sample-sites: venv
+	@$(BIN)/news-etl sample-sites
+
+db-upgrade: venv
+	@$(BIN)/news-etl db upgrade
+
+db-stop: venv
+	@$(BIN)/news-etl db stop
+
+# Regenerate the locks after changing requirements*.txt.
+lock: venv
+	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements.txt -o requirements.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements-dev.txt -c requirements.lock -o requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) .state

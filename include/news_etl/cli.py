@@ -1,0 +1,164 @@
+"""`news-etl`: the command line. Parsers for debugging a source, the warehouse, the local run.
+
+    news-etl run [--date D]                 one daily run of news_daily through Airflow, with a summary
+    news-etl parse-article [--source NAME] [--url URL] FILE...
+    news-etl parse-feed [--timezone TZ] FILE...
+    news-etl db upgrade | db url | db stop
+    news-etl sample-sites [--port P]        the offline sample publishers
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from news_etl import INCLUDE_DIR
+from news_etl.errors import NewsEtlError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="news-etl", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="run news_daily once through Airflow for one day, then print a summary")
+    p.add_argument("--date", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today, UTC)")
+    p.set_defaults(func=_run)
+
+    p = sub.add_parser("parse-article", help="parse article pages; one JSON object per line")
+    p.add_argument("--source", help="source name or source file: apply its rules (default: generic extractor)")
+    p.add_argument("--url", help="the page's URL (resolves relative links, story codes in URLs)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="HTML files (.gz is decompressed; - reads paths from stdin)")
+    p.set_defaults(func=_parse_article)
+
+    p = sub.add_parser("parse-feed", help="parse RSS/Atom/RDF feeds; one JSON object per item")
+    p.add_argument("--timezone", help="IANA zone for dates without an offset")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(func=_parse_feed)
+
+    p = sub.add_parser("db", help="the warehouse")
+    p.add_argument("action", choices=["upgrade", "url", "stop"],
+                   help="upgrade: apply migrations; url: print the DSN; stop: stop the embedded server")
+    p.set_defaults(func=_db)
+
+    p = sub.add_parser("sample-sites", help="serve the sample publishers on 127.0.0.1")
+    p.add_argument("--port", type=int, default=8750)
+    p.add_argument("--now", help="pin the server's clock (ISO 8601)")
+    p.set_defaults(func=_sample_sites)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except NewsEtlError as exc:
+        print(f"news-etl: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _paths(files: list[str]) -> Iterator[str]:
+    for f in files:
+        if f == "-":
+            yield from (line.strip() for line in sys.stdin if line.strip())
+        else:
+            yield f
+
+
+def _read(path: str) -> bytes:
+    data = Path(path).read_bytes()
+    return gzip.decompress(data) if path.endswith(".gz") else data
+
+
+def _emit(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def find_source(name_or_path: str):
+    """A source by file path, or by name in $NEWS_ETL_SOURCES and every list under include/sources."""
+    from news_etl.sources import load_source, sources_dir
+
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return load_source(path)
+    for directory in [sources_dir(), *sorted((INCLUDE_DIR / "sources").iterdir())]:
+        candidate = Path(directory) / f"{name_or_path}.yaml"
+        if candidate.is_file():
+            return load_source(candidate)
+    raise NewsEtlError(f"source '{name_or_path}' not found (give a name from include/sources/ or a .yaml path)")
+
+
+def _parse_article(args) -> int:
+    from news_etl.articles import parse_article
+    from news_etl.dates import isoformat
+
+    source = find_source(args.source) if args.source else None
+    failed = False
+    for path in _paths(args.files):
+        out = {"path": path, "title": None, "published_at": None, "story_code": None, "authors": [],
+               "body": None, "language": None, "canonical_url": None, "error": None}
+        try:
+            a = parse_article(_read(path), url=args.url, source=source)
+            out.update(title=a.title, published_at=isoformat(a.published_at) if a.published_at else None,
+                       story_code=a.story_code, authors=list(a.authors), body=a.body, language=a.language,
+                       canonical_url=a.canonical_url)
+        except (OSError, NewsEtlError) as exc:
+            out["error"] = str(exc) if isinstance(exc, NewsEtlError) else f"{path}: {exc}"
+            failed = True
+        _emit(out)
+    return 1 if failed else 0
+
+
+def _parse_feed(args) -> int:
+    from news_etl.dates import isoformat
+    from news_etl.feeds import parse_feed
+
+    failed = False
+    for path in _paths(args.files):
+        try:
+            feed = parse_feed(_read(path), url=path, tz=args.timezone)
+        except (OSError, NewsEtlError) as exc:
+            _emit({"path": path, "error": str(exc)})
+            failed = True
+            continue
+        for item in feed.items:
+            _emit({"path": path, "title": item.title, "link": item.link, "guid": item.guid,
+                   "published_at": isoformat(item.published_at) if item.published_at else None})
+    return 1 if failed else 0
+
+
+def _db(args) -> int:
+    from news_etl import embedded, warehouse
+    from news_etl.settings import Settings
+
+    settings = Settings.from_env()
+    if args.action == "stop":
+        stopped = embedded.stop(settings.state_dir / "warehouse")
+        print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
+        return 0
+    dsn = warehouse.resolve_dsn(settings)
+    if args.action == "url":
+        print(dsn)
+        return 0
+    applied = warehouse.upgrade(dsn)
+    print(f"applied: {', '.join(applied)}" if applied else "warehouse schema is up to date")
+    return 0
+
+
+def _sample_sites(args) -> int:
+    from news_etl.sample_sites.server import main as serve
+
+    return serve(["--port", str(args.port)] + (["--now", args.now] if args.now else []))
+
+
+def _run(args) -> int:
+    from news_etl.local_run import run_once
+
+    return run_once(args.date or datetime.now(timezone.utc).date())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

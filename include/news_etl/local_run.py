@@ -1,0 +1,161 @@
+"""`make run`: one daily run of news_daily through Airflow on this machine, with progress and a summary.
+
+It sets up what a fresh machine lacks: the embedded warehouse (unless a `news_warehouse`
+connection is configured), an Airflow home with its metadata database, and the sample publishers
+when the default source list is used. Airflow then runs the DAG (`airflow dags test`, the
+in-process runner); its log goes to a file, while this module follows the task states in
+Airflow's metadata database and prints them stage by stage.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from news_etl import PROJECT_DIR, pipeline, warehouse
+from news_etl.settings import Settings
+from news_etl.sources import DEFAULT_SOURCES_DIR, sources_dir
+
+DAG_ID = "news_daily"
+SAMPLE_PORT = int(os.environ.get("NEWS_SAMPLE_PORT", "8750"))
+_SAMPLE_MARKER = b"Sample publishers"
+
+
+def airflow_env(settings: Settings) -> tuple[dict[str, str], str]:
+    """Environment for Airflow processes, and the psql command for the warehouse."""
+    env = dict(os.environ)
+    env.setdefault("AIRFLOW_HOME", str(settings.state_dir / "airflow"))
+    env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(PROJECT_DIR / "dags"))
+    env.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(PROJECT_DIR / "plugins"))
+    env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    env.setdefault("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "False")
+    env.setdefault("NEWS_ETL_STATE_DIR", str(settings.state_dir))
+    need_embedded = "AIRFLOW_CONN_NEWS_WAREHOUSE" not in env or "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" not in env
+    pg = None
+    if need_embedded:
+        from news_etl import embedded
+
+        pg = embedded.start(settings.state_dir / "warehouse", databases=("news", "airflow"))
+        env.setdefault("AIRFLOW_CONN_NEWS_WAREHOUSE", pg.airflow_uri("news"))
+        env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", pg.sqlalchemy_url("airflow"))
+    dsn = warehouse.dsn_from_airflow_env(env["AIRFLOW_CONN_NEWS_WAREHOUSE"])
+    psql = pg.psql_command("news") if pg and env["AIRFLOW_CONN_NEWS_WAREHOUSE"] == pg.airflow_uri("news") \
+        else f'psql "{warehouse.redact(dsn)}"'
+    return env, psql
+
+
+def ensure_sample_sites(env: dict[str, str]):
+    """Serve the sample publishers on their fixed port (URLs in the warehouse must not change
+    between runs); reuse one that already runs there. Returns the server to stop, or None."""
+    from news_etl.sample_sites.server import serve_in_thread
+
+    base = f"http://127.0.0.1:{SAMPLE_PORT}"
+    env.setdefault("NEWS_SAMPLE_URL", base)
+    try:
+        with urllib.request.urlopen(base + "/", timeout=2) as r:
+            if _SAMPLE_MARKER in r.read():
+                print(f"Using the sample publishers already serving at {base}")
+                return None
+    except OSError:
+        pass
+    server, url = serve_in_thread(port=SAMPLE_PORT)
+    print(f"Sample publishers serving at {url}")
+    return server
+
+
+def run_once(day: date) -> int:
+    settings = Settings.from_env()
+    logs = settings.state_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / f"{DAG_ID}-{day.isoformat()}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}.log"
+    print(f"news_daily for {day.isoformat()}  (Airflow's log: {log_path})")
+
+    env, psql = airflow_env(settings)
+    sample = ensure_sample_sites(env) if Path(sources_dir()) == DEFAULT_SOURCES_DIR else None
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    try:
+        with open(log_path, "ab") as log_file:
+            _step("Preparing Airflow's metadata database", [airflow, "db", "migrate"], env, log_file)
+            started = datetime.now(timezone.utc)
+            proc = subprocess.Popen([airflow, "dags", "test", DAG_ID, day.isoformat()], env=env,
+                                    stdout=log_file, stderr=subprocess.STDOUT)
+            run_id = _follow(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"], started, proc)
+            code = proc.wait()
+    finally:
+        if sample is not None:
+            sample.shutdown()
+            sample.server_close()
+    if run_id is None:
+        print(f"news_daily did not start; see {log_path}", file=sys.stderr)
+        return code or 1
+    dsn = warehouse.dsn_from_airflow_env(env["AIRFLOW_CONN_NEWS_WAREHOUSE"])
+    rows = pipeline.run_summary(dsn, run_id)
+    print()
+    print(format_summary(rows))
+    print(f"\nQuery the warehouse:  {psql}")
+    print("  e.g.  SELECT s.name, a.published_at, a.story_code, a.title FROM news.article a "
+          "JOIN news.source s USING (source_id) ORDER BY a.published_at DESC LIMIT 10;")
+    failed = code != 0 or any(r["status"] != "success" for r in rows)
+    if failed:
+        print(f"\nThe run did not fully succeed; Airflow's log: {log_path}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _step(title: str, cmd: list[str], env: dict, log_file) -> None:
+    print(f"  {title} ...", end="", flush=True)
+    t0 = time.monotonic()
+    subprocess.run(cmd, env=env, stdout=log_file, stderr=subprocess.STDOUT, check=True)
+    print(f" done ({time.monotonic() - t0:.1f}s)")
+
+
+def _follow(metadata_url: str, started: datetime, proc: subprocess.Popen) -> str | None:
+    """Print each task instance of the new run as it finishes; return the run id."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(metadata_url)
+    run_id, shown = None, set()
+    try:
+        while True:
+            done = proc.poll() is not None
+            with engine.connect() as conn:
+                if run_id is None:
+                    run_id = conn.execute(text(
+                        "SELECT run_id FROM dag_run WHERE dag_id = :d AND start_date >= :t "
+                        "ORDER BY start_date DESC LIMIT 1"), {"d": DAG_ID, "t": started}).scalar()
+                if run_id is not None:
+                    rows = conn.execute(text(
+                        "SELECT task_id, map_index, rendered_map_index, state, start_date, end_date "
+                        "FROM task_instance WHERE dag_id = :d AND run_id = :r AND end_date IS NOT NULL "
+                        "ORDER BY end_date"), {"d": DAG_ID, "r": run_id}).fetchall()
+                    for task_id, map_index, label, state, start, end in rows:
+                        if (task_id, map_index) in shown or state in ("running", "queued", "scheduled", None):
+                            continue
+                        shown.add((task_id, map_index))
+                        seconds = (end - start).total_seconds() if start and end else 0.0
+                        mark = "ok " if state == "success" else state.upper()
+                        print(f"  [{mark}] {task_id.split('.')[-1]:<18} {label or '':<20} {seconds:6.1f}s", flush=True)
+            if done:
+                return run_id
+            time.sleep(0.5)
+    finally:
+        engine.dispose()
+
+
+def format_summary(rows: list[dict]) -> str:
+    headers = ("source", "status", "feeds", "articles fetched", "parsed", "passed checks", "quarantined", "loaded new",
+               "updated")
+    table = [headers]
+    for r in rows:
+        feeds = f"{r['feeds_fetched'] + r['feeds_not_modified']}" + (f" ({r['feeds_failed']} failed)" if r["feeds_failed"] else "")
+        table.append((r["source"], r["status"], feeds, str(r["articles_fetched"]), str(r["parsed"]),
+                      str(r["passed"]), str(r["quarantined"]), str(r["loaded_new"]), str(r["loaded_updated"])))
+    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    messages = [f"  {r['source']}: {r['message']}" for r in rows if r.get("message")]
+    return "\n".join(lines + messages)

@@ -1,0 +1,265 @@
+"""The stages of one run for one source and day: extract, transform, check, load.
+
+Each function is what one Airflow task calls. It takes plain values (a source, a day, a run id),
+does its I/O through the edge modules (fetch, archive, warehouse) and returns a small dict of
+counters for XCom; the same counters go to news.etl_run, from which the run summary is printed.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from news_etl import warehouse
+from news_etl.archive import FEEDS, PAGES, Archive
+from news_etl.articles import article_record, parse_article
+from news_etl.dates import isoformat
+from news_etl.errors import FeedError, FetchError, PageError
+from news_etl.feeds import FeedItem, parse_feed
+from news_etl.fetch import Fetcher
+from news_etl.quality import check_staged, collection_window
+from news_etl.settings import Settings
+from news_etl.sources import Source
+from news_etl.urls import is_http_url, normalize_url
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Run:
+    """What every stage needs to know about the run it belongs to."""
+
+    run_id: str
+    day: date
+    dsn: str
+    settings: Settings
+
+    @property
+    def archive(self) -> Archive:
+        return Archive(self.settings.archive_root)
+
+
+def records_failure(stage):
+    """Write a failing stage's one-line reason to news.etl_run before the error reaches Airflow."""
+
+    @functools.wraps(stage)
+    def wrapper(source: Source, run: Run, *args, **kwargs):
+        try:
+            return stage(source, run, *args, **kwargs)
+        except Exception as exc:
+            reason = f"{stage.__name__} failed: {type(exc).__name__}: {exc}".splitlines()[0][:500]
+            try:
+                with warehouse.connect(run.dsn) as conn:
+                    warehouse.record_run(conn, run.run_id, source.name, run.day, status="failed",
+                                         message=reason, finished=True)
+            except Exception:  # the warehouse itself may be what failed; the task log has the error
+                log.exception("could not record the failure of %s for %s", stage.__name__, source.name)
+            raise
+
+    return wrapper
+
+
+def migrate(dsn: str) -> list[str]:
+    return warehouse.upgrade(dsn)
+
+
+# --- extract -------------------------------------------------------------------------------------
+
+@records_failure
+def extract(source: Source, run: Run) -> dict:
+    """Fetch the source's feeds for the run's window, then every new article page they announce.
+    Every response goes to the raw archive, every outcome to the fetch log. Fails only when every
+    feed failed (after recording why), so Airflow retries that source alone."""
+    settings, archive = run.settings, run.archive
+    window = collection_window(run.day, source, settings.lookback_days)
+    days = [run.day - timedelta(days=n) for n in range(settings.lookback_days, -1, -1)]
+    feed_urls = list(dict.fromkeys(u for d in days for u in source.feed_urls(d)))
+    with warehouse.connect(run.dsn) as conn:
+        warehouse.record_run(conn, run.run_id, source.name, run.day)
+        states = warehouse.feed_states(conn, feed_urls)
+
+    fetch_log: list[dict] = []
+    counts = dict(feeds_fetched=0, feeds_not_modified=0, feeds_failed=0)
+    items: dict[str, FeedItem] = {}
+    feed_errors = []
+    with Fetcher(settings, crawl_delay=source.crawl_delay) as fetcher:
+        for url in feed_urls:
+            entry = {"run_id": run.run_id, "source": source.name, "kind": "feed", "url": url}
+            fetch_log.append(entry)
+            etag, last_modified, last_ref = states.get(url, (None, None, None))
+            try:
+                # Conditional only when the body the validators stand for is in the archive.
+                resp = fetcher.get(url, etag=etag if last_ref else None,
+                                   last_modified=last_modified if last_ref else None)
+            except FetchError as exc:
+                counts["feeds_failed"] += 1
+                feed_errors.append(str(exc))
+                entry.update(outcome="failed", error=str(exc), fetched_at=datetime.now(timezone.utc))
+                continue
+            entry.update(final_url=resp.final_url, http_status=resp.status, fetched_at=resp.fetched_at,
+                         elapsed_ms=resp.elapsed_ms)
+            if resp.not_modified and last_ref:
+                # Unchanged since the last fetch: read the archived copy it stands for, so items
+                # whose pages failed last time are tried again.
+                body, ref = archive.read(last_ref), last_ref
+                entry["outcome"] = "not_modified"
+            else:
+                body = resp.body
+                ref = archive.put(source.name, run.day, FEEDS, resp)
+                entry.update(outcome="ok", bytes=len(body))
+                with warehouse.connect(run.dsn) as conn:
+                    warehouse.save_feed_state(conn, source.name, url, resp.headers.get("etag"),
+                                              resp.headers.get("last-modified"), ref)
+            entry["raw_ref"] = ref
+            try:
+                feed = parse_feed(body, url=resp.final_url, tz=source.timezone.key)
+            except FeedError as exc:
+                counts["feeds_failed"] += 1
+                feed_errors.append(str(exc))
+                entry.update(outcome="failed", error=str(exc))
+                continue
+            counts["feeds_not_modified" if entry["outcome"] == "not_modified" else "feeds_fetched"] += 1
+            entry["items"] = len(feed.items)
+            for item in feed.items:
+                if item.link and is_http_url(item.link) and _in_window(item, window):
+                    items.setdefault(normalize_url(item.link), item)
+
+        with warehouse.connect(run.dsn) as conn:
+            known = warehouse.known_urls(conn, source.name, list(items))
+        new_urls = [u for u in items if u not in known and not archive.has_page(source.name, run.day, u)]
+        counts.update(articles_found=len(items), articles_fetched=0, fetch_failed=0)
+        for url in new_urls:
+            entry = {"run_id": run.run_id, "source": source.name, "kind": "page", "url": url}
+            fetch_log.append(entry)
+            try:
+                resp = fetcher.get(url)
+            except FetchError as exc:
+                counts["fetch_failed"] += 1
+                entry.update(outcome="failed", error=str(exc), fetched_at=datetime.now(timezone.utc))
+                continue
+            ref = archive.put(source.name, run.day, PAGES, resp, feed_item=_item_dict(items[url]))
+            counts["articles_fetched"] += 1
+            entry.update(outcome="ok", final_url=resp.final_url, http_status=resp.status, bytes=len(resp.body),
+                         elapsed_ms=resp.elapsed_ms, raw_ref=ref, fetched_at=resp.fetched_at)
+
+    ok = counts["feeds_fetched"] + counts["feeds_not_modified"]
+    with warehouse.connect(run.dsn) as conn:
+        warehouse.log_fetches(conn, fetch_log)
+        warehouse.record_run(conn, run.run_id, source.name, run.day, **counts,
+                             status="failed" if not ok else None,
+                             message=f"every feed failed: {feed_errors[0]}" if not ok else None)
+    if not ok:
+        raise FetchError(f"source {source.name}: all {len(feed_urls)} feeds failed; first: {feed_errors[0]}")
+    log.info("%s: %s", source.name, counts)
+    return {"source": source.name, **counts}
+
+
+def _in_window(item: FeedItem, window: tuple[datetime, datetime]) -> bool:
+    """Items without a date are kept: their page says when they were published."""
+    return item.published_at is None or window[0] <= item.published_at < window[1]
+
+
+def _item_dict(item: FeedItem) -> dict:
+    return {
+        "title": item.title,
+        "link": item.link,
+        "guid": item.guid,
+        "published_at": isoformat(item.published_at) if item.published_at else None,
+        "published_raw": item.published_raw,
+    }
+
+
+# --- transform -------------------------------------------------------------------------------------
+
+@records_failure
+def transform(source: Source, run: Run) -> dict:
+    """Parse every archived page of the source and day into records and stage them. Pure parsing
+    over stored bytes, so a re-run (or a backfill) gives the same records. A page that cannot be
+    parsed is staged with its error, so the checks quarantine it instead of losing it."""
+    archive = run.archive
+    records, failed = [], 0
+    for entry in archive.entries(source.name, run.day, PAGES):
+        data = archive.read(entry.ref)
+        try:
+            parsed, error = parse_article(data, url=entry.url, source=source,
+                                          content_type=entry.headers.get("content-type")), None
+        except PageError as exc:
+            parsed, error = None, str(exc)
+        except Exception as exc:  # a parser bug must not lose the page: it is quarantined with the error
+            log.exception("parsing %s failed", entry.url)
+            parsed, error = None, f"{entry.url}: parser error {type(exc).__name__}: {exc}"
+        failed += error is not None
+        records.append(article_record(source, entry.url, parsed, feed_item=entry.feed_item,
+                                      raw_ref=entry.ref, parse_error=error))
+    with warehouse.connect(run.dsn) as conn:
+        staged = warehouse.stage_records(conn, run.run_id, source.name, run.day, records)
+        warehouse.record_run(conn, run.run_id, source.name, run.day, parsed=staged - failed, parse_failed=failed)
+    return {"source": source.name, "parsed": staged - failed, "parse_failed": failed}
+
+
+# --- check -------------------------------------------------------------------------------------------
+
+@records_failure
+def check(source: Source, run: Run, now: datetime | None = None) -> dict:
+    """Great Expectations on the staged rows; failing rows go to quarantine with their reasons."""
+    with warehouse.connect(run.dsn) as conn:
+        report = check_staged(
+            conn, warehouse.sqlalchemy_url(run.dsn), run.run_id, source, run.day,
+            now=now or datetime.now(timezone.utc),
+            lookback_days=run.settings.lookback_days,
+            clock_skew=timedelta(minutes=run.settings.clock_skew_minutes),
+        )
+        warehouse.record_run(conn, run.run_id, source.name, run.day, passed=report.passed,
+                             quarantined=report.quarantined)
+    failed = [f"{r.expectation}({r.column}): {r.unexpected_count}" for r in report.results if not r.success]
+    if failed:
+        log.warning("%s: %d rows quarantined; failed checks: %s", source.name, report.quarantined, "; ".join(failed))
+    return {"source": source.name, "passed": report.passed, "quarantined": report.quarantined}
+
+
+# --- load ----------------------------------------------------------------------------------------------
+
+@records_failure
+def load(source: Source, run: Run) -> dict:
+    """Merge the passed rows into the warehouse in one transaction; re-running changes nothing."""
+    with warehouse.connect(run.dsn) as conn:
+        warehouse.upsert_source(conn, name=source.name, title=source.title, timezone=source.timezone.key,
+                                has_story_codes=source.story_codes is not None)
+        inserted, updated = warehouse.merge_articles(conn, run.run_id, source.name)
+        warehouse.record_run(conn, run.run_id, source.name, run.day, loaded_new=inserted,
+                             loaded_updated=updated, status="success", message="", finished=True)
+    return {"source": source.name, "loaded_new": inserted, "loaded_updated": updated}
+
+
+# --- summary ---------------------------------------------------------------------------------------
+
+SUMMARY_COLUMNS = ("source", "status", "feeds_fetched", "feeds_not_modified", "feeds_failed", "articles_found",
+                   "articles_fetched", "parsed", "parse_failed", "passed", "quarantined", "loaded_new",
+                   "loaded_updated", "message")
+
+
+def run_summary(dsn: str, run_id: str) -> list[dict]:
+    with warehouse.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM news.etl_run WHERE run_id = %s ORDER BY source",
+                    (run_id,))
+        return [dict(zip(SUMMARY_COLUMNS, row)) for row in cur.fetchall()]
+
+
+def run_day(context) -> date:
+    """The day a run collects: the `date` param if given, else the run's logical date (a scheduled
+    or backfill run's interval start; what `airflow dags test news_daily 2024-03-01` says), else the
+    day the run was created (runs triggered without a logical date)."""
+    wanted = (context.get("params") or {}).get("date")
+    if wanted:
+        return date.fromisoformat(str(wanted))
+    moment = context.get("logical_date") or context["dag_run"].run_after
+    return moment.date()
+
+
+def run_for(context) -> Run:
+    """The Run of an Airflow task context: its id, its day, the warehouse and the settings."""
+    settings = Settings.from_env()
+    return Run(run_id=context["run_id"], day=run_day(context), settings=settings,
+               dsn=warehouse.resolve_dsn(settings, in_airflow_task=True))

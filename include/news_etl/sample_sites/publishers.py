@@ -1,0 +1,286 @@
+"""The three sample publishers and their articles, generated for any day: the ground truth.
+
+An article is a pure function of (publisher, local day): the generator is seeded with
+f"{slug}:{day}", never with hash(), which Python salts per process. What a SampleArticle says is
+exactly what a perfect parser should extract from its page, so other tests use it as the oracle.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from news_etl.sample_sites import text
+
+
+@dataclass(frozen=True)
+class SampleArticle:
+    """One generated article: exactly what a perfect parser should extract from its page."""
+
+    publisher: str
+    story_code: str | None  # digits only; None for publishers without codes
+    path: str  # "/<publisher>/..."
+    title: str
+    published_at: datetime  # aware, in the publisher's time zone
+    updated_at: datetime | None  # the page's dateModified when it differs from datePublished
+    authors: tuple[str, ...]
+    section: str
+    paragraphs: tuple[str, ...]  # the body only: no lead, captions, promos or comments
+    language: str
+
+    @property
+    def body(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """A sample site: its slug is also the first segment of every path it serves."""
+
+    slug: str
+    name: str
+    timezone: str  # IANA name
+    feed_format: str  # "rss2" | "atom" | "rdf"
+
+
+PUBLISHERS: dict[str, Publisher] = {
+    p.slug: p
+    for p in (
+        Publisher("tehran-wire", "Tehran Wire", "Asia/Tehran", "rss2"),
+        Publisher("harbor-times", "Harbor Times", "America/New_York", "atom"),
+        Publisher("nordic-dispatch", "Nordic Dispatch", "Europe/Oslo", "rdf"),
+    )
+}
+
+MIN_ARTICLES_PER_DAY = 6
+MAX_ARTICLES_PER_DAY = 10
+FIRST_MINUTE = 10  # 00:10
+LAST_MINUTE = 23 * 60 + 50  # 23:50
+
+# Every tehran-wire day ends with a story at 23:49, the time on the page this site is modelled on.
+_LAST_STORY_MINUTE = {"tehran-wire": 23 * 60 + 49}
+
+_SECTIONS = {
+    "tehran-wire": ("World", "Politics", "Economy", "Science", "Sport"),
+    "harbor-times": ("World", "Politics", "Economy", "Science", "Sport", "Health", "Culture", "Environment"),
+    "nordic-dispatch": ("World", "Politics", "Economy", "Environment", "Sport", "Culture", "Health"),
+}
+
+# Story codes grow with time: each local day owns a block of MAX_ARTICLES_PER_DAY codes, counted
+# from 2024-03-01. The bases keep tehran-wire codes at 7 digits and nordic-dispatch ids at 6 digits
+# for every day from 2000 to 2040 (5 digits cannot hold 15,000 days of 10 codes).
+_CODE_EPOCH = date(2024, 3, 1)
+_CODE_BASE = {"tehran-wire": 1_119_700, "nordic-dispatch": 482_100}
+
+_PAGE_PATHS = {
+    "tehran-wire": re.compile(r"/tehran-wire/news/(?P<code>\d+)/[a-z0-9-]+"),
+    "harbor-times": re.compile(r"/harbor-times/(?P<year>\d{4})/(?P<month>\d{2})/(?P<day>\d{2})/[a-z0-9-]+"),
+    "nordic-dispatch": re.compile(r"/nordic-dispatch/article/(?P<code>\d+)-[a-z0-9-]+\.html"),
+}
+_LIVE_FEEDS = {
+    "tehran-wire": "/tehran-wire/rss.xml",
+    "harbor-times": "/harbor-times/atom.xml",
+    "nordic-dispatch": "/nordic-dispatch/rss.rdf",
+}
+# A date archive feed's path is prefix + the local day in a strftime format + suffix.
+_ARCHIVE_FEEDS = {
+    "tehran-wire": ("/tehran-wire/archive/", "%Y/%m/%d", "/rss.xml"),
+    "harbor-times": ("/harbor-times/archive/", "%Y-%m-%d", ".atom"),
+    "nordic-dispatch": ("/nordic-dispatch/archive/", "%Y/%m/%d", "/index.rdf"),
+}
+
+
+def articles_for(publisher: str, day: date) -> list[SampleArticle]:
+    """Every article whose local publication date is `day`, oldest first."""
+    return list(_articles_of_day(_known(publisher).slug, day))
+
+
+def find_article(path: str) -> SampleArticle | None:
+    """The article a page path belongs to, or None. A query string or fragment is ignored."""
+    path = urlsplit(path).path
+    for slug, pattern in _PAGE_PATHS.items():
+        match = pattern.fullmatch(path)
+        if match:
+            day = _day_of_code(slug, int(match["code"])) if "code" in pattern.groupindex else _date_of(match)
+            if day is None:
+                return None
+            return next((a for a in articles_for(slug, day) if a.path == path), None)
+    return None
+
+
+def local_today(publisher: str, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(_known(publisher).timezone)).date()
+
+
+def published_on(publisher: str, day: date, now: datetime) -> list[SampleArticle]:
+    """The articles of `day` that exist at `now`, newest first: what a date archive lists."""
+    return [as_of(a, now) for a in reversed(articles_for(publisher, day)) if a.published_at <= now]
+
+
+def latest_articles(publisher: str, now: datetime, limit: int = 20) -> list[SampleArticle]:
+    """The `limit` newest articles published by `now`, newest first: what a live feed lists."""
+    latest: list[SampleArticle] = []
+    day = local_today(publisher, now)
+    while len(latest) < limit:
+        latest.extend(published_on(publisher, day, now))
+        day -= timedelta(days=1)
+    return latest[:limit]
+
+
+def other_stories(article: SampleArticle, now: datetime, limit: int) -> list[SampleArticle]:
+    """Stories a page promotes beside `article`: the same and the previous day's, newest first.
+
+    Only what exists at `now`, and never one with the article's own title, so a page's side
+    blocks cannot be mistaken for the article itself.
+    """
+    day = article.published_at.date()
+    candidates = published_on(article.publisher, day, now)
+    candidates += published_on(article.publisher, day - timedelta(days=1), now)
+    return [a for a in candidates if a.title != article.title][:limit]
+
+
+def as_of(article: SampleArticle, now: datetime) -> SampleArticle:
+    """The article as its page shows it at `now`: an update that has not happened yet is not there."""
+    if article.updated_at is not None and article.updated_at > now:
+        return replace(article, updated_at=None)
+    return article
+
+
+def live_feed_path(publisher: str) -> str:
+    return _LIVE_FEEDS[_known(publisher).slug]
+
+
+def archive_feed_path(publisher: str, day: date) -> str:
+    prefix, day_format, suffix = _ARCHIVE_FEEDS[_known(publisher).slug]
+    return f"{prefix}{day.strftime(day_format)}{suffix}"
+
+
+def archive_feed_day(path: str) -> tuple[str, date] | None:
+    """(publisher, day) when `path` is a date archive feed, else None."""
+    for slug, (prefix, day_format, suffix) in _ARCHIVE_FEEDS.items():
+        if path.startswith(prefix) and path.endswith(suffix):
+            try:
+                day = datetime.strptime(path[len(prefix):-len(suffix)], day_format).date()
+            except ValueError:
+                return None
+            # strptime also reads "2024/3/1"; only the one spelling the site links to is served.
+            return (slug, day) if archive_feed_path(slug, day) == path else None
+    return None
+
+
+def _known(publisher: str) -> Publisher:
+    try:
+        return PUBLISHERS[publisher]
+    except KeyError:
+        known = ", ".join(PUBLISHERS)
+        raise ValueError(f"unknown sample publisher {publisher!r}; expected one of: {known}") from None
+
+
+@lru_cache(maxsize=1024)
+def _articles_of_day(slug: str, day: date) -> tuple[SampleArticle, ...]:
+    rng = random.Random(f"{slug}:{day.isoformat()}")
+    published = _publication_times(rng, slug, day)
+    articles: list[SampleArticle] = []
+    title_slugs: set[str] = set()
+    for index, published_at in enumerate(published):
+        section = rng.choice(_SECTIONS[slug])
+        story = text.write_story(rng, section, published_at.weekday())
+        # Slugs (hence titles) are unique within a day: a date-based path has nothing else to
+        # tell two stories apart.
+        while text.slugify(story.title) in title_slugs:
+            story = text.write_story(rng, section, published_at.weekday())
+        title_slugs.add(text.slugify(story.title))
+        code = _story_code(slug, day, index)
+        articles.append(
+            SampleArticle(
+                publisher=slug,
+                story_code=code,
+                path=_page_path(slug, day, code, text.slugify(story.title)),
+                title=story.title,
+                published_at=published_at,
+                updated_at=_updated_at(rng, slug, published_at),
+                authors=_authors(rng, slug),
+                section=section,
+                paragraphs=story.paragraphs,
+                language="en",
+            )
+        )
+    return tuple(articles)
+
+
+def _publication_times(rng: random.Random, slug: str, day: date) -> list[datetime]:
+    """6 to 10 distinct local times spread over the day, in order."""
+    zone = ZoneInfo(PUBLISHERS[slug].timezone)
+    count = rng.randint(MIN_ARTICLES_PER_DAY, MAX_ARTICLES_PER_DAY)
+    last = _LAST_STORY_MINUTE.get(slug)
+    if last is None:
+        minutes = rng.sample(_wall_minutes(day, zone, FIRST_MINUTE, LAST_MINUTE), count)
+    else:
+        minutes = rng.sample(_wall_minutes(day, zone, FIRST_MINUTE, last - 1), count - 1) + [last]
+    return sorted(datetime.combine(day, time(m // 60, m % 60), tzinfo=zone) for m in minutes)
+
+
+def _wall_minutes(day: date, zone: ZoneInfo, first: int, last: int) -> list[int]:
+    """The minutes from `first` to `last` that the local clock shows on `day`.
+
+    When clocks spring forward, up to an hour of wall time does not exist; a story "published"
+    then would not survive a round trip through UTC, so those minutes are left out.
+    """
+    minutes = range(first, last + 1)
+    start = datetime.combine(day, time(0, 0), tzinfo=zone)
+    end = datetime.combine(day, time(23, 59), tzinfo=zone)
+    if start.utcoffset() == end.utcoffset():
+        return list(minutes)  # no clock change today
+    return [m for m in minutes if _exists(datetime.combine(day, time(m // 60, m % 60), tzinfo=zone))]
+
+
+def _exists(wall_time: datetime) -> bool:
+    round_trip = wall_time.astimezone(timezone.utc).astimezone(wall_time.tzinfo)
+    return round_trip.replace(tzinfo=None) == wall_time.replace(tzinfo=None)
+
+
+def _updated_at(rng: random.Random, slug: str, published_at: datetime) -> datetime | None:
+    # Only harbor-times revises stories; about a third get an update a few hours later.
+    if slug != "harbor-times" or rng.random() >= 1 / 3:
+        return None
+    return published_at + timedelta(hours=rng.randint(1, 6), minutes=rng.randint(0, 59))
+
+
+def _authors(rng: random.Random, slug: str) -> tuple[str, ...]:
+    # tehran-wire runs agency copy without bylines, as the page it is modelled on does.
+    if slug == "tehran-wire":
+        return ()
+    return text.author_names(rng, rng.choice((1, 1, 2)))
+
+
+def _story_code(slug: str, day: date, index: int) -> str | None:
+    if slug not in _CODE_BASE:
+        return None
+    return str(_CODE_BASE[slug] + (day - _CODE_EPOCH).days * MAX_ARTICLES_PER_DAY + index)
+
+
+def _day_of_code(slug: str, code: int) -> date | None:
+    try:
+        return _CODE_EPOCH + timedelta(days=(code - _CODE_BASE[slug]) // MAX_ARTICLES_PER_DAY)
+    except OverflowError:
+        return None
+
+
+def _page_path(slug: str, day: date, code: str | None, title_slug: str) -> str:
+    if slug == "tehran-wire":
+        return f"/tehran-wire/news/{code}/{title_slug}"
+    if slug == "harbor-times":
+        return f"/harbor-times/{day:%Y/%m/%d}/{title_slug}"
+    return f"/nordic-dispatch/article/{code}-{title_slug}.html"
+
+
+def _date_of(match: re.Match[str]) -> date | None:
+    try:
+        return date(int(match["year"]), int(match["month"]), int(match["day"]))
+    except ValueError:
+        return None

@@ -1,0 +1,242 @@
+"""A local HTTP server that impersonates the sample publishers, for offline runs, tests and benchmarks.
+
+It publishes only what exists at its clock (`now`): a story whose published_at is later is in no
+feed and its page is 404. Any past day can be served, so the ETL can be run for any date. Every
+link it writes starts with the Host the request came in on, so it works on whatever port it gets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import re
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from news_etl.sample_sites import render
+from news_etl.sample_sites.publishers import (
+    PUBLISHERS,
+    SampleArticle,
+    archive_feed_day,
+    archive_feed_path,
+    as_of,
+    find_article,
+    latest_articles,
+    live_feed_path,
+    local_today,
+    other_stories,
+    published_on,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PORT = 8750
+LIVE_FEED_SIZE = 20
+FEATURED_STORIES = 10
+HTML = "text/html; charset=utf-8"
+
+# What a Host header may look like (name or IPv4, or [IPv6], optional port); anything else is
+# ignored rather than written into every link of the page.
+_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: HTTPStatus
+    content_type: str
+    body: bytes
+    last_modified: datetime | None = None
+
+    @property
+    def etag(self) -> str:
+        return f'"{hashlib.sha256(self.body).hexdigest()[:32]}"'
+
+
+def route(path: str, base_url: str, now: datetime) -> Reply:
+    """The reply to a GET of `path` at time `now`; the query string plays no part."""
+    path = urlsplit(path).path
+    if path == "/":
+        return Reply(HTTPStatus.OK, HTML, render.index_page(base_url, now).encode())
+    if path == "/robots.txt":
+        return Reply(HTTPStatus.OK, "text/plain; charset=utf-8", b"User-agent: *\nAllow: /\n")
+    for slug in PUBLISHERS:
+        if path == live_feed_path(slug):
+            latest = latest_articles(slug, now, LIVE_FEED_SIZE)
+            return _feed_reply(base_url, slug, latest, path, local_today(slug, now))
+        if path == f"/{slug}/":
+            page = render.front_page(base_url, slug, latest_articles(slug, now, LIVE_FEED_SIZE), now)
+            return Reply(HTTPStatus.OK, HTML, page.encode())
+    archive = archive_feed_day(path)
+    if archive:
+        slug, day = archive
+        if day > local_today(slug, now):
+            return _not_found(path)  # a day that has not started yet has no archive
+        return _feed_reply(base_url, slug, published_on(slug, day, now), path, day)
+    article = find_article(path)
+    if article is None or article.published_at > now:
+        return _not_found(path)
+    article = as_of(article, now)
+    others = other_stories(article, now, FEATURED_STORIES)
+    page = render.ARTICLE_PAGES[article.publisher](base_url, article, others, now)
+    return Reply(HTTPStatus.OK, HTML, page.encode(), render.last_change(article))
+
+
+def make_server(
+    host: str = "127.0.0.1", port: int = 0, now: Callable[[], datetime] | None = None
+) -> ThreadingHTTPServer:
+    """A server bound to (host, port); port 0 picks a free one (see server.server_address).
+
+    `now` returns the server's clock as an aware datetime; by default the real time in UTC.
+    """
+    return SamplePublishersServer((host, port), now or (lambda: datetime.now(timezone.utc)))
+
+
+def serve_in_thread(
+    host: str = "127.0.0.1", port: int = 0, now: Callable[[], datetime] | None = None
+) -> tuple[ThreadingHTTPServer, str]:
+    """Start a server in a daemon thread. The caller stops it: server.shutdown(); server.server_close()."""
+    server = make_server(host, port, now)
+    threading.Thread(target=server.serve_forever, name="sample-publishers", daemon=True).start()
+    bound_host, bound_port = server.server_address[:2]
+    return server, f"http://{_url_host(bound_host)}:{bound_port}"
+
+
+class SamplePublishersServer(ThreadingHTTPServer):
+    """A ThreadingHTTPServer that carries the clock its handlers publish by."""
+
+    daemon_threads = True  # a hung client must not keep the process alive at exit
+
+    def __init__(self, address: tuple[str, int], now: Callable[[], datetime]) -> None:
+        super().__init__(address, SamplePublisherHandler)
+        self.now = now
+
+
+class SamplePublisherHandler(BaseHTTPRequestHandler):
+    server: SamplePublishersServer
+
+    server_version = "SamplePublishers/1.0"
+
+    def do_GET(self) -> None:
+        self._reply(with_body=True)
+
+    def do_HEAD(self) -> None:
+        self._reply(with_body=False)
+
+    def log_message(self, format: str, *args) -> None:
+        # Tests and benchmarks fetch thousands of pages; the access log goes to DEBUG, not stderr.
+        logger.debug("%s - %s", self.address_string(), format % args)
+
+    def _reply(self, with_body: bool) -> None:
+        reply = route(self.path, self._base_url(), self.server.now())
+        if reply.status == HTTPStatus.OK and self._not_modified(reply):
+            self.send_response(HTTPStatus.NOT_MODIFIED)
+            self._send_validators(reply)
+            self.end_headers()
+            return
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        if reply.status == HTTPStatus.OK:
+            self._send_validators(reply)
+        self.end_headers()
+        if with_body:
+            self.wfile.write(reply.body)
+
+    def _send_validators(self, reply: Reply) -> None:
+        self.send_header("ETag", reply.etag)
+        if reply.last_modified:
+            self.send_header("Last-Modified", render.http_date(reply.last_modified))
+
+    def _not_modified(self, reply: Reply) -> bool:
+        """Conditional GET: If-None-Match wins when present (RFC 9110 13.2.2)."""
+        if_none_match = self.headers.get("If-None-Match")
+        if if_none_match is not None:
+            tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+            return "*" in tags or reply.etag in tags
+        if_modified_since = self.headers.get("If-Modified-Since")
+        if not if_modified_since or reply.last_modified is None:
+            return False
+        try:
+            since = parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError):
+            return False  # an unreadable date means "send it", not an error
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=timezone.utc)
+        return reply.last_modified.replace(microsecond=0) <= since
+
+    def _base_url(self) -> str:
+        host = self.headers.get("Host", "")
+        if not _HOST.fullmatch(host):
+            bound_host, bound_port = self.server.server_address[:2]
+            host = f"{_url_host(bound_host)}:{bound_port}"
+        return f"http://{host}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve until Ctrl-C. `--now` pins the clock, e.g. to reproduce a run for a past day."""
+    parser = argparse.ArgumentParser(prog="sample-sites", description="Serve the sample news publishers.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--now", type=_aware_datetime, help="pin the clock (ISO 8601; no offset means UTC)")
+    args = parser.parse_args(argv)
+    now = (lambda: args.now) if args.now else None
+    try:
+        server = make_server(args.host, args.port, now)
+    except OSError as error:
+        print(f"Cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    clock = server.now()
+    base_url = f"http://{_url_host(args.host)}:{server.server_address[1]}"
+    print(f"Sample publishers serving at {base_url}", flush=True)
+    for slug, publisher in PUBLISHERS.items():
+        print(f"  {publisher.name}: {base_url}{live_feed_path(slug)}", flush=True)
+        today = local_today(slug, clock)
+        print(f"    archive for {today}: {base_url}{archive_feed_path(slug, today)}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def _not_found(path: str) -> Reply:
+    return Reply(HTTPStatus.NOT_FOUND, HTML, render.not_found_page(path).encode())
+
+
+def _feed_reply(base_url: str, slug: str, articles: list[SampleArticle], self_path: str, day: date) -> Reply:
+    """A feed whose Last-Modified is its newest change; with nothing in it yet, the start of `day`."""
+    publisher = PUBLISHERS[slug]
+    if articles:
+        updated = max(render.last_change(a) for a in articles)
+    else:
+        updated = datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(publisher.timezone))
+    feed = render.FEEDS[publisher.feed_format](base_url, slug, articles, self_path, updated)
+    return Reply(HTTPStatus.OK, render.FEED_CONTENT_TYPES[publisher.feed_format], feed.encode(), updated)
+
+
+def _aware_datetime(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        example = "2024-03-01T12:00:00Z"
+        raise argparse.ArgumentTypeError(f"expected an ISO 8601 date-time such as {example}, got {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,235 @@
+"""Sources are data: one YAML file per publisher, loaded and checked here.
+
+A source file names the publisher, its time zone, its feeds and, optionally, per-source parsing
+rules. Everything is validated at load time, so a typo fails when the DAG is parsed, with a message
+that names the file, the key and the problem, instead of silently producing empty articles later.
+
+Feed URLs may use `${VAR}` / `${VAR:-default}` (environment) and `{date:%Y/%m/%d}` (the day being
+collected): real sites publish per-day archive feeds and sitemaps, which is how a past day is found.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from lxml import etree
+
+from news_etl import INCLUDE_DIR
+from news_etl.errors import ConfigError
+
+DEFAULT_SOURCES_DIR = INCLUDE_DIR / "sources" / "sample"
+
+_ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_DATE_FIELD = re.compile(r"\{date(?::([^}]*))?\}")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """Where one field lives on a page: an XPath, optionally a regex (group 1 or the whole match)
+    applied to the text found, and for dates a strptime format."""
+
+    xpath: etree.XPath
+    regex: re.Pattern | None = None
+    format: str | None = None
+
+
+@dataclass(frozen=True)
+class PageRules:
+    title: FieldRule | None = None
+    published: FieldRule | None = None
+    updated: FieldRule | None = None
+    story_code: FieldRule | None = None
+    authors: FieldRule | None = None
+    section: FieldRule | None = None
+    body: FieldRule | None = None
+    drop: tuple[etree.XPath, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoryCodes:
+    """How a source numbers its stories: the code's shape and where the URL carries it."""
+
+    pattern: re.Pattern
+    url: re.Pattern | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    title: str
+    timezone: ZoneInfo
+    feeds: tuple[str, ...]
+    path: Path
+    language: str | None = None
+    story_codes: StoryCodes | None = None
+    rules: PageRules = field(default_factory=PageRules)
+    crawl_delay: float = 1.0
+
+    def feed_urls(self, day: date) -> list[str]:
+        """The feed URLs to fetch when collecting `day`: templates are filled in, duplicates dropped."""
+        urls = [_DATE_FIELD.sub(lambda m: day.strftime(m.group(1) or "%Y-%m-%d"), f) for f in self.feeds]
+        return list(dict.fromkeys(urls))
+
+
+def sources_dir() -> Path:
+    return Path(os.environ.get("NEWS_ETL_SOURCES", DEFAULT_SOURCES_DIR))
+
+
+def load_sources(directory: Path | str | None = None) -> list[Source]:
+    """Every `*.yaml` source in `directory` (default: $NEWS_ETL_SOURCES or the sample list), by name."""
+    directory = Path(directory) if directory else sources_dir()
+    if not directory.is_dir():
+        raise ConfigError(f"{directory}: sources directory not found (set NEWS_ETL_SOURCES)")
+    sources = [load_source(p) for p in sorted(directory.glob("*.yaml"))]
+    if not sources:
+        raise ConfigError(f"{directory}: no *.yaml source files")
+    seen: dict[str, Path] = {}
+    for s in sources:
+        if s.name in seen:
+            raise ConfigError(f"{s.path}: key 'name': '{s.name}' is already used by {seen[s.name]}")
+        seen[s.name] = s.path
+    return sources
+
+
+def load_source(path: Path | str) -> Source:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read source file: {exc}") from exc
+    return _Reader(path).source(raw)
+
+
+class _Reader:
+    """Turns one parsed YAML document into a Source, naming file and key in every error."""
+
+    TOP_KEYS = {"name", "title", "timezone", "language", "feeds", "story_codes", "rules", "crawl_delay"}
+    RULE_KEYS = {"title", "published", "updated", "story_code", "authors", "section", "body", "drop"}
+    FIELD_KEYS = {"xpath", "regex", "format"}
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.path}: key '{key}': {problem}")
+
+    def mapping(self, value: Any, key: str, allowed: set[str]) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(key, f"expected a mapping, got {type(value).__name__}")
+        for k in value:
+            if k not in allowed:
+                where = f"{key}.{k}" if key else str(k)
+                raise self.fail(where, f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+        return value
+
+    def text(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, "expected a non-empty string")
+        return value
+
+    def source(self, raw: Any) -> Source:
+        raw = self.mapping(raw if raw is not None else {}, "", self.TOP_KEYS)
+        for required in ("name", "timezone", "feeds"):
+            if required not in raw:
+                raise self.fail(required, "missing (required)")
+        name = self.text(raw["name"], "name")
+        if not _NAME.match(name):
+            raise self.fail("name", f"'{name}' must be lower-case letters, digits and dashes")
+        tz_name = self.text(raw["timezone"], "timezone")
+        try:
+            timezone = ZoneInfo(tz_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.fail("timezone", f"'{tz_name}' is not an IANA time zone (e.g. Asia/Tehran)") from None
+        delay = raw.get("crawl_delay", 1.0)
+        if not isinstance(delay, (int, float)) or delay < 0:
+            raise self.fail("crawl_delay", "expected a number of seconds >= 0")
+        return Source(
+            name=name,
+            title=self.text(raw.get("title", name), "title"),
+            timezone=timezone,
+            feeds=self.feeds(raw["feeds"]),
+            path=self.path,
+            language=self.text(raw["language"], "language") if "language" in raw else None,
+            story_codes=self.story_codes(raw["story_codes"]) if "story_codes" in raw else None,
+            rules=self.rules(raw.get("rules") or {}),
+            crawl_delay=float(delay),
+        )
+
+    def feeds(self, value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not value:
+            raise self.fail("feeds", "expected a non-empty list of feed URLs")
+        urls = []
+        for i, item in enumerate(value):
+            key = f"feeds[{i}]"
+            url = self.expand_env(self.text(item, key), key)
+            probe = _DATE_FIELD.sub(lambda m: date(2024, 3, 1).strftime(m.group(1) or "%Y-%m-%d"), url)
+            parts = urlsplit(probe)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise self.fail(key, f"'{url}' is not an http(s) URL")
+            urls.append(url)
+        return tuple(urls)
+
+    def expand_env(self, value: str, key: str) -> str:
+        def replace(m: re.Match) -> str:
+            var, default = m.group(1), m.group(2)
+            if var in os.environ and os.environ[var]:
+                return os.environ[var].rstrip("/")
+            if default is not None:
+                return default
+            raise self.fail(key, f"environment variable {var} is not set and has no default")
+
+        return _ENV_VAR.sub(replace, value)
+
+    def regex(self, value: Any, key: str) -> re.Pattern:
+        try:
+            pattern = re.compile(self.text(value, key))
+        except re.error as exc:
+            raise self.fail(key, f"invalid regular expression: {exc}") from None
+        return pattern
+
+    def xpath(self, value: Any, key: str) -> etree.XPath:
+        try:
+            return etree.XPath(self.text(value, key))
+        except etree.XPathSyntaxError as exc:
+            raise self.fail(key, f"invalid XPath '{value}': {exc}") from None
+
+    def story_codes(self, value: Any) -> StoryCodes:
+        value = self.mapping(value, "story_codes", {"pattern", "url"})
+        url = self.regex(value["url"], "story_codes.url") if "url" in value else None
+        if url is not None and url.groups < 1:
+            raise self.fail("story_codes.url", "needs a capturing group around the code")
+        return StoryCodes(pattern=self.regex(value.get("pattern", r"\d+"), "story_codes.pattern"), url=url)
+
+    def rules(self, value: Any) -> PageRules:
+        value = self.mapping(value, "rules", self.RULE_KEYS)
+        drop = value.get("drop", [])
+        if not isinstance(drop, list):
+            raise self.fail("rules.drop", "expected a list of XPaths")
+        fields = {k: self.field_rule(v, f"rules.{k}") for k, v in value.items() if k != "drop"}
+        return PageRules(**fields, drop=tuple(self.xpath(x, f"rules.drop[{i}]") for i, x in enumerate(drop)))
+
+    def field_rule(self, value: Any, key: str) -> FieldRule:
+        if isinstance(value, str):
+            return FieldRule(xpath=self.xpath(value, key))
+        value = self.mapping(value, key, self.FIELD_KEYS)
+        if "xpath" not in value:
+            raise self.fail(f"{key}.xpath", "missing (required)")
+        fmt = value.get("format")
+        if fmt is not None:
+            self.text(fmt, f"{key}.format")
+            if key not in ("rules.published", "rules.updated"):
+                raise self.fail(f"{key}.format", "only the published and updated rules take a date format")
+        return FieldRule(
+            xpath=self.xpath(value["xpath"], f"{key}.xpath"),
+            regex=self.regex(value["regex"], f"{key}.regex") if "regex" in value else None,
+            format=fmt,
+        )

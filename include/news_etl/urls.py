@@ -1,0 +1,40 @@
+"""URL normalization: one spelling per article, so the same story is never counted twice.
+
+Feeds decorate links with tracking parameters and fragments; hosts and schemes vary in case.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+_TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "_ga", "cmpid", "ocid"}
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def is_http_url(url: str | None) -> bool:
+    if not url:
+        return False
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower() in _DEFAULT_PORTS and bool(parts.hostname)
+
+
+def normalize_url(url: str, base: str | None = None) -> str:
+    """Absolute http(s) URL with lower-case scheme and host, no default port, no fragment and no
+    tracking parameters (utm_*, fbclid, ...). Other query parameters keep their order."""
+    url = url.strip()
+    if base:
+        url = urljoin(base, url)
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    netloc = host
+    if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
+        netloc = f"{host}:{parts.port}"
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS
+    ]
+    return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query, doseq=True), ""))

@@ -1,0 +1,312 @@
+"""The PostgreSQL warehouse at the edge: where it is, its migrations, and every write to it.
+
+Where: the Airflow connection `news_warehouse` (AIRFLOW_CONN_NEWS_WAREHOUSE, URI or JSON). When none
+is configured, an embedded PostgreSQL in the project's state folder is started and used.
+SQL lives in include/sql/; this module only runs it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+from contextlib import contextmanager
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import psycopg2
+import psycopg2.extensions
+import psycopg2.extras
+
+from news_etl import INCLUDE_DIR
+from news_etl.errors import ConfigError
+from news_etl.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CONN_ID = "news_warehouse"
+SQL_DIR = INCLUDE_DIR / "sql"
+MIGRATIONS_DIR = SQL_DIR / "migrations"
+_MIGRATION_LOCK = 8_410_001  # advisory lock key: one migrator at a time
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+# --- where the warehouse is ---------------------------------------------------------------------
+
+def dsn_from_connection(host: str | None, port: int | None, login: str | None, password: str | None,
+                        schema: str | None, extra: dict | None = None) -> str:
+    """A libpq DSN from the fields of an Airflow connection (host may be a socket directory)."""
+    params = {k: v for k, v in (extra or {}).items() if k in _LIBPQ_EXTRAS}
+    return psycopg2.extensions.make_dsn(
+        host=host or None, port=port or None, user=login or None, password=password or None,
+        dbname=schema or None, **params,
+    )
+
+
+_LIBPQ_EXTRAS = {"sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout", "application_name",
+                 "options", "target_session_attrs", "host"}
+
+
+def dsn_from_airflow_env(value: str) -> str:
+    """Read AIRFLOW_CONN_NEWS_WAREHOUSE without importing Airflow: a URI or Airflow's JSON form."""
+    value = value.strip()
+    if value.startswith("{"):
+        try:
+            c = json.loads(value)
+        except ValueError as exc:
+            raise ConfigError(f"AIRFLOW_CONN_{CONN_ID.upper()}: invalid JSON: {exc}") from None
+        return dsn_from_connection(c.get("host"), c.get("port"), c.get("login"), c.get("password"),
+                                   c.get("schema"), c.get("extra") if isinstance(c.get("extra"), dict) else None)
+    parts = urlsplit(value)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ConfigError(f"AIRFLOW_CONN_{CONN_ID.upper()}: expected a postgresql:// URI, got scheme "
+                          f"'{parts.scheme}'")
+    return dsn_from_connection(
+        unquote(parts.hostname or "") if parts.hostname else None,
+        parts.port,
+        unquote(parts.username) if parts.username else None,
+        unquote(parts.password) if parts.password else None,
+        unquote(parts.path.lstrip("/")) or None,
+        dict(parse_qsl(parts.query)),
+    )
+
+
+def resolve_dsn(settings: Settings | None = None, *, in_airflow_task: bool = False) -> str:
+    """The warehouse DSN: the `news_warehouse` connection if one is configured (environment, or
+    Airflow's connections when called inside a task), else the embedded PostgreSQL."""
+    env = os.environ.get(f"AIRFLOW_CONN_{CONN_ID.upper()}")
+    if env:
+        return dsn_from_airflow_env(env)
+    conn = _airflow_connection() if in_airflow_task else None
+    if conn is not None:
+        return dsn_from_connection(conn.host, conn.port, conn.login, conn.password, conn.schema,
+                                   conn.extra_dejson)
+    return embedded_warehouse(settings or Settings.from_env()).dsn("news")
+
+
+def _airflow_connection():
+    """The connection from Airflow's metadata database or secrets backend, inside a task only."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        return BaseHook.get_connection(CONN_ID)
+    except AirflowNotFoundException:
+        log.info("no Airflow connection %s: using the embedded PostgreSQL", CONN_ID)
+        return None
+
+
+def embedded_warehouse(settings: Settings):
+    from news_etl import embedded
+
+    return embedded.start(settings.state_dir / "warehouse", databases=("news",))
+
+
+def sqlalchemy_url(dsn: str) -> str:
+    """The same database as a SQLAlchemy URL (for Great Expectations). A socket directory as host
+    goes in the query string, where psycopg2 receives it unchanged."""
+    from sqlalchemy.engine import URL
+
+    params = psycopg2.extensions.parse_dsn(dsn)
+    host = params.pop("host", None)
+    query = {k: v for k, v in params.items() if k not in ("user", "password", "port", "dbname")}
+    if host and host.startswith("/"):
+        query["host"], host = host, None
+    url = URL.create("postgresql+psycopg2", username=params.get("user"), password=params.get("password"),
+                     host=host, port=int(params["port"]) if params.get("port") else None,
+                     database=params.get("dbname"), query=query)
+    return url.render_as_string(hide_password=False)
+
+
+def redact(dsn: str) -> str:
+    """A DSN safe to print: the password replaced."""
+    return re.sub(r"(password=)(\S+)", r"\1***", re.sub(r"(://[^:/@]*:)([^@]*)@", r"\1***@", dsn))
+
+
+@contextmanager
+def connect(dsn: str) -> Iterator[psycopg2.extensions.connection]:
+    """A connection whose transaction commits on success and rolls back on error."""
+    conn = psycopg2.connect(dsn, application_name="news-etl")
+    try:
+        with conn:
+            yield conn
+    finally:
+        conn.close()
+
+
+@cache
+def sql_file(name: str) -> str:
+    return (SQL_DIR / name).read_text(encoding="utf-8")
+
+
+# --- migrations ------------------------------------------------------------------------------------
+
+def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, str, str]]:
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        m = _MIGRATION_NAME.match(path.name)
+        if not m:
+            raise ConfigError(f"{path}: migration files are named NNNN_description.sql")
+        found.append((int(m.group(1)), path.name, path.read_text(encoding="utf-8")))
+    versions = [v for v, _, _ in found]
+    if len(set(versions)) != len(versions):
+        raise ConfigError(f"{directory}: two migrations share a version number")
+    return found
+
+
+def upgrade(dsn: str) -> list[str]:
+    """Apply the migrations not yet applied, in order, each in its own transaction; returns their
+    names. Safe to run concurrently (an advisory lock serialises migrators) and on every run."""
+    applied_now = []
+    with connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+        try:
+            cur.execute("""CREATE TABLE IF NOT EXISTS public.news_schema_migration (
+                               version int PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+                               applied_at timestamptz NOT NULL DEFAULT now())""")
+            conn.commit()
+            cur.execute("SELECT version, name, checksum FROM public.news_schema_migration")
+            done = {v: (n, c) for v, n, c in cur.fetchall()}
+            for version, name, text in migration_files():
+                checksum = hashlib.sha256(text.encode()).hexdigest()
+                if version in done:
+                    if done[version][1] != checksum:
+                        raise ConfigError(f"migration {name} was changed after it was applied "
+                                          f"(applied as {done[version][0]}); add a new migration instead")
+                    continue
+                cur.execute(text)
+                cur.execute("INSERT INTO public.news_schema_migration (version, name, checksum) "
+                            "VALUES (%s, %s, %s)", (version, name, checksum))
+                conn.commit()
+                applied_now.append(name)
+                log.info("applied migration %s", name)
+        finally:
+            conn.rollback()
+            cur.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+            conn.commit()
+    return applied_now
+
+
+# --- writes ------------------------------------------------------------------------------------------
+
+STAGE_COLUMNS = (
+    "run_id", "source", "day", "identity", "url", "canonical_url", "story_code", "title", "published_at",
+    "feed_published_at", "updated_at", "authors", "section", "language", "body", "word_count",
+    "content_hash", "raw_ref", "parse_error",
+)
+
+
+def _pg_array(values: Sequence[str]) -> str:
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
+def stage_records(conn, run_id: str, source: str, day: date, records: Iterable[dict]) -> int:
+    """Replace this source and day's staged rows with `records`, by COPY. Returns the row count."""
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM news.stage_article WHERE source = %s AND day = %s", (source, day))
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        count = 0
+        for rec in records:
+            row = {**rec, "run_id": run_id, "source": source, "day": day.isoformat()}
+            row["authors"] = _pg_array(row.get("authors") or ())
+            writer.writerow(["" if row.get(c) is None else row[c] for c in STAGE_COLUMNS])
+            count += 1
+        buf.seek(0)
+        # CSV mode: an unquoted empty field is NULL, a quoted "" is an empty string.
+        cur.copy_expert(
+            f"COPY news.stage_article ({', '.join(STAGE_COLUMNS)}) FROM STDIN WITH (FORMAT csv, NULL '')",
+            buf,
+        )
+    return count
+
+
+def upsert_source(conn, *, name: str, title: str, timezone: str, has_story_codes: bool) -> None:
+    with conn.cursor() as cur:
+        cur.execute(sql_file("load/upsert_source.sql"),
+                    dict(name=name, title=title, timezone=timezone, has_story_codes=has_story_codes))
+
+
+def merge_articles(conn, run_id: str, source: str) -> tuple[int, int]:
+    """Merge the passed staged rows into news.article; one loader per source at a time (an
+    advisory lock), so a daily run and a backfill of the same day never deadlock."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext('news.load:' || %s))", (source,))
+        cur.execute(sql_file("load/merge_articles.sql"), dict(run_id=run_id, source=source))
+        inserted, updated = cur.fetchone()
+    return inserted, updated
+
+
+_RUN_COUNTERS = {
+    "feeds_fetched", "feeds_not_modified", "feeds_failed", "articles_found", "articles_fetched",
+    "fetch_failed", "parsed", "parse_failed", "passed", "quarantined", "loaded_new", "loaded_updated",
+}
+
+
+def record_run(conn, run_id: str, source: str, day: date, *, status: str | None = None,
+               message: str | None = None, finished: bool = False, **counters: int) -> None:
+    """Create or update this run's row for `source` with the counters a stage measured."""
+    unknown = set(counters) - _RUN_COUNTERS
+    if unknown:
+        raise ValueError(f"unknown run counters: {sorted(unknown)}")
+    sets = [f"{k} = %({k})s" for k in counters]
+    if status:
+        sets.append("status = %(status)s")
+    if message is not None:
+        sets.append("message = %(message)s")
+    if finished:
+        sets.append("finished_at = now()")
+    params = dict(counters, run_id=run_id, source=source, day=day, status=status or "running",
+                  message=message)
+    with conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO news.etl_run (run_id, source, day, status) VALUES (%(run_id)s, %(source)s, "
+            "%(day)s, %(status)s) ON CONFLICT (run_id, source) DO NOTHING", params)
+        if sets:
+            cur.execute(f"UPDATE news.etl_run SET {', '.join(sets)} WHERE run_id = %(run_id)s "
+                        "AND source = %(source)s", params)
+
+
+def log_fetches(conn, rows: list[dict]) -> None:
+    if not rows:
+        return
+    cols = ("run_id", "source", "kind", "url", "final_url", "http_status", "outcome", "error", "bytes",
+            "items", "elapsed_ms", "raw_ref", "fetched_at")
+    with conn.cursor() as cur:
+        psycopg2.extras.execute_values(
+            cur, f"INSERT INTO news.feed_fetch ({', '.join(cols)}) VALUES %s",
+            [tuple(r.get(c) for c in cols) for r in rows])
+
+
+def feed_states(conn, urls: Sequence[str]) -> dict[str, tuple[str | None, str | None, str | None]]:
+    """Conditional-GET state per feed URL: (etag, last_modified, raw_ref of the body they stand for)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT url, etag, last_modified, raw_ref FROM news.feed_state WHERE url = ANY(%s)",
+                    (list(urls),))
+        return {u: (e, m, r) for u, e, m, r in cur.fetchall()}
+
+
+def save_feed_state(conn, source: str, url: str, etag: str | None, last_modified: str | None,
+                    raw_ref: str) -> None:
+    with conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO news.feed_state (url, source, etag, last_modified, raw_ref) VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (url) DO UPDATE SET etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified, "
+            "raw_ref = EXCLUDED.raw_ref, updated_at = now()", (url, source, etag, last_modified, raw_ref))
+
+
+def known_urls(conn, source: str, urls: Sequence[str]) -> set[str]:
+    """Which of `urls` the warehouse already holds for `source` (as url or canonical URL)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT a.url, a.canonical_url FROM news.article a JOIN news.source s USING (source_id) "
+            "WHERE s.name = %s AND (a.url = ANY(%s) OR a.canonical_url = ANY(%s))",
+            (source, list(urls), list(urls)))
+        return {u for row in cur.fetchall() for u in row} & set(urls)

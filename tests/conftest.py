@@ -1,0 +1,88 @@
+"""Shared fixtures: a real PostgreSQL (embedded, started once per session, a fresh database per
+test) and the sample publishers on 127.0.0.1 with a pinned clock. Nothing leaves this machine."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from news_etl import embedded, warehouse
+from news_etl.settings import Settings
+from news_etl.sources import DEFAULT_SOURCES_DIR, load_sources
+
+# The sample publishers' clock in tests: everything up to this moment is published.
+SAMPLE_NOW = datetime(2024, 3, 4, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory) -> embedded.EmbeddedPostgres:
+    data_dir = tmp_path_factory.mktemp("postgres") / "data"
+    pg = embedded.start(data_dir, databases=())
+    yield pg
+    embedded.stop(data_dir)
+
+
+@pytest.fixture
+def make_database(postgres):
+    """Factory of fresh, migrated databases; returns (libpq DSN, name). Dropped after the test."""
+    created = []
+
+    def make(migrate: bool = True) -> tuple[str, str]:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        postgres.ensure_database(name)
+        created.append(name)
+        dsn = postgres.dsn(name)
+        if migrate:
+            warehouse.upgrade(dsn)
+        return dsn, name
+
+    yield make
+    conn = psycopg2.connect(postgres.dsn("postgres"))
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        for name in created:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
+
+
+@pytest.fixture
+def dsn(make_database) -> str:
+    return make_database()[0]
+
+
+@pytest.fixture(scope="session")
+def sample_url():
+    from news_etl.sample_sites.server import serve_in_thread
+
+    server, url = serve_in_thread(now=lambda: SAMPLE_NOW)
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def sample_sources(sample_url, monkeypatch) -> dict:
+    monkeypatch.setenv("NEWS_SAMPLE_URL", sample_url)
+    return {s.name: s for s in load_sources(DEFAULT_SOURCES_DIR)}
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch) -> Settings:
+    monkeypatch.setenv("NEWS_ETL_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("NEWS_ETL_RETRIES", "0")
+    return Settings.from_env()
+
+
+@pytest.fixture
+def write_file(tmp_path):
+    def write(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write

@@ -1,0 +1,151 @@
+"""Date parsing: every form feeds and pages write, read into an aware datetime with the stated offset."""
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from news_etl.dates import isoformat, parse_date, to_utc
+from news_etl.errors import ConfigError, DateParseError
+
+# (text, tz, formats, expected isoformat)
+READABLE_DATES = [
+    # caller's strptime formats, English names whatever the locale
+    ("Friday 1 March 2024 - 23:49", "Asia/Tehran", ("%A %d %B %Y - %H:%M",), "2024-03-01T23:49:00+03:30"),
+    ("Fri 01 Mar 2024 - 23:49", "Asia/Tehran", ("%a %d %b %Y - %H:%M",), "2024-03-01T23:49:00+03:30"),
+    ("1 March 2024, 11:49 p.m.", "Asia/Tehran", ("%d %B %Y, %I:%M %p",), "2024-03-01T23:49:00+03:30"),
+    ("12 March 2024, 12:05 AM", "UTC", ("%d %B %Y, %I:%M %p",), "2024-03-12T00:05:00+00:00"),
+    ("01.03.2024 23:49", "Europe/Oslo", ("%Y", "%d.%m.%Y %H:%M"), "2024-03-01T23:49:00+01:00"),
+    ("01.03.2024 23:49 +0330", None, ("%d.%m.%Y %H:%M %z",), "2024-03-01T23:49:00+03:30"),
+    # a format that does not match falls through to the built-in forms
+    ("2024-03-01T23:49:00+03:30", None, ("%d.%m.%Y",), "2024-03-01T23:49:00+03:30"),
+    # ISO 8601 / RFC 3339
+    ("2024-03-01T23:49:00+03:30", None, (), "2024-03-01T23:49:00+03:30"),
+    ("2024-03-01T20:19:00Z", None, (), "2024-03-01T20:19:00+00:00"),
+    ("2024-03-01t20:19:00z", None, (), "2024-03-01T20:19:00+00:00"),
+    ("2024-03-01T23:49:00+0330", None, (), "2024-03-01T23:49:00+03:30"),
+    ("2024-03-01T15:19:00-05", None, (), "2024-03-01T15:19:00-05:00"),
+    ("2024-03-01T20:19:00.250Z", None, (), "2024-03-01T20:19:00.250000+00:00"),
+    ("2024-03-01T20:19:00.123456789+00:00", None, (), "2024-03-01T20:19:00.123456+00:00"),
+    ("2024-03-01 20:19:00+01:00", None, (), "2024-03-01T20:19:00+01:00"),
+    ("2024-03-01 20:19 +01:00", None, (), "2024-03-01T20:19:00+01:00"),
+    ("2024-03-01T20:19+01:00", None, (), "2024-03-01T20:19:00+01:00"),
+    ("2024-03-01 20:19:00 UTC", None, (), "2024-03-01T20:19:00+00:00"),
+    ("2016-12-31T23:59:60Z", None, (), "2016-12-31T23:59:59+00:00"),
+    ("20240301T201900Z", None, (), "2024-03-01T20:19:00+00:00"),
+    ("2024-03-01", "Asia/Tehran", (), "2024-03-01T00:00:00+03:30"),
+    ("2024/03/01 20:19", "Europe/Oslo", (), "2024-03-01T20:19:00+01:00"),
+    ("  2024-03-01T23:49:00+03:30 \n", None, (), "2024-03-01T23:49:00+03:30"),
+    # RFC 822 / 1123 / 2822 as RSS writes them, and their common variants
+    ("Fri, 01 Mar 2024 20:19:00 GMT", None, (), "2024-03-01T20:19:00+00:00"),
+    ("Fri, 01 Mar 2024 20:19:00 +0330", None, (), "2024-03-01T20:19:00+03:30"),
+    ("Fri, 01 Mar 2024 20:19:00 -0500", None, (), "2024-03-01T20:19:00-05:00"),
+    ("Fri, 01 Mar 2024 20:19:00 +03:30", None, (), "2024-03-01T20:19:00+03:30"),
+    ("01 Mar 2024 20:19:00 +0000", None, (), "2024-03-01T20:19:00+00:00"),
+    ("Fri, 1 Mar 2024 20:19:00 UT", None, (), "2024-03-01T20:19:00+00:00"),
+    ("Fri, 01 Mar 24 20:19:00 Z", None, (), "2024-03-01T20:19:00+00:00"),
+    ("Mon, 01 Mar 99 20:19:00 GMT", None, (), "1999-03-01T20:19:00+00:00"),
+    ("Fri, 01 Mar 2024 20:19 GMT", None, (), "2024-03-01T20:19:00+00:00"),
+    ("Sun, 01 Sept 2024 20:19:00 GMT", None, (), "2024-09-01T20:19:00+00:00"),
+    ("Friday, 01 March 2024 20:19:00 GMT", None, (), "2024-03-01T20:19:00+00:00"),
+    ("FRI, 01 MAR 2024 20:19:00 gmt", None, (), "2024-03-01T20:19:00+00:00"),
+    ("Fri,  01   Mar 2024   20:19:00   GMT", None, (), "2024-03-01T20:19:00+00:00"),
+    ("Fri, 01 Mar 2024 20:19:00 +0000 (UTC)", None, (), "2024-03-01T20:19:00+00:00"),
+    ("Fri, 01 Mar 2024 20:19:00 (UTC)", None, (), "2024-03-01T20:19:00+00:00"),
+    ("Fri, 01 Mar 2024 20:19:00 +0000 GMT", None, (), "2024-03-01T20:19:00+00:00"),
+    ("Fri, 01 Mar 2024 20:19:00 GMT+0330", None, (), "2024-03-01T20:19:00+03:30"),
+    ("Thurs, 29 Feb 2024 20:19:00 GMT", None, (), "2024-02-29T20:19:00+00:00"),
+    ("01-Mar-2024 20:19:00 GMT", None, (), "2024-03-01T20:19:00+00:00"),
+    ("Fri, 01 Mar 2024 20:19:00", "Asia/Tehran", (), "2024-03-01T20:19:00+03:30"),
+    ("01 Mar 2024", "Europe/Oslo", (), "2024-03-01T00:00:00+01:00"),
+    # named zones
+    ("Fri, 01 Mar 2024 20:19:00 EST", None, (), "2024-03-01T20:19:00-05:00"),
+    ("Mon, 01 Jul 2024 20:19:00 EDT", None, (), "2024-07-01T20:19:00-04:00"),
+    ("Fri, 01 Mar 2024 20:19:00 CST", None, (), "2024-03-01T20:19:00-06:00"),
+    ("Mon, 01 Jul 2024 20:19:00 CDT", None, (), "2024-07-01T20:19:00-05:00"),
+    ("Fri, 01 Mar 2024 20:19:00 MST", None, (), "2024-03-01T20:19:00-07:00"),
+    ("Mon, 01 Jul 2024 20:19:00 MDT", None, (), "2024-07-01T20:19:00-06:00"),
+    ("Fri, 01 Mar 2024 20:19:00 PST", None, (), "2024-03-01T20:19:00-08:00"),
+    ("Mon, 01 Jul 2024 20:19:00 PDT", None, (), "2024-07-01T20:19:00-07:00"),
+    ("Fri, 01 Mar 2024 20:19:00 CET", None, (), "2024-03-01T20:19:00+01:00"),
+    ("Mon, 01 Jul 2024 20:19:00 CEST", None, (), "2024-07-01T20:19:00+02:00"),
+    ("Mon, 01 Jul 2024 20:19:00 BST", None, (), "2024-07-01T20:19:00+01:00"),
+    ("Fri, 01 Mar 2024 20:19:00 IRST", None, (), "2024-03-01T20:19:00+03:30"),
+    ("Fri, 01 Mar 2024 20:19:00 JST", None, (), "2024-03-01T20:19:00+09:00"),
+    ("Fri, 01 Mar 2024 20:19:00 AEST", None, (), "2024-03-01T20:19:00+10:00"),
+    ("Fri, 01 Mar 2024 20:19:00 MSK", None, (), "2024-03-01T20:19:00+03:00"),
+    # month first: US style, asctime and JavaScript's Date.toString()
+    ("March 1, 2024 8:19 GMT", None, (), "2024-03-01T08:19:00+00:00"),
+    ("Mar 1 2024", "Europe/Oslo", (), "2024-03-01T00:00:00+01:00"),
+    ("Fri Mar  1 20:19:00 2024", "UTC", (), "2024-03-01T20:19:00+00:00"),
+    ("Fri Mar 01 2024 20:19:00 GMT+0000 (Coordinated Universal Time)", None, (), "2024-03-01T20:19:00+00:00"),
+    # the source's zone follows daylight saving time
+    ("2024-01-15 12:00", "Europe/Oslo", (), "2024-01-15T12:00:00+01:00"),
+    ("2024-07-01 12:00", "Europe/Oslo", (), "2024-07-01T12:00:00+02:00"),
+    ("2024-07-01 12:00", "America/New_York", (), "2024-07-01T12:00:00-04:00"),
+    ("2024-07-01 12:00", ZoneInfo("Asia/Tehran"), (), "2024-07-01T12:00:00+03:30"),
+    # an offset in the text wins over the source's zone
+    ("2024-07-01T12:00:00+03:30", "Europe/Oslo", (), "2024-07-01T12:00:00+03:30"),
+    ("Mon, 01 Jul 2024 12:00:00 GMT", "Asia/Tehran", (), "2024-07-01T12:00:00+00:00"),
+]
+
+
+@pytest.mark.parametrize("text, tz, formats, expected", READABLE_DATES)
+def test_parse_date_reads_and_keeps_the_stated_offset(text, tz, formats, expected):
+    parsed = parse_date(text, tz=tz, formats=formats)
+    assert parsed.tzinfo is not None
+    assert isoformat(parsed) == expected
+
+
+def test_numeric_offset_is_a_fixed_offset_not_converted_to_utc():
+    parsed = parse_date("2024-03-01T23:49:00+03:30")
+    assert parsed.utcoffset() == timedelta(hours=3, minutes=30)
+    assert (parsed.hour, parsed.minute) == (23, 49)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_empty_text_is_no_date(text):
+    assert parse_date(text, tz="Europe/Oslo") is None
+
+
+# (text, tz, formats, words the message must contain)
+UNREADABLE_DATES = [
+    ("not a date", None, (), ["'not a date'", "ISO 8601", "RFC 822"]),
+    ("yesterday", "Europe/Oslo", (), ["'yesterday'", "is not a date"]),
+    ("1709324940", "Europe/Oslo", (), ["'1709324940'"]),
+    ("12/03/2024", "Europe/Oslo", (), ["'12/03/2024'"]),
+    ("Fri, 01 Foo 2024 20:19:00 GMT", None, (), ["Foo"]),
+    ("Lundi, 01 Mar 2024 20:19:00 GMT", None, (), ["Lundi"]),
+    ("2024-02-30T10:00:00Z", None, (), ["'2024-02-30T10:00:00Z'", "not a valid one"]),
+    ("2024-03-01T25:00:00Z", None, (), ["not a valid one"]),
+    ("2024-03-01T10:00:00+25:00", None, (), ["+25:00", "out of range"]),
+    ("Fri, 01 Mar 2024 20:19:00 IST", "Asia/Kolkata", (), ["'IST'", "ambiguous"]),
+    ("2024-03-01T10:00:00", None, (), ["no UTC offset", "tz="]),
+    ("Fri, 01 Mar 2024 20:19:00", None, (), ["no UTC offset"]),
+    ("Friday 1 March", "Asia/Tehran", ("%A %d %B %Y - %H:%M",), ["'Friday 1 March'", "%A %d %B %Y - %H:%M"]),
+]
+
+
+@pytest.mark.parametrize("text, tz, formats, words", UNREADABLE_DATES)
+def test_parse_date_refuses_text_that_is_not_a_date(text, tz, formats, words):
+    with pytest.raises(DateParseError) as raised:
+        parse_date(text, tz=tz, formats=formats)
+    for word in words:
+        assert word in str(raised.value)
+
+
+def test_unknown_time_zone_is_a_config_error_naming_it():
+    with pytest.raises(ConfigError, match="Europe/Olso"):
+        parse_date("2024-03-01 12:00", tz="Europe/Olso")
+
+
+def test_to_utc_keeps_the_instant():
+    parsed = parse_date("2024-03-01T23:49:00+03:30")
+    assert to_utc(parsed) == datetime(2024, 3, 1, 20, 19, tzinfo=timezone.utc)
+    assert isoformat(to_utc(parsed)) == "2024-03-01T20:19:00+00:00"
+
+
+@pytest.mark.parametrize("function", [to_utc, isoformat])
+def test_naive_datetimes_are_refused(function):
+    with pytest.raises(ValueError, match="naive"):
+        function(datetime(2024, 3, 1, 12, 0))

@@ -1,0 +1,95 @@
+"""Source files: a valid file loads into a Source; every kind of mistake names file, key and problem."""
+
+from datetime import date
+
+import pytest
+
+from news_etl.errors import ConfigError
+from news_etl.sources import DEFAULT_SOURCES_DIR, load_source, load_sources
+
+VALID = """
+name: daily-star
+title: Daily Star
+timezone: Asia/Tehran
+language: en
+feeds:
+  - ${STAR_URL:-http://127.0.0.1:9}/rss.xml
+  - http://127.0.0.1:9/archive/{date:%Y/%m/%d}/rss.xml
+story_codes:
+  pattern: '\\d{7}'
+  url: '/news/(\\d+)/'
+rules:
+  title: //h1
+  published: {xpath: '//div[@class="date"]', format: '%A %d %B %Y - %H:%M'}
+  story_code: {xpath: '//div[@class="code"]', regex: 'Code\\s*:\\s*(\\d+)'}
+  body: //div[@class="body"]
+  drop: ['//div[@class="featured"]']
+"""
+
+
+def test_valid_source_loads_with_expanded_feeds(write_file, monkeypatch):
+    monkeypatch.delenv("STAR_URL", raising=False)
+    source = load_source(write_file("star.yaml", VALID))
+    assert source.name == "daily-star"
+    assert source.timezone.key == "Asia/Tehran"
+    assert source.feed_urls(date(2024, 3, 1)) == [
+        "http://127.0.0.1:9/rss.xml",
+        "http://127.0.0.1:9/archive/2024/03/01/rss.xml",
+    ]
+    assert source.story_codes.pattern.pattern == r"\d{7}"
+    assert source.rules.published.format == "%A %d %B %Y - %H:%M"
+    assert len(source.rules.drop) == 1
+
+
+def test_environment_variable_wins_over_default(write_file, monkeypatch):
+    monkeypatch.setenv("STAR_URL", "http://127.0.0.1:4321/")
+    source = load_source(write_file("star.yaml", VALID))
+    assert source.feed_urls(date(2024, 3, 1))[0] == "http://127.0.0.1:4321/rss.xml"
+
+
+@pytest.mark.parametrize(
+    "change, key, problem",
+    [
+        (("title: Daily Star", "titel: Daily Star"), "titel", "unknown key"),
+        (("timezone: Asia/Tehran", "timezone: Asia/Teheran"), "timezone", "not an IANA time zone"),
+        (("  title: //h1", "  title: //h1[@class="), "rules.title", "invalid XPath"),
+        (("  title: //h1", "  headline: //h1"), "rules.headline", "unknown key"),
+        (("regex: 'Code\\s*:\\s*(\\d+)'", "regex: 'Code(\\d+'"), "rules.story_code.regex", "invalid regular expression"),
+        (("  url: '/news/(\\d+)/'", "  url: '/news/\\d+/'"), "story_codes.url", "capturing group"),
+        (("  - http://127.0.0.1:9/archive", "  - ftp://127.0.0.1:9/archive"), "feeds[1]", "not an http(s) URL"),
+        (("${STAR_URL:-http://127.0.0.1:9}", "${STAR_URL}"), "feeds[0]", "STAR_URL is not set"),
+        (("name: daily-star", "name: Daily Star"), "name", "lower-case"),
+        (("  body: //div[@class=\"body\"]", "  body: {regex: x}"), "rules.body.xpath", "missing"),
+        (("  title: //h1", "  title: {xpath: //h1, format: '%Y'}"), "rules.title.format", "only the published"),
+    ],
+)
+def test_config_errors_name_file_key_and_problem(write_file, monkeypatch, change, key, problem):
+    monkeypatch.delenv("STAR_URL", raising=False)
+    old, new = change
+    assert old in VALID
+    path = write_file("star.yaml", VALID.replace(old, new))
+    with pytest.raises(ConfigError) as err:
+        load_source(path)
+    message = str(err.value)
+    assert str(path) in message
+    assert f"key '{key}'" in message
+    assert problem in message
+
+
+def test_missing_required_key_and_bad_yaml(write_file):
+    with pytest.raises(ConfigError, match=r"key 'feeds': missing"):
+        load_source(write_file("a.yaml", "name: a\ntimezone: UTC\n"))
+    with pytest.raises(ConfigError, match=r"b.yaml: cannot read source file"):
+        load_source(write_file("b.yaml", "name: [unclosed\n"))
+
+
+def test_duplicate_names_in_a_list(tmp_path, write_file):
+    write_file("list/a.yaml", "name: same\ntimezone: UTC\nfeeds: [http://127.0.0.1:9/a]\n")
+    write_file("list/b.yaml", "name: same\ntimezone: UTC\nfeeds: [http://127.0.0.1:9/b]\n")
+    with pytest.raises(ConfigError, match=r"b.yaml: key 'name': 'same' is already used by .*a.yaml"):
+        load_sources(tmp_path / "list")
+
+
+def test_sample_source_list_loads():
+    names = [s.name for s in load_sources(DEFAULT_SOURCES_DIR)]
+    assert names == ["harbor-times", "nordic-dispatch", "tehran-wire"]
