@@ -59,7 +59,8 @@ def news_daily():
 
     @task_group
     def source(name: str):
-        return load(check(transform(extract(name))))
+        # Returns nothing, so `expand` gives the group itself and >> wires its first and last tasks.
+        load(check(transform(extract(name))))
 
     @task(trigger_rule="all_done")
     def summary() -> list[dict]:
@@ -69,4 +70,4 @@ def news_daily():
     migrate_warehouse() >> source.expand(name=list(SOURCES)) >> summary()
 
 
-news_daily()
+dag = news_daily()

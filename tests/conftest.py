@@ -3,6 +3,8 @@ test) and the sample publishers on 127.0.0.1 with a pinned clock. Nothing leaves
 
 from __future__ import annotations
 
+import os
+import tempfile
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,6 +15,12 @@ import pytest
 from news_etl import embedded, warehouse
 from news_etl.settings import Settings
 from news_etl.sources import DEFAULT_SOURCES_DIR, load_sources
+
+# Airflow reads its configuration when first imported: point it at a throwaway home (its own
+# SQLite metadata database) before any test imports it. The real runs use .state/airflow.
+os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="news-etl-airflow-")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parent.parent / "dags")
 
 # The sample publishers' clock in tests: everything up to this moment is published.
 SAMPLE_NOW = datetime(2024, 3, 4, 12, 0, tzinfo=timezone.utc)
@@ -86,3 +94,12 @@ def write_file(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture
+def site():
+    from sites import StaticSite
+
+    s = StaticSite()
+    yield s
+    s.close()

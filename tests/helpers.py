@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta, timezone
+
 from news_etl import warehouse
+from news_etl.sample_sites.publishers import articles_for, as_of
 
 
 def rows(dsn: str, query: str, params=()) -> list[tuple]:
@@ -10,3 +13,19 @@ def rows(dsn: str, query: str, params=()) -> list[tuple]:
     with warehouse.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute(query, params)
         return cur.fetchall()
+
+
+def expected_articles(publisher: str, base_url: str, day: date, now: datetime) -> set[tuple]:
+    """What a run for `day` must load for a sample publisher: the generator's truth for the day and,
+    with the default one-day lookback, the day before, as (source, story_code, title, published_at
+    in UTC, body, authors, canonical_url)."""
+    truth = [as_of(a, now) for d in (day - timedelta(days=1), day) for a in articles_for(publisher, d)]
+    return {(publisher, a.story_code, a.title, a.published_at.astimezone(timezone.utc), a.body, tuple(a.authors),
+             base_url + a.path) for a in truth}
+
+
+def loaded_articles(dsn: str, publisher: str) -> set[tuple]:
+    """The same tuple as expected_articles, read from news.article."""
+    return {r[:5] + (tuple(r[5]), r[6]) for r in rows(dsn, """
+        SELECT s.name, a.story_code, a.title, a.published_at, a.body, a.authors, a.canonical_url
+        FROM news.article a JOIN news.source s USING (source_id) WHERE s.name = %s""", (publisher,))}

@@ -439,12 +439,8 @@ def main_text(page) -> str:
     `page` (the <body>) already stripped of boilerplate."""
     if page is None:
         return ""
-    scores: dict = {}
-    for p in page.iter("p", "blockquote"):
-        length = len(" ".join(p.text_content().split()))
-        if length >= 25:
-            parent = p.getparent()
-            scores[parent] = scores.get(parent, 0) + length
+    # Short lines (captions, datelines) do not vote, unless the page has nothing longer.
+    scores = _paragraph_scores(page, min_length=25) or _paragraph_scores(page, min_length=1)
     if not scores:
         return ""
     best = max(scores, key=scores.get)
@@ -458,6 +454,17 @@ def main_text(page) -> str:
             break
         best, best_score, parent = parent, total, parent.getparent()
     return "\n\n".join(paragraphs(best))
+
+
+def _paragraph_scores(page, min_length: int) -> dict:
+    """Text length of the paragraphs of each element that directly holds paragraphs."""
+    scores: dict = {}
+    for p in page.iter("p", "blockquote"):
+        length = len(" ".join(p.text_content().split()))
+        if length >= min_length:
+            parent = p.getparent()
+            scores[parent] = scores.get(parent, 0) + length
+    return scores
 
 
 def _is_descendant(el, ancestor) -> bool:

@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -57,7 +58,10 @@ class EmbeddedPostgres:
 
 def start(data_dir: Path, databases: tuple[str, ...] = ("news",)) -> EmbeddedPostgres:
     """Start (or find already running) the server in `data_dir` and create `databases`."""
-    import pgserver  # imported here: only the embedded path needs it
+    with warnings.catch_warnings():
+        # platformdirs warns that XDG_RUNTIME_DIR is unset (normal for services and root shells).
+        warnings.simplefilter("ignore")
+        import pgserver  # imported here: only the embedded path needs it
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(data_dir, cleanup_mode=None)

@@ -1,0 +1,63 @@
+"""Every DAG imports without errors, with the expected tasks, wiring, tags and retries; a bad
+source file is an import error that names the file and the key (what the Airflow UI shows)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pendulum
+import pytest
+
+from news_etl import PROJECT_DIR
+from news_etl.sources import DEFAULT_SOURCES_DIR
+
+DAGS_DIR = PROJECT_DIR / "dags"
+
+
+@pytest.fixture
+def dagbag_of(monkeypatch):
+    from airflow.dag_processing.dagbag import DagBag
+
+    def load(sources_dir=DEFAULT_SOURCES_DIR):
+        monkeypatch.setenv("NEWS_ETL_SOURCES", str(sources_dir))
+        return DagBag(dag_folder=DAGS_DIR)
+
+    return load
+
+
+def test_dags_import_with_expected_ids_tags_and_retries(dagbag_of):
+    bag = dagbag_of()
+    assert bag.import_errors == {}
+    assert sorted(bag.dag_ids) == ["news_daily"]
+    for dag in bag.dags.values():
+        assert dag.tags, dag.dag_id
+        for task in dag.tasks:
+            assert task.retries >= 1, task.task_id
+
+
+def test_news_daily_wiring(dagbag_of):
+    dag = dagbag_of().dags["news_daily"]
+    upstream = {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks}
+    assert upstream == {
+        "migrate_warehouse": [],
+        "source.extract": ["migrate_warehouse"],
+        "source.transform": ["source.extract"],
+        "source.check": ["source.transform"],
+        "source.load": ["source.check"],
+        "summary": ["source.load"],
+    }
+    assert dag.get_task("summary").trigger_rule == "all_done"
+    # Real one-day intervals (not the zero-width intervals of Airflow 3's @daily preset).
+    interval = dag.timetable.infer_manual_data_interval(run_after=pendulum.datetime(2024, 3, 2, tz="UTC"))
+    assert (interval.end - interval.start).total_seconds() == 86400
+
+
+def test_bad_source_file_is_an_import_error_naming_file_and_key(dagbag_of, tmp_path):
+    sources = tmp_path / "sources"
+    shutil.copytree(DEFAULT_SOURCES_DIR, sources)
+    bad = sources / "tehran-wire.yaml"
+    bad.write_text(bad.read_text().replace("timezone: Asia/Tehran", "timezone: Asia/Tehrn"))
+    bag = dagbag_of(sources)
+    assert "news_daily" not in bag.dag_ids
+    (error,) = bag.import_errors.values()
+    assert f"{bad}: key 'timezone': 'Asia/Tehrn' is not an IANA time zone" in error

@@ -1,0 +1,65 @@
+"""`make run`'s path end to end: `news-etl run` starts Airflow, which runs news_daily against the
+sample publishers and a real PostgreSQL; then the same day again, which must change nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLE_NOW
+from helpers import expected_articles, loaded_articles, rows
+from news_etl.sample_sites.publishers import PUBLISHERS
+
+pytestmark = pytest.mark.e2e
+DAY = date(2024, 3, 1)
+
+
+def news_etl_run(env: dict) -> subprocess.CompletedProcess:
+    cli = Path(sys.executable).with_name("news-etl")
+    return subprocess.run([str(cli), "run", "--date", DAY.isoformat()], env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+def summary_rows(stdout: str) -> dict[str, list[str]]:
+    lines = stdout.split("source ", 1)[1].splitlines()[2:]
+    return {cells[0]: cells[1:] for cells in (ln.split() for ln in lines) if cells and cells[0] in PUBLISHERS}
+
+
+def test_news_daily_through_airflow_twice(tmp_path, postgres, make_database, sample_url):
+    dsn, news_db = make_database(migrate=False)  # the DAG's first task applies the migrations
+    _, airflow_db = make_database(migrate=False)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "NEWS_"))}
+    env.update(
+        NEWS_ETL_STATE_DIR=str(tmp_path / "state"),
+        AIRFLOW_HOME=str(tmp_path / "airflow"),
+        AIRFLOW_CONN_NEWS_WAREHOUSE=postgres.airflow_uri(news_db),
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=postgres.sqlalchemy_url(airflow_db),
+        NEWS_SAMPLE_PORT=sample_url.rsplit(":", 1)[1],  # the session's server, clock pinned
+    )
+
+    first = news_etl_run(env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    for stage in ("migrate_warehouse", "extract", "transform", "check", "load", "summary"):
+        assert f"[ok ] {stage}" in first.stdout
+    assert f"Using the sample publishers already serving at {sample_url}" in first.stdout
+    summary = summary_rows(first.stdout)
+    for publisher in PUBLISHERS:
+        expected = expected_articles(publisher, sample_url, DAY, SAMPLE_NOW)
+        assert loaded_articles(dsn, publisher) == expected
+        status, feeds, fetched, parsed, passed, quarantined, new, updated = summary[publisher]
+        assert (status, fetched, passed, quarantined, new, updated) == (
+            "success", str(len(expected)), str(len(expected)), "0", str(len(expected)), "0")
+    assert "Query the warehouse:  psql" in first.stdout
+    before = rows(dsn, "SELECT * FROM news.article ORDER BY article_id")
+
+    second = news_etl_run(env)
+    assert second.returncode == 0, second.stdout + second.stderr
+    for publisher, (status, feeds, fetched, parsed, passed, quarantined, new, updated) in summary_rows(
+            second.stdout).items():
+        assert (status, fetched, new, updated) == ("success", "0", "0", "0"), publisher
+    assert rows(dsn, "SELECT * FROM news.article ORDER BY article_id") == before

@@ -1,0 +1,168 @@
+"""Article parsing: every sample publisher's pages against the generator's truth, the seed-like
+page field by field, and the generic extractor's sources of metadata, decoding and errors."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from news_etl.articles import article_record, decode_html, parse_article
+from news_etl.dates import isoformat
+from news_etl.errors import PageError
+from news_etl.sample_sites.publishers import PUBLISHERS, articles_for, as_of
+from news_etl.sample_sites.server import route
+from news_etl.sources import DEFAULT_SOURCES_DIR, load_source, load_sources
+
+BASE = "http://127.0.0.1:8750"
+
+
+@pytest.fixture(scope="module")
+def sources():
+    return {s.name: s for s in load_sources(DEFAULT_SOURCES_DIR)}
+
+
+def _page(article, now):
+    reply = route(article.path, BASE, now)
+    assert reply.status == 200, article.path
+    return reply.body
+
+
+# Days chosen to cross DST changes in Europe (2024-03-31) and the US (2024-11-03), a leap day
+# and dates far from the seed.
+@pytest.mark.parametrize("publisher", sorted(PUBLISHERS))
+@pytest.mark.parametrize("day", [date(2024, 3, 1), date(2024, 2, 29), date(2024, 3, 31), date(2024, 11, 3),
+                                 date(2031, 7, 15)])
+def test_sample_publisher_pages_parse_exactly(sources, publisher, day):
+    source = sources[publisher]
+    now = datetime.combine(day + timedelta(days=2), datetime.min.time(), timezone.utc)
+    for truth in articles_for(publisher, day):
+        truth = as_of(truth, now)
+        url = BASE + truth.path
+        parsed = parse_article(_page(truth, now), url=url, source=source)
+        assert parsed.title == truth.title
+        assert isoformat(parsed.published_at) == isoformat(truth.published_at)
+        assert parsed.story_code == truth.story_code
+        assert parsed.authors == truth.authors
+        assert parsed.body == truth.body
+        assert parsed.language == truth.language
+        assert parsed.canonical_url == url
+        assert parsed.updated_at == truth.updated_at
+
+
+def test_seed_like_page_field_by_field(sources):
+    """The page the project started from: a local date line in Tehran time, a story code line,
+    and a Featured Stories block whose titles and dates must not leak into the article."""
+    now = datetime(2024, 3, 3, tzinfo=timezone.utc)
+    last = articles_for("tehran-wire", date(2024, 3, 1))[-1]
+    html = _page(last, now)
+    assert b"Friday 1 March 2024 - 23:49" in html and b"Featured Stories" in html
+
+    parsed = parse_article(html, url=BASE + last.path, source=sources["tehran-wire"])
+
+    assert parsed.title == "Qadiran Cabinet Approves Reform of Fishing Quotas after Weeks of Talks"
+    assert isoformat(parsed.published_at) == "2024-03-01T23:49:00+03:30"
+    assert parsed.published_at.astimezone(timezone.utc) == datetime(2024, 3, 1, 20, 19, tzinfo=timezone.utc)
+    assert parsed.story_code == "1119706"
+    assert parsed.body.startswith("Nils Rahimi, an economist at the Chamber of Commerce, called the result")
+    assert parsed.body.endswith("A review of the policy is planned for 2025.")
+    assert "Featured Stories" not in parsed.body and "Comment" not in parsed.body.split()
+    for other in articles_for("tehran-wire", date(2024, 3, 1))[:-1] + articles_for("tehran-wire", date(2024, 2, 29)):
+        assert other.title not in parsed.body
+    assert "March 2024" not in parsed.body
+
+
+def test_generic_extractor_reads_json_ld_graph_meta_and_time():
+    html = b"""<html lang="de"><head>
+    <script type="application/ld+json">{"@context": "https://schema.org", "@graph": [
+      {"@type": "WebSite", "name": "Site"},
+      {"@type": ["NewsArticle"], "headline": "Graph headline", "datePublished": "2024-03-01T09:15:00+01:00",
+       "dateModified": "2024-03-01T11:00:00+01:00", "author": [{"@type": "Person", "name": "Ada Byrne"}],
+       "articleSection": "Science"}]}</script>
+    <meta property="og:title" content="OG title"><link rel="canonical" href="/a/1?utm_source=x">
+    </head><body><nav><p>Home News Sport and a long navigation sentence here</p></nav>
+    <article><p>First paragraph of the story with enough words to count as text.</p>
+    <div class="share">Share this on every network you know of, please do</div>
+    <p>Second paragraph of the story, again with enough words to count.</p></article>
+    <aside class="related"><time datetime="2020-01-01T00:00:00Z">old</time><p>Related story title that is long enough</p></aside>
+    </body></html>"""
+    parsed = parse_article(html, url="https://example.org/a/1")
+    assert parsed.title == "Graph headline"
+    assert isoformat(parsed.published_at) == "2024-03-01T09:15:00+01:00"
+    assert isoformat(parsed.updated_at) == "2024-03-01T11:00:00+01:00"
+    assert parsed.authors == ("Ada Byrne",)
+    assert parsed.section == "Science"
+    assert parsed.language == "de"
+    assert parsed.canonical_url == "https://example.org/a/1"
+    assert parsed.body == ("First paragraph of the story with enough words to count as text.\n\n"
+                           "Second paragraph of the story, again with enough words to count.")
+
+
+def test_time_element_outside_related_blocks_is_the_fallback_date():
+    html = b"""<html><body><aside class="related"><time datetime="2019-05-05T10:00:00Z">x</time></aside>
+    <article><h1>Title here</h1><time datetime="2024-03-01T08:00:00-05:00">1 March</time>
+    <p>Body paragraph long enough to be picked as the article text by the extractor.</p></article></body></html>"""
+    parsed = parse_article(html, url="https://example.org/x")
+    assert isoformat(parsed.published_at) == "2024-03-01T08:00:00-05:00"
+    assert parsed.title == "Title here"
+
+
+@pytest.mark.parametrize(
+    "encoding, text, declared",
+    [
+        ("windows-1256", "خبر عاجل من طهران اليوم", '<meta charset="windows-1256">'),
+        ("cp1251", "Новости дня из Москвы сегодня", '<meta http-equiv="Content-Type" content="text/html; charset=windows-1251">'),
+        ("utf-8", "Grüße aus Zürich, Åsa Lindqvist sagt “ja”", ""),
+    ],
+)
+def test_page_encodings(encoding, text, declared):
+    html = f"<html><head>{declared}<title>t</title></head><body><article><p>{text}, " \
+           f"{text}.</p></article></body></html>".encode(encoding)
+    parsed = parse_article(html, url="https://example.org/e")
+    assert parsed.body == f"{text}, {text}."
+
+
+def test_http_header_charset_wins_over_meta():
+    html = "<html><head><meta charset='utf-8'></head><body><p>Привет</p></body></html>".encode("cp1251")
+    assert "Привет" in decode_html(html, "text/html; charset=windows-1251")
+
+
+@pytest.mark.parametrize("data, problem", [(b"", "empty page"), (b"   \n", "empty page"),
+                                            (b"<html><body></body></html>", "no body")])
+def test_unparseable_pages_raise_page_error_naming_the_url(data, problem):
+    with pytest.raises(PageError, match=f"https://example.org/p: .*{problem}"):
+        parse_article(data, url="https://example.org/p")
+
+
+def test_bad_date_line_names_page_and_field(write_file):
+    source = load_source(write_file("s.yaml", """
+name: s
+timezone: Asia/Tehran
+feeds: [http://127.0.0.1:9/f]
+rules:
+  published: {xpath: '//div[@class="d"]', format: '%A %d %B %Y - %H:%M'}
+"""))
+    html = b"<html><body><div class='d'>Someday soon</div><p>text text text text text text</p></body></html>"
+    with pytest.raises(PageError, match=r"https://example.org/p: field 'published': .*Someday soon"):
+        parse_article(html, url="https://example.org/p", source=source)
+
+
+def test_story_code_from_url_when_the_page_has_none(sources):
+    now = datetime(2024, 3, 5, tzinfo=timezone.utc)
+    truth = articles_for("nordic-dispatch", date(2024, 3, 1))[0]
+    parsed = parse_article(_page(truth, now), url=BASE + truth.path, source=sources["nordic-dispatch"])
+    assert parsed.story_code == truth.story_code and truth.path.split("/")[-1].startswith(truth.story_code)
+
+
+def test_record_identity_and_fallbacks(sources):
+    tehran, harbor = sources["tehran-wire"], sources["harbor-times"]
+    parsed = parse_article(b"<html><body><h1>Only a title</h1><p>Body words here.</p></body></html>",
+                           url="https://example.org/n/1", source=harbor)
+    feed_item = {"title": "Feed title", "published_at": "2024-03-01T10:00:00+00:00"}
+    rec = article_record(harbor, "https://example.org/n/1", parsed, feed_item=feed_item, raw_ref="r")
+    assert rec["identity"] == "https://example.org/n/1"          # no story codes: the canonical URL
+    assert rec["published_at"] == "2024-03-01T10:00:00+00:00"    # the page has no date: the feed's
+    assert rec["title"] == "Only a title"                         # the page's title wins
+    assert rec["word_count"] == 3
+    failed = article_record(tehran, "https://example.org/n/2", None, feed_item=feed_item, parse_error="boom")
+    assert failed["parse_error"] == "boom" and failed["title"] == "Feed title"

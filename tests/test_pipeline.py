@@ -1,0 +1,166 @@
+"""The stages against the sample publishers and a real PostgreSQL: exact warehouse rows, a second
+run that changes nothing, quarantine with reasons, and failing feeds recorded, not lost."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from conftest import SAMPLE_NOW
+from helpers import expected_articles, loaded_articles, rows
+from news_etl import pipeline
+from news_etl.errors import FetchError
+from news_etl.sources import load_source
+
+DAY = date(2024, 3, 1)
+
+
+def run_source(source, run, now=SAMPLE_NOW) -> dict:
+    out = {}
+    for stage in (pipeline.extract, pipeline.transform):
+        out.update(stage(source, run))
+    out.update(pipeline.check(source, run, now=now))
+    out.update(pipeline.load(source, run))
+    return out
+
+
+def test_one_day_of_every_sample_publisher_loads_exactly(dsn, settings, sample_sources, sample_url):
+    run = pipeline.Run(run_id="run-1", day=DAY, dsn=dsn, settings=settings)
+    for name, source in sample_sources.items():
+        counts = run_source(source, run)
+        expected = expected_articles(name, sample_url, DAY, SAMPLE_NOW)
+        assert counts["articles_fetched"] == len(expected) == counts["loaded_new"]
+        assert counts["quarantined"] == 0
+        assert loaded_articles(dsn, name) == expected
+
+    # The seed-like article, as an analyst sees it in SQL.
+    (title, code, published, body), = rows(dsn, """
+        SELECT title, story_code, published_at, body FROM news.article
+        WHERE story_code = '1119706'""")
+    assert title == "Qadiran Cabinet Approves Reform of Fishing Quotas after Weeks of Talks"
+    assert published == datetime(2024, 3, 1, 20, 19, tzinfo=timezone.utc)
+    assert body.startswith("Nils Rahimi, an economist") and "Featured Stories" not in body
+    summary = pipeline.run_summary(dsn, "run-1")
+    assert [(r["source"], r["status"]) for r in summary] == [
+        ("harbor-times", "success"), ("nordic-dispatch", "success"), ("tehran-wire", "success")]
+
+
+def test_second_run_of_the_same_day_changes_no_row(dsn, settings, sample_sources):
+    for run_id in ("first", "second"):
+        run = pipeline.Run(run_id=run_id, day=DAY, dsn=dsn, settings=settings)
+        counts = {name: run_source(source, run) for name, source in sample_sources.items()}
+        if run_id == "first":
+            before = rows(dsn, "SELECT * FROM news.article ORDER BY article_id")
+    assert rows(dsn, "SELECT * FROM news.article ORDER BY article_id") == before
+    for name, c in counts.items():
+        assert (c["articles_fetched"], c["loaded_new"], c["loaded_updated"], c["quarantined"]) == (0, 0, 0, 0), name
+        assert c["feeds_not_modified"] == 3 and c["feeds_fetched"] == 0  # conditional GET: 304s
+        assert c["parsed"] == c["passed"] > 0                            # transformed again from the archive
+
+
+BAD_SOURCE = """
+name: crafted
+timezone: Asia/Tehran
+feeds: [{feed}]
+crawl_delay: 0
+story_codes: {{pattern: '\\d{{7}}', url: '/news/(\\d+)'}}
+rules:
+  published: {{xpath: '//div[@class="date"]', format: '%A %d %B %Y - %H:%M'}}
+  story_code: {{xpath: '//div[@class="code"]', regex: 'Story Code\\s*:\\s*(\\d+)'}}
+  body: //div[@class="body"]
+"""
+BODY = " ".join(["Words of a real article body that goes on long enough."] * 5)
+
+
+def page(date_line: str, code: str | None, body: str = BODY, title: str = "A title") -> bytes:
+    code_line = f'<div class="code">Story Code : {code}</div>' if code else ""
+    return (f'<html><body><h1>{title}</h1><div class="date">{date_line}</div>{code_line}'
+            f'<div class="body"><p>{body}</p></div></body></html>').encode()
+
+
+def feed(site, paths: list[str]) -> bytes:
+    items = "".join(f"<item><title>t</title><link>{site.url(p)}</link></item>" for p in paths)
+    return f'<rss version="2.0"><channel><title>c</title>{items}</channel></rss>'.encode()
+
+
+def test_bad_rows_are_quarantined_with_reasons_and_good_rows_load(dsn, settings, site, write_file):
+    from sites import Page
+
+    site.pages.update({
+        "/news/1000001": Page(page("Friday 1 March 2024 - 10:00", "1000001")),              # good
+        "/news/1000002": Page(page("Friday 1 March 2024 - 11:00", "1000002", body="Too short.")),
+        "/news/1000003": Page(page("Monday 1 January 2018 - 09:00", "1000003")),           # outside the day
+        "/news/1000004": Page(page("Friday 1 March 2024 - 12:00", None)),                  # code nowhere
+        "/news/1000005": Page(page("Friday 1 March 2024 - 13:00", "1000001")),             # duplicate code
+        "/news/1000006": Page(b""),                                                         # not a page
+    })
+    paths = sorted(site.pages)
+    site.pages["/feed.xml"] = Page(feed(site, paths), content_type="application/rss+xml")
+    site.pages["/news/1000004"] = Page(page("Friday 1 March 2024 - 12:00", None))
+    source = load_source(write_file("crafted.yaml", BAD_SOURCE.format(feed=site.url("/feed.xml"))))
+    # /news/1000004 has the code in its URL: the URL rule finds it, so that row is fine.
+    run = pipeline.Run(run_id="r", day=DAY, dsn=dsn, settings=settings)
+    counts = run_source(source, run, now=datetime(2024, 3, 2, tzinfo=timezone.utc))
+
+    quarantined = {url.rsplit("/", 1)[1]: sorted((r["expectation"], r["column"]) for r in reasons)
+                   for url, reasons in rows(dsn, "SELECT url, reasons FROM news.quarantine")}
+    assert quarantined == {
+        "1000001": [("expect_column_values_to_be_unique", "story_code")],
+        "1000005": [("expect_column_values_to_be_unique", "story_code")],
+        "1000002": [("expect_column_values_to_be_between", "word_count")],
+        "1000003": [("expect_column_values_to_be_between", "published_at_utc")],
+        "1000006": [("expect_column_values_to_be_null", "parse_error"),
+                    ("expect_column_values_to_not_be_null", "published_at"),
+                    ("expect_column_values_to_not_be_null", "story_code")],
+    }
+    assert rows(dsn, "SELECT story_code FROM news.article") == [("1000004",)]
+    assert (counts["parsed"], counts["parse_failed"], counts["passed"], counts["quarantined"], counts["loaded_new"]) \
+        == (5, 1, 1, 5, 1)
+    failed_checks = rows(dsn, "SELECT expectation, column_name, unexpected_count FROM news.dq_result "
+                              "WHERE NOT success ORDER BY 1, 2")
+    assert ("expect_column_values_to_be_unique", "story_code", 2) in failed_checks
+
+    # Re-checking the same day replaces its quarantine and results instead of adding to them.
+    pipeline.check(source, run, now=datetime(2024, 3, 2, tzinfo=timezone.utc))
+    assert rows(dsn, "SELECT count(*) FROM news.quarantine") == [(5,)]
+    assert rows(dsn, "SELECT count(DISTINCT expectation || coalesce(column_name, '')) = count(*) "
+                     "FROM news.dq_result") == [(True,)]
+
+
+def test_failing_feed_is_logged_and_the_others_still_load(dsn, settings, site, write_file):
+    from sites import Page
+
+    site.pages["/news/1000001"] = Page(page("Friday 1 March 2024 - 10:00", "1000001"))
+    site.pages["/good.xml"] = Page(feed(site, ["/news/1000001"]))
+    site.pages["/broken.xml"] = Page(b"<html><body>Not a feed</body></html>")
+    text = BAD_SOURCE.format(feed=site.url("/good.xml")).replace(
+        "feeds: [", f"feeds: [{site.url('/broken.xml')}, {site.url('/gone.xml')}, ")
+    source = load_source(write_file("crafted.yaml", text))
+    run = pipeline.Run(run_id="r", day=DAY, dsn=dsn, settings=settings)
+    counts = run_source(source, run, now=datetime(2024, 3, 2, tzinfo=timezone.utc))
+    assert (counts["feeds_fetched"], counts["feeds_failed"], counts["loaded_new"]) == (1, 2, 1)
+    log = {url.rsplit("/", 1)[1]: (outcome, error) for url, outcome, error in
+           rows(dsn, "SELECT url, outcome, error FROM news.feed_fetch WHERE kind = 'feed'")}
+    assert log["good.xml"] == ("ok", None)
+    assert log["broken.xml"][0] == "failed" and "not an RSS, RDF or Atom feed" in log["broken.xml"][1]
+    assert log["gone.xml"][0] == "failed" and "HTTP 404" in log["gone.xml"][1]
+
+
+def test_source_whose_every_feed_fails_fails_loudly(dsn, settings, site, write_file):
+    source = load_source(write_file("crafted.yaml", BAD_SOURCE.format(feed=site.url("/missing.xml"))))
+    run = pipeline.Run(run_id="r", day=DAY, dsn=dsn, settings=settings)
+    with pytest.raises(FetchError, match=r"source crafted: all 1 feeds failed; first: .*/missing.xml: HTTP 404"):
+        pipeline.extract(source, run)
+    (status, message), = rows(dsn, "SELECT status, message FROM news.etl_run")
+    assert status == "failed" and "missing.xml: HTTP 404" in message
+
+
+def test_run_day_prefers_param_then_logical_date():
+    class DagRun:
+        run_after = datetime(2024, 5, 5, 1, tzinfo=timezone.utc)
+
+    assert pipeline.run_day({"params": {"date": "2024-03-01"}, "logical_date": None}) == date(2024, 3, 1)
+    assert pipeline.run_day({"params": {"date": None}, "logical_date": datetime(2024, 3, 2, tzinfo=timezone.utc)}) \
+        == date(2024, 3, 2)
+    assert pipeline.run_day({"params": {}, "logical_date": None, "dag_run": DagRun()}) == date(2024, 5, 5)
