@@ -3,6 +3,7 @@ test) and the sample publishers on 127.0.0.1 with a pinned clock. Nothing leaves
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import uuid
@@ -32,6 +33,8 @@ def postgres(tmp_path_factory) -> embedded.EmbeddedPostgres:
     pg = embedded.start(data_dir, databases=())
     yield pg
     embedded.stop(data_dir)
+    # pgserver logs from an atexit hook, after pytest has closed the streams it captured.
+    logging.getLogger("pgserver").disabled = True
 
 
 @pytest.fixture

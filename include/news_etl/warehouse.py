@@ -7,7 +7,6 @@ SQL lives in include/sql/; this module only runs it.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -161,7 +160,7 @@ def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, str, st
     return found
 
 
-def upgrade(dsn: str) -> list[str]:
+def upgrade(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
     """Apply the migrations not yet applied, in order, each in its own transaction; returns their
     names. Safe to run concurrently (an advisory lock serialises migrators) and on every run."""
     applied_now = []
@@ -174,7 +173,7 @@ def upgrade(dsn: str) -> list[str]:
             conn.commit()
             cur.execute("SELECT version, name, checksum FROM public.news_schema_migration")
             done = {v: (n, c) for v, n, c in cur.fetchall()}
-            for version, name, text in migration_files():
+            for version, name, text in migration_files(directory):
                 checksum = hashlib.sha256(text.encode()).hexdigest()
                 if version in done:
                     if done[version][1] != checksum:
@@ -207,24 +206,27 @@ def _pg_array(values: Sequence[str]) -> str:
     return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
 
 
+def _csv_field(value) -> str:
+    # NULL is the unquoted empty field; every value is quoted, so an empty string stays a string.
+    if value is None:
+        return ""
+    return '"' + str(value).replace('"', '""') + '"'
+
+
 def stage_records(conn, run_id: str, source: str, day: date, records: Iterable[dict]) -> int:
     """Replace this source and day's staged rows with `records`, by COPY. Returns the row count."""
     with conn.cursor() as cur:
         cur.execute("DELETE FROM news.stage_article WHERE source = %s AND day = %s", (source, day))
         buf = io.StringIO()
-        writer = csv.writer(buf)
         count = 0
         for rec in records:
-            row = {**rec, "run_id": run_id, "source": source, "day": day.isoformat()}
-            row["authors"] = _pg_array(row.get("authors") or ())
-            writer.writerow(["" if row.get(c) is None else row[c] for c in STAGE_COLUMNS])
+            row = {**rec, "run_id": run_id, "source": source, "day": day.isoformat(),
+                   "authors": _pg_array(rec.get("authors") or ())}
+            buf.write(",".join(_csv_field(row.get(c)) for c in STAGE_COLUMNS) + "\n")
             count += 1
         buf.seek(0)
-        # CSV mode: an unquoted empty field is NULL, a quoted "" is an empty string.
         cur.copy_expert(
-            f"COPY news.stage_article ({', '.join(STAGE_COLUMNS)}) FROM STDIN WITH (FORMAT csv, NULL '')",
-            buf,
-        )
+            f"COPY news.stage_article ({', '.join(STAGE_COLUMNS)}) FROM STDIN WITH (FORMAT csv, NULL '')", buf)
     return count
 
 

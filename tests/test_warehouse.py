@@ -1,0 +1,76 @@
+"""The warehouse edge: where it is (connection URI, JSON, socket paths), migrations, and COPY."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import psycopg2
+import pytest
+
+from helpers import rows
+from news_etl import warehouse
+from news_etl.errors import ConfigError
+
+
+@pytest.mark.parametrize(
+    "conn, expected",
+    [
+        ("postgresql://etl:s%40cret@db.internal:5433/news?sslmode=require",
+         dict(host="db.internal", port="5433", user="etl", password="s@cret", dbname="news", sslmode="require")),
+        ("postgres://postgres@%2Fvar%2Frun%2Fpostgresql/news",
+         dict(host="/var/run/postgresql", user="postgres", dbname="news")),
+        ('{"conn_type": "postgres", "host": "db", "login": "u", "password": "p", "schema": "w", "port": 5432}',
+         dict(host="db", port="5432", user="u", password="p", dbname="w")),
+    ],
+)
+def test_airflow_connection_forms_become_a_libpq_dsn(conn, expected):
+    assert psycopg2.extensions.parse_dsn(warehouse.dsn_from_airflow_env(conn)) == expected
+
+
+@pytest.mark.parametrize("conn, problem", [("mysql://u@h/db", "expected a postgresql:// URI"),
+                                          ("{not json", "invalid JSON")])
+def test_bad_connection_names_the_variable(conn, problem):
+    with pytest.raises(ConfigError, match=f"AIRFLOW_CONN_NEWS_WAREHOUSE: {problem}"):
+        warehouse.dsn_from_airflow_env(conn)
+
+
+def test_sqlalchemy_url_keeps_socket_host_and_password():
+    assert warehouse.sqlalchemy_url("host=/tmp/pg user=postgres dbname=news") == \
+        "postgresql+psycopg2://postgres@/news?host=%2Ftmp%2Fpg"
+    assert warehouse.sqlalchemy_url("host=db port=5433 user=u password=p@ss dbname=w") == \
+        "postgresql+psycopg2://u:p%40ss@db:5433/w"
+
+
+def test_redact_hides_passwords():
+    assert warehouse.redact("postgresql://u:secret@db/w") == "postgresql://u:***@db/w"
+    assert warehouse.redact("host=db password=secret dbname=w") == "host=db password=*** dbname=w"
+
+
+def test_migrations_apply_once_and_refuse_edited_files(make_database, tmp_path):
+    dsn, _ = make_database(migrate=False)
+    applied = warehouse.upgrade(dsn)
+    assert applied == [name for _, name, _ in warehouse.migration_files()]
+    assert warehouse.upgrade(dsn) == []
+    assert rows(dsn, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'news' ORDER BY 1") == [
+        ("article",), ("dq_result",), ("etl_run",), ("feed_fetch",), ("feed_state",), ("quarantine",), ("source",),
+        ("stage_article",)]
+
+    edited = tmp_path / "migrations"
+    edited.mkdir()
+    for _, name, text in warehouse.migration_files():
+        (edited / name).write_text(text + "\n-- edited\n")
+    with pytest.raises(ConfigError, match="0001_initial.sql was changed after it was applied"):
+        warehouse.upgrade(dsn, edited)
+
+
+def test_copy_to_staging_keeps_awkward_text_exactly(dsn):
+    awkward = 'Quote " comma , backslash \\ newline\nand tab\t and “curly” é'
+    record = {"url": "https://example.org/a", "identity": "x", "title": awkward, "body": "",
+              "authors": ['O"Brien, Jr.', "back\\slash", "Åsa"], "word_count": 0, "published_at": None}
+    with warehouse.connect(dsn) as conn:
+        assert warehouse.stage_records(conn, "r", "src", date(2024, 3, 1), [record]) == 1
+    assert rows(dsn, "SELECT title, body, authors, published_at, story_code FROM news.stage_article") == [
+        (awkward, "", ['O"Brien, Jr.', "back\\slash", "Åsa"], None, None)]
+    with warehouse.connect(dsn) as conn:  # staging the same source and day again replaces it
+        warehouse.stage_records(conn, "r2", "src", date(2024, 3, 1), [record, {**record, "url": "u2"}])
+    assert rows(dsn, "SELECT run_id, count(*) FROM news.stage_article GROUP BY 1") == [("r2", 2)]
