@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 DATE ?= $(shell date -u +%F)
 
-.PHONY: run test venv lock sample-sites db-upgrade db-stop clean
+.PHONY: run test venv lock sample-sites db-upgrade db-url db-stop clean
 
 # The virtual environment is rebuilt whenever a lock file or pyproject.toml changes.
 $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
@@ -29,6 +29,9 @@ sample-sites: venv
 
 db-upgrade: venv
 	@$(BIN)/news-etl db upgrade
+
+db-url: venv
+	@$(BIN)/news-etl db url
 
 db-stop: venv
 	@$(BIN)/news-etl db stop

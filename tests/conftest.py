@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 import uuid
 from datetime import datetime, timezone
@@ -28,11 +29,14 @@ SAMPLE_NOW = datetime(2024, 3, 4, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory) -> embedded.EmbeddedPostgres:
-    data_dir = tmp_path_factory.mktemp("postgres") / "data"
-    pg = embedded.start(data_dir, databases=())
+def postgres() -> embedded.EmbeddedPostgres:
+    # Not under pytest's basetemp: pytest resets that tree to mode 0700 when another session
+    # starts, which locks out the server (it runs as the `pgserver` user when we are root).
+    root = Path(tempfile.mkdtemp(prefix="news-etl-test-pg-"))
+    pg = embedded.start(root / "data", databases=())
     yield pg
-    embedded.stop(data_dir)
+    embedded.stop(root / "data")
+    shutil.rmtree(root, ignore_errors=True)
     # pgserver logs from an atexit hook, after pytest has closed the streams it captured.
     logging.getLogger("pgserver").disabled = True
 

@@ -93,3 +93,11 @@ def test_duplicate_names_in_a_list(tmp_path, write_file):
 def test_sample_source_list_loads():
     names = [s.name for s in load_sources(DEFAULT_SOURCES_DIR)]
     assert names == ["harbor-times", "nordic-dispatch", "tehran-wire"]
+
+
+def test_online_source_list_loads():
+    from news_etl import INCLUDE_DIR
+
+    sources = load_sources(INCLUDE_DIR / "sources" / "online")
+    assert len(sources) >= 5
+    assert all(s.feed_urls(date(2024, 3, 1))[0].startswith("https://") for s in sources)
