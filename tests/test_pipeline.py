@@ -17,9 +17,8 @@ DAY = date(2024, 3, 1)
 
 
 def run_source(source, run, now=SAMPLE_NOW) -> dict:
-    out = {}
-    for stage in (pipeline.extract, pipeline.transform):
-        out.update(stage(source, run))
+    out = dict(pipeline.extract(source, run, now=now))
+    out.update(pipeline.transform(source, run))
     out.update(pipeline.check(source, run, now=now))
     out.update(pipeline.load(source, run))
     return out
@@ -154,6 +153,15 @@ def test_source_whose_every_feed_fails_fails_loudly(dsn, settings, site, write_f
         pipeline.extract(source, run)
     (status, message), = rows(dsn, "SELECT status, message FROM news.etl_run")
     assert status == "failed" and "missing.xml: HTTP 404" in message
+
+
+def test_no_archive_feed_is_asked_for_a_day_not_yet_begun_where_the_source_is(dsn, settings, sample_sources):
+    run = pipeline.Run(run_id="r", day=date(2024, 3, 4), dsn=dsn, settings=settings)
+    # 02:00 UTC on 4 March is still 3 March in New York.
+    counts = pipeline.extract(sample_sources["harbor-times"], run, now=datetime(2024, 3, 4, 2, tzinfo=timezone.utc))
+    asked = sorted(url.rsplit("/", 1)[1] for (url,) in rows(dsn, "SELECT url FROM news.feed_fetch WHERE kind = 'feed'"))
+    assert asked == ["2024-03-03.atom", "atom.xml"]
+    assert (counts["feeds_fetched"], counts["feeds_failed"]) == (2, 0)
 
 
 def test_run_day_prefers_param_then_logical_date():

@@ -56,13 +56,19 @@ class EmbeddedPostgres:
             conn.close()
 
 
-def start(data_dir: Path, databases: tuple[str, ...] = ("news",)) -> EmbeddedPostgres:
-    """Start (or find already running) the server in `data_dir` and create `databases`."""
+def _pgserver():
+    """pgserver, imported only where the embedded server is used."""
     with warnings.catch_warnings():
         # platformdirs warns that XDG_RUNTIME_DIR is unset (normal for services and root shells).
         warnings.simplefilter("ignore")
-        import pgserver  # imported here: only the embedded path needs it
+        import pgserver
+        import pgserver.utils
+    return pgserver
 
+
+def start(data_dir: Path, databases: tuple[str, ...] = ("news",)) -> EmbeddedPostgres:
+    """Start (or find already running) the server in `data_dir` and create `databases`."""
+    pgserver = _pgserver()
     data_dir.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(data_dir, cleanup_mode=None)
     info = server.get_postmaster_info()
@@ -75,9 +81,7 @@ def start(data_dir: Path, databases: tuple[str, ...] = ("news",)) -> EmbeddedPos
 
 def stop(data_dir: Path, timeout: float = 30) -> bool:
     """Stop the server of `data_dir` if it runs (PostgreSQL's "fast" shutdown); True if one stopped."""
-    from pgserver.utils import PostmasterInfo
-
-    info = PostmasterInfo.read_from_pgdata(data_dir)
+    info = _pgserver().utils.PostmasterInfo.read_from_pgdata(data_dir)
     if info is None or not info.is_running():
         return False
     os.kill(info.pid, signal.SIGINT)

@@ -68,13 +68,16 @@ def migrate(dsn: str) -> list[str]:
 # --- extract -------------------------------------------------------------------------------------
 
 @records_failure
-def extract(source: Source, run: Run) -> dict:
+def extract(source: Source, run: Run, now: datetime | None = None) -> dict:
     """Fetch the source's feeds for the run's window, then every new article page they announce.
     Every response goes to the raw archive, every outcome to the fetch log. Fails only when every
     feed failed (after recording why), so Airflow retries that source alone."""
     settings, archive = run.settings, run.archive
     window = collection_window(run.day, source, settings.lookback_days)
-    days = [run.day - timedelta(days=n) for n in range(settings.lookback_days, -1, -1)]
+    # A day's archive feed cannot exist before that day has begun where the source is.
+    source_today = (now or datetime.now(timezone.utc)).astimezone(source.timezone).date()
+    days = [d for d in (run.day - timedelta(days=n) for n in range(settings.lookback_days, -1, -1))
+            if d <= source_today]
     feed_urls = list(dict.fromkeys(u for d in days for u in source.feed_urls(d)))
     with warehouse.connect(run.dsn) as conn:
         warehouse.record_run(conn, run.run_id, source.name, run.day)
