@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 DATE ?= $(shell date -u +%F)
 
-.PHONY: run test venv lock sample-sites db-upgrade db-url db-stop clean
+.PHONY: run test venv lock sample-sites db-upgrade db-url db-stop clean bench-extract
 
 # The virtual environment is rebuilt whenever a lock file or pyproject.toml changes.
 $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
@@ -35,6 +35,10 @@ db-url: venv
 
 db-stop: venv
 	@$(BIN)/news-etl db stop
+
+# The parsers on real pages and feeds (../shared/realworld, when present) beside trafilatura and htmldate.
+bench-extract: venv
+	@$(BIN)/python tests/bench/bench_extract.py $(BENCH_ARGS)
 
 # Regenerate the locks after changing requirements*.txt.
 lock: venv

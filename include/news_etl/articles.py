@@ -21,6 +21,7 @@ from lxml import etree, html
 
 from news_etl.dates import isoformat, parse_date
 from news_etl.errors import DateParseError, PageError
+from news_etl.maintext import MainText, body_of, main_text
 from news_etl.sources import FieldRule, Source
 from news_etl.urls import is_http_url, normalize_url
 
@@ -86,15 +87,14 @@ def parse_article(data: bytes, *, url: str | None = None, source: Source | None 
     body = None
     if rules and rules.body:
         containers = [c for c in _as_list(rules.body.xpath(doc)) if isinstance(c, etree._Element)]
-        body = "\n\n".join(p for c in containers for p in paragraphs(c)) or None
+        body = "\n\n".join(text for c in containers if (text := body_of(c))) or None
 
     # 2. The generic extractor fills the gaps: structured metadata first (read before any block is
     # removed: JSON-LD lives in <script>), then the visible page without its non-article blocks.
     meta = _Metadata(doc)
-    page = doc.find("body")
-    strip_boilerplate(page)
+    main = main_text(doc.find("body"))
     title = title or meta.title()
-    published = published or meta.published(tz)
+    published = published or meta.published(tz) or _time_element(main, tz)
     updated = updated or meta.updated(tz)
     if updated and published and updated <= published:
         updated = None
@@ -110,7 +110,7 @@ def parse_article(data: bytes, *, url: str | None = None, source: Source | None 
         story_code=story_code,
         authors=authors or meta.authors(),
         section=section or meta.section(),
-        body=body if body is not None else main_text(page),
+        body=body if body is not None else main.body,
         language=meta.language() or (source.language if source else None),
         canonical_url=canonical,
     )
@@ -290,27 +290,16 @@ class _Metadata:
         return None
 
     def published(self, tz) -> datetime | None:
-        found = self._date(
+        return self._date(
             "datePublished",
             ("article:published_time", "og:article:published_time", "datepublished", "pubdate",
              "publishdate", "date", "dc.date", "dc.date.issued", "dcterms.created", "sailthru.date"),
             tz,
         )
-        return found or self._time_element(tz)
 
     def updated(self, tz) -> datetime | None:
         return self._date("dateModified", ("article:modified_time", "og:updated_time", "datemodified",
                                            "dcterms.modified", "last-modified"), tz)
-
-    def _time_element(self, tz) -> datetime | None:
-        for el in self.doc.iter("time"):
-            text = el.get("datetime") or el.text_content()
-            if text and text.strip():
-                try:
-                    return parse_date(text, tz=tz)
-                except DateParseError:
-                    continue
-        return None
 
     def authors(self) -> tuple[str, ...]:
         names: list[str] = []
@@ -356,6 +345,12 @@ class _Metadata:
         return None
 
 
+def _remove(elements: Iterable) -> None:
+    for el in list(elements):
+        if isinstance(el, etree._Element) and el.getparent() is not None:
+            el.drop_tree()
+
+
 def _as_list(value) -> list:
     if value is None:
         return []
@@ -399,80 +394,23 @@ def _first_article_object(doc) -> dict | None:
     return None
 
 
-# --- main text --------------------------------------------------------------------------------------
-
-def _remove(elements: Iterable) -> None:
-    for el in list(elements):
-        if isinstance(el, etree._Element) and el.getparent() is not None:
-            el.drop_tree()
-
-
-def _is_boilerplate(el) -> bool:
-    marker = f"{el.get('class') or ''} {el.get('id') or ''} {el.get('role') or ''}"
-    return el.tag in _NOT_CONTENT_TAGS or bool(marker.strip() and _BOILERPLATE.search(marker))
-
-
-def strip_boilerplate(root) -> None:
-    """Remove every block that is not article text: scripts, navigation, asides, figures, and
-    anything whose class or id says it is related, featured, share, comments, footer..."""
-    _remove(el for el in root.iter() if isinstance(el.tag, str) and el is not root and _is_boilerplate(el))
-    _remove(el for el in root.iter() if not isinstance(el.tag, str))  # comments, processing instructions
-
-
-def paragraphs(container) -> list[str]:
-    """The text blocks of a container, in order, after boilerplate is removed."""
-    strip_boilerplate(container)
-    out = []
-    for el in container.iter():
-        if el.tag in _PARAGRAPH_TAGS and not any(a.tag in _PARAGRAPH_TAGS for a in el.iterancestors()):
-            text = " ".join(el.text_content().split())
-            if text:
-                out.append(text)
-    if not out:
-        text = " ".join(container.text_content().split())
-        return [text] if text else []
-    return out
-
-
-def main_text(page) -> str:
-    """Body of a page without rules: the container whose paragraphs hold the most text. Expects
-    `page` (the <body>) already stripped of boilerplate."""
-    if page is None:
-        return ""
-    # Short lines (captions, datelines) do not vote, unless the page has nothing longer.
-    scores = _paragraph_scores(page, min_length=25) or _paragraph_scores(page, min_length=1)
-    if not scores:
-        return ""
-    best = max(scores, key=scores.get)
-    best_score = scores[best]
-    # Paragraphs split across sibling wrappers (<div><p></div><div><p></div>): climb while the
-    # parent holds clearly more article text than the best single container.
-    parent = best.getparent()
-    while parent is not None and parent.tag not in ("body", "html"):
-        total = sum(v for k, v in scores.items() if _is_descendant(k, parent))
-        if total < best_score * 1.3:
-            break
-        best, best_score, parent = parent, total, parent.getparent()
-    return "\n\n".join(paragraphs(best))
-
-
-def _paragraph_scores(page, min_length: int) -> dict:
-    """Text length of the paragraphs of each element that directly holds paragraphs."""
-    scores: dict = {}
-    for p in page.iter("p", "blockquote"):
-        length = len(" ".join(p.text_content().split()))
-        if length >= min_length:
-            parent = p.getparent()
-            scores[parent] = scores.get(parent, 0) + length
-    return scores
-
-
-def _is_descendant(el, ancestor) -> bool:
-    while el is not None:
-        if el is ancestor:
-            return True
-        el = el.getparent()
-    return False
+def _time_element(main: MainText, tz) -> datetime | None:
+    """The first readable <time> of the article: in its container first, then anywhere outside
+    related, featured and comment blocks (whose dates belong to other stories)."""
+    if main.root is None:
+        return None
+    scopes = [main.container, main.root] if main.container is not None else [main.root]
+    for scope in scopes:
+        for el in scope.iter("time"):
+            if main.in_boilerplate(el):
+                continue
+            text = el.get("datetime") or el.text_content()
+            if text and text.strip():
+                try:
+                    return parse_date(text, tz=tz)
+                except DateParseError:
+                    continue
+    return None
 
 
 # --- records ----------------------------------------------------------------------------------------

@@ -1,0 +1,298 @@
+"""Main-text extraction: the body of an article page that nobody wrote rules for. Pure.
+
+The page is read as a sequence of text blocks (paragraphs, headings, list items, table rows, text
+lines between <br>s), each with its owner element, its length and how much of it is link text.
+A block is "good" when it reads like prose: long enough, mostly not links, and outside every block
+that announces itself as something else (navigation, related stories, share bars, comments,
+footers: by tag, ARIA role, or class/id words). Every element then gets a score:
+
+    good text inside it  -  noise inside it (links, short fragments, marked blocks)
+
+and the element with the highest score is the article's container: its ancestors add more noise
+than text, its descendants leave article text out. Its blocks, minus the marked ones, link lists
+and interface words, are the body. One pass over the tree builds the blocks; scores are summed up
+the ancestor chain of each block, so the cost grows with the page, not with its depth squared.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+# Elements whose text is never article text; removed before reading.
+NOT_CONTENT_TAGS = frozenset((
+    "script", "style", "noscript", "template", "iframe", "svg", "canvas", "object", "embed", "video",
+    "audio", "map", "button", "select", "input", "textarea", "option", "label", "dialog", "head", "title",
+    "meta", "link",
+))
+# Elements that start a new block of text; all others are inline.
+BLOCK_TAGS = frozenset((
+    "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dir", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
+    "hgroup", "hr", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody",
+    "thead", "tfoot", "tr", "ul", "caption", "legend", "html",
+))
+CELL_TAGS = frozenset(("td", "th"))
+HEADING_TAGS = frozenset(("h2", "h3", "h4", "h5", "h6"))
+# Structural elements that are never the article (HTML5 sectioning and ARIA landmarks).
+MARKED_TAGS = frozenset(("nav", "aside", "footer", "header", "figure", "figcaption", "menu"))
+MARKED_ROLES = frozenset(("navigation", "complementary", "contentinfo", "banner", "search", "menu", "menubar",
+                          "dialog", "alertdialog", "toolbar"))
+# Words in a class or id (split at -, _ and camelCase humps) that name a block which is not the article.
+MARKED_WORDS = frozenset((
+    "nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs", "share", "sharing", "sharebar", "social",
+    "related", "recommended", "recommendations", "recirc", "promo", "promoted", "popular", "trending", "mostread",
+    "comment", "comments", "disqus", "newsletter", "subscribe", "subscription", "signup", "advert", "advertisement",
+    "ad", "ads", "adslot", "dfp", "sponsor", "sponsored", "outbrain", "taboola", "cookie", "cookies", "consent",
+    "banner", "sidebar", "widget", "footer", "masthead", "header", "byline", "author", "bio", "tags", "tag",
+    "caption", "credit", "credits", "meta", "toolbar", "tools", "pagination", "pager", "modal", "popup", "overlay",
+    "hidden", "skip", "print", "rating", "breaking", "ticker", "lightbox", "gallery", "video",
+))
+_WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# Lines that are interface, not text, whatever block they are in.
+_INTERFACE_LINE = re.compile(
+    r"^(?:advertisement|advertisements?|ad|sponsored|caption|close|share|share this|share this article|"
+    r"tweet|email|print|comments?|read more|continue reading|more|next|previous|skip to content|"
+    r"scroll to continue|story continues below|image|photo|video|loading\.*|click here|subscribe|"
+    r"\d+ comments?)[.:…]*$",
+    re.I,
+)
+
+MIN_GOOD_CHARS = 40        # a block shorter than this is a label, a date, a caption: not prose
+MAX_GOOD_LINK_SHARE = 0.3  # a block with more link text than this reads as navigation
+MAX_KEPT_LINK_SHARE = 0.6  # in the container, blocks with more link text are dropped
+WRAPPER_SHARE = 0.5        # a marked element holding this much of the page's prose is a wrapper
+
+
+@dataclass
+class Block:
+    """One line of text as a reader sees it, and the element it belongs to."""
+
+    owner: etree._Element
+    pieces: list[str] = field(default_factory=list)
+    link_chars: int = 0
+    heading: bool = False
+    text: str = ""
+
+    def close(self) -> None:
+        self.text = " ".join("".join(self.pieces).split())
+
+
+def body_of(container) -> str:
+    """The text of a container a source's rules named: its blocks without the marked ones."""
+    remove_not_content(container)
+    blocks = [b for b in read_blocks(container) if b.text]
+    marked = marked_elements(container, blocks)
+    kept = [b.text for b in blocks if not _inside(b.owner, marked, container)
+            and not _INTERFACE_LINE.match(b.text)]
+    return "\n\n".join(kept)
+
+
+@dataclass(frozen=True)
+class MainText:
+    """The article body of a page, the element that holds it, and the blocks that are not it."""
+
+    body: str
+    container: etree._Element | None
+    marked: frozenset
+    root: etree._Element | None
+
+    def in_boilerplate(self, el) -> bool:
+        """Whether `el` sits in navigation, related stories, comments, footers..."""
+        return _inside(el, self.marked, self.root)
+
+
+def main_text(page) -> MainText:
+    """The article body of a page (its <body> element) without rules; "" when nothing reads as text."""
+    if page is None:
+        return MainText("", None, frozenset(), None)
+    remove_not_content(page)
+    blocks = [b for b in read_blocks(page) if b.text]
+    marked = frozenset(marked_elements(page, blocks))
+    if not blocks:
+        return MainText("", None, marked, page)
+    container = best_container(page, blocks, marked)
+    kept = _body_blocks([b for b in blocks if _is_descendant(b.owner, container)], marked, container)
+    return MainText("\n\n".join(b.text for b in kept), container, marked, page)
+
+
+# --- reading the page into blocks -------------------------------------------------------------------
+
+def remove_not_content(root) -> None:
+    """Scripts, styles, forms' controls, hidden elements and comments: never text a reader sees."""
+    doomed = []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            doomed.append(el)  # comments and processing instructions
+        elif el.tag in NOT_CONTENT_TAGS or el.get("hidden") is not None or \
+                _HIDDEN_STYLE.search(el.get("style") or "") or el.get("aria-hidden") == "true":
+            doomed.append(el)
+    for el in doomed:
+        if el.getparent() is not None:
+            el.drop_tree()  # keeps the tail text, which belongs to the parent
+
+
+def read_blocks(root) -> list[Block]:
+    """The text of `root` as blocks in reading order. Block-level tags and <br> end a block; inline
+    tags continue it, so "W<b>ord</b>" stays one word. Table cells without blocks inside are one
+    row: their texts are joined with spaces."""
+    blocks: list[Block] = []
+
+    def new_block(owner) -> Block:
+        block = Block(owner=owner, heading=owner.tag in HEADING_TAGS)
+        blocks.append(block)
+        return block
+
+    def walk(el, block: Block, in_link: bool) -> Block:
+        tag = el.tag
+        is_block = tag in BLOCK_TAGS
+        if is_block:
+            block = new_block(el)
+        elif tag == "br":
+            block = new_block(block.owner)
+        elif tag in CELL_TAGS:
+            block.pieces.append(" ")
+        link = in_link or tag == "a"
+        if el.text:
+            block.pieces.append(el.text)
+            if link:
+                block.link_chars += len(el.text.strip())
+        for child in el:
+            block = walk(child, block, link)
+            if child.tail:
+                block.pieces.append(child.tail)
+                if link:
+                    block.link_chars += len(child.tail.strip())
+        if is_block:
+            # The text after a block belongs to a new line of the parent.
+            parent = el.getparent()
+            block = new_block(parent if parent is not None else el)
+        elif tag in CELL_TAGS:
+            block.pieces.append(" ")
+        return block
+
+    walk(root, new_block(root), False)
+    for block in blocks:
+        block.close()
+    return blocks
+
+
+# --- which blocks are not the article --------------------------------------------------------------
+
+def _class_words(el) -> set[str]:
+    words = set()
+    for value in (el.get("class"), el.get("id")):
+        if value:
+            words.update(w.lower() for w in _WORD_SPLIT.split(value) if w)
+    return words
+
+
+def _looks_marked(el) -> bool:
+    if el.tag in MARKED_TAGS or (el.get("role") or "").lower() in MARKED_ROLES:
+        return True
+    return not _class_words(el).isdisjoint(MARKED_WORDS)
+
+
+def marked_elements(root, blocks: list[Block]) -> set:
+    """Elements whose blocks are not article text. One that holds most of the page's prose is a
+    page wrapper with an unlucky class ("has-sidebar", "theiaStickySidebar") and is not marked."""
+    prose = _totals(root, (b for b in blocks if _reads_as_prose(b)))
+    total = prose.get(root, 0)
+    return {el for el in root.iter() if isinstance(el.tag, str) and el is not root and _looks_marked(el)
+            and prose.get(el, 0) < WRAPPER_SHARE * total}
+
+
+def _reads_as_prose(block: Block) -> bool:
+    return len(block.text) >= MIN_GOOD_CHARS and block.link_chars <= MAX_GOOD_LINK_SHARE * len(block.text)
+
+
+def _inside(el, marked: set, stop, quotes_count: bool = False) -> bool:
+    """Whether `el` is in a marked element below `stop`. With `quotes_count`, a quotation in the
+    article (an embedded tweet in a "social-embed" box) is text even inside a marked block."""
+    while el is not None:
+        if el in marked:
+            return True
+        if quotes_count and el.tag == "blockquote":
+            return False
+        if el is stop:
+            return False
+        el = el.getparent()
+    return False
+
+
+def _totals(root, blocks) -> dict:
+    """Text length of the given blocks summed into every ancestor of their owners, up to root."""
+    totals: dict = {}
+    for block in blocks:
+        el = block.owner
+        while el is not None:
+            totals[el] = totals.get(el, 0) + len(block.text)
+            if el is root:
+                break
+            el = el.getparent()
+    return totals
+
+
+# --- the container ---------------------------------------------------------------------------------
+
+def best_container(root, blocks: list[Block], marked: set):
+    """The element whose prose outweighs its noise the most."""
+    scores: dict = {}
+    for block in blocks:
+        weight = _weight(block, _inside(block.owner, marked, root))
+        el = block.owner
+        while el is not None:
+            scores[el] = scores.get(el, 0) + weight
+            if el is root:
+                break
+            el = el.getparent()
+    return max(scores, key=scores.get)
+
+
+def _weight(block: Block, marked: bool) -> int:
+    """Prose counts for its container, links and marked blocks against it; short lines of plain
+    text (datelines, labels, table cells) are neutral: articles have them, so do page chromes."""
+    length = len(block.text)
+    if marked or block.link_chars > MAX_GOOD_LINK_SHARE * length:
+        return -length
+    return length if length >= MIN_GOOD_CHARS else 0
+
+
+def _body_blocks(blocks: list[Block], marked: set, container) -> list[Block]:
+    """The container's blocks a reader counts as the article: not marked, not interface words, not
+    link lists (two or more link lines in a row, or link lines in a list) nor their labels; a
+    heading only when text follows it. A single link line between paragraphs is kept: it is a
+    quoted tweet's byline, a product link, a source cited."""
+    blocks = [b for b in blocks if not _inside(b.owner, marked, container, quotes_count=True)
+              and not _INTERFACE_LINE.match(b.text)]
+    linky = [b.link_chars > MAX_KEPT_LINK_SHARE * len(b.text) for b in blocks]
+    drop = [False] * len(blocks)
+    for i, block in enumerate(blocks):
+        in_run = (i > 0 and linky[i - 1]) or (i + 1 < len(blocks) and linky[i + 1])
+        drop[i] = linky[i] and (in_run or _in_list(block.owner, container))
+    for i in range(len(blocks) - 1):
+        # "You may also like", "Don't miss": the label of a dropped link list.
+        if drop[i + 1] and not drop[i] and len(blocks[i].text) < MIN_GOOD_CHARS:
+            drop[i] = True
+    kept = [b for b, dropped in zip(blocks, drop) if not dropped]
+    # A heading whose section kept no text (a "Related" title over a dropped link list) goes too.
+    return [b for i, b in enumerate(kept) if not b.heading or (i + 1 < len(kept) and not kept[i + 1].heading)]
+
+
+def _is_descendant(el, ancestor) -> bool:
+    while el is not None:
+        if el is ancestor:
+            return True
+        el = el.getparent()
+    return False
+
+
+def _in_list(el, container) -> bool:
+    while el is not None and el is not container:
+        if el.tag in ("li", "ul", "ol", "dl", "dd", "dt", "menu", "nav"):
+            return True
+        el = el.getparent()
+    return False
