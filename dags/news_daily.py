@@ -8,9 +8,11 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task, task_group
+from airflow.sdk.exceptions import AirflowFailException
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from news_etl import pipeline
+from news_etl.quality import QualityGateError
 from news_etl.sources import load_sources
 
 # Parsed with the DAG: a bad source file is an import error that names the file and key.
@@ -51,7 +53,10 @@ def news_daily():
 
     @task(map_index_template="{{ source_name }}")
     def check(transformed: dict) -> dict:
-        return pipeline.check(*_source_run(transformed["source"]))
+        try:
+            return pipeline.check(*_source_run(transformed["source"]))
+        except QualityGateError as blocked:
+            raise AirflowFailException(str(blocked)) from blocked  # retrying cannot unblock it
 
     @task(map_index_template="{{ source_name }}")
     def load(checked: dict) -> dict:

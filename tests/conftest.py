@@ -69,14 +69,27 @@ def dsn(make_database) -> str:
     return make_database()[0]
 
 
+_sample_clock = {"now": SAMPLE_NOW}
+
+
 @pytest.fixture(scope="session")
 def sample_url():
     from news_etl.sample_sites.server import serve_in_thread
 
-    server, url = serve_in_thread(now=lambda: SAMPLE_NOW)
+    server, url = serve_in_thread(now=lambda: _sample_clock["now"])
     yield url
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def sample_clock(sample_url):
+    """Move the sample publishers' clock for one test: `sample_clock(datetime(...))`."""
+    def move(now: datetime) -> None:
+        _sample_clock["now"] = now
+
+    yield move
+    _sample_clock["now"] = SAMPLE_NOW
 
 
 @pytest.fixture

@@ -83,50 +83,6 @@ def feed(site, paths: list[str]) -> bytes:
     return f'<rss version="2.0"><channel><title>c</title>{items}</channel></rss>'.encode()
 
 
-def test_bad_rows_are_quarantined_with_reasons_and_good_rows_load(dsn, settings, site, write_file):
-    from sites import Page
-
-    site.pages.update({
-        "/news/1000001": Page(page("Friday 1 March 2024 - 10:00", "1000001")),              # good
-        "/news/1000002": Page(page("Friday 1 March 2024 - 11:00", "1000002", body="Too short.")),
-        "/news/1000003": Page(page("Monday 1 January 2018 - 09:00", "1000003")),           # outside the day
-        "/news/1000004": Page(page("Friday 1 March 2024 - 12:00", None)),                  # code nowhere
-        "/news/1000005": Page(page("Friday 1 March 2024 - 13:00", "1000001")),             # duplicate code
-        "/news/1000006": Page(b""),                                                         # not a page
-    })
-    paths = sorted(site.pages)
-    site.pages["/feed.xml"] = Page(feed(site, paths), content_type="application/rss+xml")
-    site.pages["/news/1000004"] = Page(page("Friday 1 March 2024 - 12:00", None))
-    source = load_source(write_file("crafted.yaml", BAD_SOURCE.format(feed=site.url("/feed.xml"))))
-    # /news/1000004 has the code in its URL: the URL rule finds it, so that row is fine.
-    run = pipeline.Run(run_id="r", day=DAY, dsn=dsn, settings=settings)
-    counts = run_source(source, run, now=datetime(2024, 3, 2, tzinfo=timezone.utc))
-
-    quarantined = {url.rsplit("/", 1)[1]: sorted((r["expectation"], r["column"]) for r in reasons)
-                   for url, reasons in rows(dsn, "SELECT url, reasons FROM news.quarantine")}
-    assert quarantined == {
-        "1000001": [("expect_column_values_to_be_unique", "story_code")],
-        "1000005": [("expect_column_values_to_be_unique", "story_code")],
-        "1000002": [("expect_column_values_to_be_between", "word_count")],
-        "1000003": [("expect_column_values_to_be_between", "published_at_utc")],
-        "1000006": [("expect_column_values_to_be_null", "parse_error"),
-                    ("expect_column_values_to_not_be_null", "published_at"),
-                    ("expect_column_values_to_not_be_null", "story_code")],
-    }
-    assert rows(dsn, "SELECT story_code FROM news.article") == [("1000004",)]
-    assert (counts["parsed"], counts["parse_failed"], counts["passed"], counts["quarantined"], counts["loaded_new"]) \
-        == (5, 1, 1, 5, 1)
-    failed_checks = rows(dsn, "SELECT expectation, column_name, unexpected_count FROM news.dq_result "
-                              "WHERE NOT success ORDER BY 1, 2")
-    assert ("expect_column_values_to_be_unique", "story_code", 2) in failed_checks
-
-    # Re-checking the same day replaces its quarantine and results instead of adding to them.
-    pipeline.check(source, run, now=datetime(2024, 3, 2, tzinfo=timezone.utc))
-    assert rows(dsn, "SELECT count(*) FROM news.quarantine") == [(5,)]
-    assert rows(dsn, "SELECT count(DISTINCT expectation || coalesce(column_name, '')) = count(*) "
-                     "FROM news.dq_result") == [(True,)]
-
-
 def test_failing_feed_is_logged_and_the_others_still_load(dsn, settings, site, write_file):
     from sites import Page
 

@@ -169,15 +169,15 @@ def _follow(engine, last_run: int, proc: subprocess.Popen) -> str | None:
 
 
 def format_summary(rows: list[dict]) -> str:
-    headers = ("source", "status", "feeds", "articles fetched", "parsed", "passed checks", "quarantined", "loaded new",
-               "updated")
+    from news_etl.cli import format_table
+
+    headers = ("source", "status", "feeds", "articles fetched", "parsed", "passed checks", "quarantined",
+               "loaded new", "updated")
     table = [headers]
     for r in rows:
         feeds = f"{r['feeds_fetched'] + r['feeds_not_modified']}" + (f" ({r['feeds_failed']} failed)" if r["feeds_failed"] else "")
         table.append((r["source"], r["status"], feeds, str(r["articles_fetched"]), str(r["parsed"]),
                       str(r["passed"]), str(r["quarantined"]), str(r["loaded_new"]), str(r["loaded_updated"])))
-    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
-    lines.insert(1, "  ".join("-" * w for w in widths))
     messages = [f"  {r['source']}: {r['message']}" for r in rows if r.get("message")]
-    return "\n".join(lines + messages)
+    docs = [f"  {r['source']}: {r['data_docs']}" for r in rows if r.get("data_docs")]
+    return "\n".join([format_table(table)] + messages + (["\nData Docs:"] + docs if docs else []))

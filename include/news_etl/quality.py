@@ -1,46 +1,63 @@
-"""Data-quality gate: Great Expectations checks run inside PostgreSQL on one run's staged rows.
+"""The data-quality gate: a source's suite of Great Expectations checks, run inside PostgreSQL on
+one run's staged rows, then quarantine, results and the decision whether the source may load.
 
-Each expectation reports the stage_ids of the rows it rejects; a row rejected by any expectation
-goes to news.quarantine with every reason, the others are marked passed and may load. Results per
-expectation go to news.dq_result. Re-checking a source and day replaces its earlier results.
+A row failing a `quarantine` or `block` check goes to news.quarantine with every check it failed,
+the value seen and its raw reference; the other rows are marked passed. The source's load is
+blocked when a `block` check fails or more than the suite's max_failed_ratio of rows fail.
+Results per check go to news.dq_result and to Data Docs (HTML). Re-checking a source and day
+replaces its earlier quarantine and results.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import statistics
 import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
 
 import psycopg2.extensions
 import psycopg2.extras
 
+from news_etl.errors import ConfigError, NewsEtlError
 from news_etl.sources import Source
+from news_etl.suites import Check, Suite
 from news_etl.warehouse import sql_file
 
 # GX would otherwise try to send usage statistics over the network (these machines, and many
 # production workers, have no internet access; a data pipeline should not phone home anyway).
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-MIN_BODY_WORDS = 20
+HISTORY_RUNS = 14  # recent days whose batch sizes make a source's usual range
+
+
+class QualityGateError(NewsEtlError):
+    """A source's batch failed the gate: its load is blocked. The message lists the checks."""
 
 
 @dataclass(frozen=True)
 class CheckResult:
+    check_id: str
     expectation: str
     column: str | None
+    action: str
     success: bool
     element_count: int | None
     unexpected_count: int | None
-    observed_value: object | None
-    failed_ids: tuple[int, ...] = ()
+    observed_value: Any
+    failed_rows: dict[int, Any] = field(default_factory=dict)  # stage_id -> the value seen
 
 
 @dataclass
 class QualityReport:
     checked: int
     results: list[CheckResult]
+    max_failed_ratio: float
+    data_docs: Path | None = None
     reasons: dict[int, list[dict]] = field(default_factory=dict)  # stage_id -> every failed check
 
     @property
@@ -51,6 +68,21 @@ class QualityReport:
     def passed(self) -> int:
         return self.checked - self.quarantined
 
+    def blocking(self) -> list[str]:
+        """Why the source may not load; empty when it may."""
+        why = [f"{r.check_id} failed ({_count(r)})" for r in self.results if r.action == "block" and not r.success]
+        if self.checked and self.quarantined / self.checked > self.max_failed_ratio:
+            why.append(f"{self.quarantined} of {self.checked} rows failed "
+                       f"({self.quarantined / self.checked:.0%} > {self.max_failed_ratio:.0%})")
+        return why
+
+    def failed_checks(self) -> str:
+        return "; ".join(f"{r.check_id}: {_count(r)}" for r in self.results if not r.success)
+
+
+def _count(r: CheckResult) -> str:
+    return f"{r.unexpected_count} rows" if r.unexpected_count is not None else f"observed {r.observed_value}"
+
 
 def collection_window(day: date, source: Source, lookback_days: int) -> tuple[datetime, datetime]:
     """[start, end) of what a run for `day` collects: the source's local day, plus the lookback."""
@@ -59,35 +91,77 @@ def collection_window(day: date, source: Source, lookback_days: int) -> tuple[da
     return start, end
 
 
-def build_expectations(source: Source, window: tuple[datetime, datetime], now: datetime,
-                       clock_skew: timedelta) -> list:
-    """The common suite, plus the story-code checks where the source has story codes."""
-    import great_expectations.expectations as gxe
-
-    start, end = window
-    latest = min(end, now + clock_skew)
-    checks = [
-        gxe.ExpectColumnValuesToBeNull(column="parse_error"),
-        gxe.ExpectColumnValuesToNotBeNull(column="title"),
-        gxe.ExpectColumnValuesToNotBeNull(column="published_at"),
-        gxe.ExpectColumnValuesToBeInSet(column="published_at_has_offset", value_set=[True]),
-        gxe.ExpectColumnValuesToBeBetween(column="published_at_utc", min_value=start.isoformat(),
-                                          max_value=latest.isoformat()),
-        gxe.ExpectColumnValuesToBeBetween(column="word_count", min_value=MIN_BODY_WORDS),
-        gxe.ExpectColumnValuesToBeUnique(column="url"),
-    ]
-    if source.story_codes:
-        checks += [
-            gxe.ExpectColumnValuesToNotBeNull(column="story_code"),
-            gxe.ExpectColumnValuesToMatchRegex(column="story_code",
-                                               regex=f"^(?:{source.story_codes.pattern.pattern})$"),
-            gxe.ExpectColumnValuesToBeUnique(column="story_code"),
-        ]
-    return checks
+def usual_row_range(history: list[int], low_factor: float, high_factor: float) -> tuple[int, int | None]:
+    """The batch sizes a source usually has, from its recent runs; with little history, only an
+    empty batch is unusual."""
+    if len(history) < 3:
+        return 1, None
+    median = statistics.median(history)
+    return max(1, int(median * low_factor)), int(median * high_factor) + 10
 
 
-def run_checks(sqlalchemy_url: str, query: str, expectations: list) -> list[CheckResult]:
-    """Validate the rows `query` selects (inside PostgreSQL) against `expectations`."""
+def run_parameters(suite: Suite, source: Source, window: tuple[datetime, datetime], now: datetime,
+                   clock_skew: timedelta, history: list[int]) -> dict[str, Any]:
+    params = dict(suite.parameters)
+    row_min, row_max = usual_row_range(history, float(params.get("row_count_low_factor", 0.25)),
+                                       float(params.get("row_count_high_factor", 4)))
+    params.update(
+        window_start=window[0].isoformat(),
+        window_end=window[1].isoformat(),
+        latest_allowed=min(window[1], now + clock_skew).isoformat(),
+        story_code_regex=f"^(?:{source.story_codes.pattern.pattern})$" if source.story_codes else None,
+        language=source.language,
+        row_count_min=row_min,
+        row_count_max=row_max,
+    )
+    return params
+
+
+def applies(check: Check, source: Source) -> bool:
+    return (check.when is None or (check.when == "story_codes" and source.story_codes is not None)
+            or (check.when == "language" and source.language is not None))
+
+
+def _fill(value, params: dict, where: str):
+    """Replace {$PARAMETER: name} anywhere in a check's kwargs with the run's value."""
+    if isinstance(value, dict) and set(value) == {"$PARAMETER"}:
+        name = value["$PARAMETER"]
+        if name not in params:
+            raise ConfigError(f"{where}: unknown parameter '{name}' (known: {', '.join(sorted(params))})")
+        return params[name]
+    if isinstance(value, dict):
+        return {k: _fill(v, params, where) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, params, where) for v in value]
+    return value
+
+
+def build_expectations(suite: Suite, source: Source, params: dict) -> list:
+    """GX expectation objects for the checks that apply to `source`, ids and actions in `meta`."""
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    expectations = []
+    for check in suite.checks:
+        if not applies(check, source):
+            continue
+        where = f"{suite.files[-1]}: check '{check.id}'"
+        config = ExpectationConfiguration(
+            type=check.type,
+            kwargs=_fill(check.kwargs, params, where),
+            meta={"check_id": check.id, "action": check.action},
+            description=check.description,
+            severity={"block": "critical", "quarantine": "warning", "record": "info"}[check.action],
+        )
+        try:
+            expectations.append(config.to_domain_obj())
+        except Exception as exc:  # GX raises several types for an unknown type or bad kwargs
+            raise ConfigError(f"{where}: not a valid Great Expectations check: {exc}") from exc
+    return expectations
+
+
+def run_checks(sqlalchemy_url: str, query: str, expectations: list, *, suite_name: str,
+               docs_dir: Path | None) -> list[CheckResult]:
+    """Validate the rows `query` selects (inside PostgreSQL); write Data Docs to `docs_dir`."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -98,54 +172,82 @@ def run_checks(sqlalchemy_url: str, query: str, expectations: list) -> list[Chec
         # server's; the generic SQL source runs the same SQL inside PostgreSQL.
         warnings.simplefilter("ignore")
         datasource = context.data_sources.add_sql(name="warehouse", connection_string=sqlalchemy_url)
-    asset = datasource.add_query_asset(name="staged_articles", query=query)
-    batch = asset.add_batch_definition_whole_table("run").get_batch()
-    suite = gx.ExpectationSuite(name="articles", expectations=expectations)
-    outcome = batch.validate(suite, result_format={
-        "result_format": "COMPLETE",
-        "unexpected_index_column_names": ["stage_id"],
-        "include_unexpected_rows": False,
-    })
+    batch = datasource.add_query_asset(name="staged_articles", query=query).add_batch_definition_whole_table("run")
+    suite = context.suites.add(gx.ExpectationSuite(name=suite_name, expectations=expectations))
+    validation = context.validation_definitions.add(gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
+    actions = []
+    if docs_dir is not None:
+        context.add_data_docs_site(site_name="run", site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        })
+        actions.append(gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=["run"]))
+    checkpoint = context.checkpoints.add(gx.Checkpoint(
+        name=suite_name, validation_definitions=[validation], actions=actions,
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["stage_id"],
+                       "include_unexpected_rows": False},
+    ))
+    (outcome,) = checkpoint.run().run_results.values()
     results = []
     for r in outcome.results:
         cfg = r.expectation_config
         res = r.result or {}
-        failed = tuple(sorted({row["stage_id"] for row in res.get("unexpected_index_list") or []}))
+        column = cfg.kwargs.get("column")
+        failed = {row["stage_id"]: row.get(column) for row in res.get("unexpected_index_list") or []}
         if not r.success and not failed and res.get("unexpected_count"):
-            raise RuntimeError(f"{cfg.type}: {res.get('unexpected_count')} rows failed but GX named none")
+            raise RuntimeError(f"{cfg.meta['check_id']}: {res['unexpected_count']} rows failed but GX named none")
         results.append(CheckResult(
-            expectation=cfg.type,
-            column=cfg.kwargs.get("column"),
-            success=bool(r.success),
-            element_count=res.get("element_count"),
-            unexpected_count=res.get("unexpected_count"),
-            observed_value=res.get("observed_value"),
-            failed_ids=failed,
+            check_id=cfg.meta["check_id"], expectation=cfg.type, column=column, action=cfg.meta["action"],
+            success=bool(r.success), element_count=res.get("element_count"),
+            unexpected_count=res.get("unexpected_count"), observed_value=res.get("observed_value"),
+            failed_rows=failed,
         ))
     return results
 
 
-def check_staged(conn, sqlalchemy_url: str, run_id: str, source: Source, day: date, *, now: datetime,
-                 lookback_days: int, clock_skew: timedelta) -> QualityReport:
-    """Check one run and source's staged rows, then write quarantine, statuses and results."""
-    literal = lambda v: psycopg2.extensions.QuotedString(v).getquoted().decode()  # noqa: E731
-    # GX wants the query to start with SELECT: the file's leading comment is left out.
+def staged_rows_query(run_id: str, source: Source) -> str:
+    """The SQL the checks run on, with this run's literals filled in (GX wants it to start with
+    SELECT, so the file's leading comment is left out)."""
+    literal = lambda v: psycopg2.extensions.adapt(v).getquoted().decode()  # noqa: E731
+    names = [source.title.lower(), source.name.lower()]
+    fill = {
+        "run_id": literal(run_id),
+        "source": literal(source.name),
+        "site_names": literal(names) + "::text[]",
+        "url_code_regex": literal(source.story_codes.url.pattern) if source.story_codes and source.story_codes.url
+        else "NULL",
+    }
     text = "\n".join(ln for ln in sql_file("quality/staged_articles.sql").splitlines() if not ln.startswith("--"))
-    query = text.strip().format(run_id=literal(run_id), source=literal(source.name))
+    return re.sub(r"\{(run_id|source|site_names|url_code_regex)\}", lambda m: fill[m.group(1)], text).strip()
+
+
+def check_staged(conn, sqlalchemy_url: str, run_id: str, source: Source, day: date, suite: Suite, *,
+                 now: datetime, lookback_days: int, clock_skew: timedelta,
+                 docs_dir: Path | None = None) -> QualityReport:
+    """Check one run and source's staged rows, then write quarantine, statuses and results."""
     with conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM news.stage_article WHERE run_id = %s AND source = %s",
                     (run_id, source.name))
         checked = cur.fetchone()[0]
-    if checked == 0:
-        report = QualityReport(checked=0, results=[])
-    else:
-        window = collection_window(day, source, lookback_days)
-        results = run_checks(sqlalchemy_url, query, build_expectations(source, window, now, clock_skew))
-        report = QualityReport(checked=checked, results=results)
-        for r in results:
-            for stage_id in r.failed_ids:
-                report.reasons.setdefault(stage_id, []).append(
-                    {"expectation": r.expectation, "column": r.column})
+        cur.execute("""SELECT staged FROM (
+                           SELECT DISTINCT ON (day) day, parsed + parse_failed AS staged FROM news.etl_run
+                           WHERE source = %s AND run_id <> %s AND day < %s AND status = 'success'
+                           ORDER BY day, started_at DESC) recent
+                       ORDER BY day DESC LIMIT %s""", (source.name, run_id, day, HISTORY_RUNS))
+        history = [n for (n,) in cur.fetchall()]
+    params = run_parameters(suite, source, collection_window(day, source, lookback_days), now, clock_skew, history)
+    results = run_checks(sqlalchemy_url, staged_rows_query(run_id, source),
+                         build_expectations(suite, source, params), suite_name=f"news.{source.name}",
+                         docs_dir=docs_dir)
+    report = QualityReport(checked=checked, results=results, max_failed_ratio=suite.max_failed_ratio,
+                           data_docs=docs_dir / "index.html" if docs_dir else None)
+    for r in results:
+        if r.action == "record":
+            continue
+        for stage_id, seen in r.failed_rows.items():
+            report.reasons.setdefault(stage_id, []).append(
+                {"check": r.check_id, "expectation": r.expectation, "column": r.column, "observed": seen})
     _write_report(conn, run_id, source.name, day, report)
     return report
 
@@ -157,22 +259,29 @@ def _write_report(conn, run_id: str, source: str, day: date, report: QualityRepo
         cur.execute("UPDATE news.stage_article SET dq_status = 'passed' WHERE run_id = %s AND source = %s",
                     (run_id, source))
         if report.reasons:
-            cur.execute(
-                "UPDATE news.stage_article SET dq_status = 'quarantined' WHERE stage_id = ANY(%s)",
-                (list(report.reasons),))
+            cur.execute("UPDATE news.stage_article SET dq_status = 'quarantined' WHERE stage_id = ANY(%s)",
+                        (list(report.reasons),))
             cur.execute(
                 """INSERT INTO news.quarantine (run_id, source, day, url, story_code, title, published_at,
                                                 reasons, raw_ref)
                    SELECT s.run_id, s.source, s.day, s.url, s.story_code, s.title, s.published_at,
                           r.reasons, s.raw_ref
                    FROM news.stage_article s
-                   JOIN jsonb_to_recordset(%s::jsonb) AS r(stage_id bigint, reasons jsonb) USING (stage_id)""",
-                (json.dumps([{"stage_id": k, "reasons": v} for k, v in report.reasons.items()]),))
+                   JOIN jsonb_to_recordset(%s::jsonb) AS r(stage_id bigint, reasons jsonb) USING (stage_id)
+                   ORDER BY s.stage_id""",
+                (json.dumps([{"stage_id": k, "reasons": v} for k, v in report.reasons.items()], default=str),))
         psycopg2.extras.execute_values(
             cur,
-            "INSERT INTO news.dq_result (run_id, source, day, expectation, column_name, success, "
+            "INSERT INTO news.dq_result (run_id, source, day, check_id, action, expectation, column_name, success, "
             "element_count, unexpected_count, observed_value) VALUES %s",
-            [(run_id, source, day, r.expectation, r.column, r.success, r.element_count, r.unexpected_count,
-              json.dumps(r.observed_value, default=str) if r.observed_value is not None else None)
+            [(run_id, source, day, r.check_id, r.action, r.expectation, r.column, r.success, r.element_count,
+              r.unexpected_count, json.dumps(r.observed_value, default=str) if r.observed_value is not None else None)
              for r in report.results],
         )
+
+
+def dq_report(conn, day: date) -> list[dict]:
+    """The day's results, per source and check, with the source's latest run status."""
+    with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+        cur.execute(sql_file("quality/dq_report.sql"), {"day": day})
+        return [dict(r) for r in cur.fetchall()]

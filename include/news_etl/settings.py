@@ -30,6 +30,7 @@ def _number(name: str, default: float, minimum: float = 0) -> float:
 class Settings:
     state_dir: Path            # local state: embedded warehouse, Airflow home, archive, logs
     archive_root: Path         # raw responses, partitioned by source and day
+    data_docs_root: Path       # Great Expectations Data Docs, a folder per run and source
     lookback_days: int         # a run for day D also collects articles of the days before D
     clock_skew_minutes: int    # how far in the future a published_at may be before it is rejected
     user_agent: str
@@ -44,6 +45,7 @@ class Settings:
         return cls(
             state_dir=state,
             archive_root=Path(os.environ.get("NEWS_ETL_ARCHIVE", state / "archive")),
+            data_docs_root=Path(os.environ.get("NEWS_ETL_DATA_DOCS", state / "data_docs")),
             lookback_days=int(_number("NEWS_ETL_LOOKBACK_DAYS", 1)),
             clock_skew_minutes=int(_number("NEWS_ETL_CLOCK_SKEW_MINUTES", 10)),
             user_agent=os.environ.get(

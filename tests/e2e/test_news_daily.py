@@ -1,27 +1,28 @@
 """`make run`'s path end to end: `news-etl run` starts Airflow, which runs news_daily against the
-sample publishers and a real PostgreSQL; then the same day again, which must change nothing."""
+sample publishers and a real PostgreSQL; then the same day again, which must change nothing; then
+the sample publishers' bad day, which the quality gate must stop."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from conftest import SAMPLE_NOW
 from helpers import expected_articles, loaded_articles, rows
-from news_etl.sample_sites.publishers import PUBLISHERS
+from news_etl.sample_sites.publishers import BAD_DAY, PUBLISHERS
 
 pytestmark = pytest.mark.e2e
 DAY = date(2024, 3, 1)
 
 
-def news_etl_run(env: dict) -> subprocess.CompletedProcess:
+def news_etl_run(env: dict, day: date = DAY) -> subprocess.CompletedProcess:
     cli = Path(sys.executable).with_name("news-etl")
-    return subprocess.run([str(cli), "run", "--date", DAY.isoformat()], env=env, capture_output=True,
+    return subprocess.run([str(cli), "run", "--date", day.isoformat()], env=env, capture_output=True,
                           text=True, timeout=600)
 
 
@@ -30,7 +31,8 @@ def summary_rows(stdout: str) -> dict[str, list[str]]:
     return {cells[0]: cells[1:] for cells in (ln.split() for ln in lines) if cells and cells[0] in PUBLISHERS}
 
 
-def test_news_daily_through_airflow_twice(tmp_path, postgres, make_database, sample_url):
+def test_news_daily_through_airflow_twice_then_a_bad_day(tmp_path, postgres, make_database, sample_url,
+                                                         sample_clock):
     dsn, news_db = make_database(migrate=False)  # the DAG's first task applies the migrations
     _, airflow_db = make_database(migrate=False)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "NEWS_"))}
@@ -63,3 +65,20 @@ def test_news_daily_through_airflow_twice(tmp_path, postgres, make_database, sam
             second.stdout).items():
         assert (status, fetched, new, updated) == ("success", "0", "0", "0"), publisher
     assert rows(dsn, "SELECT * FROM news.article ORDER BY article_id") == before
+
+    # The sample publishers' day of deliberately bad articles: the gate blocks tehran-wire (its
+    # check task fails, so the run fails), the other two load all but their bad article.
+    sample_clock(datetime(2024, 4, 3, tzinfo=timezone.utc))
+    bad = news_etl_run(env, BAD_DAY)
+    assert bad.returncode == 1
+    assert "[FAILED] check              tehran-wire" in bad.stdout
+    assert "[UPSTREAM_FAILED] load               tehran-wire" in bad.stdout
+    summary = summary_rows(bad.stdout)
+    assert summary["tehran-wire"][0] == "blocked"
+    assert "tehran-wire: source tehran-wire: load blocked by the quality gate: 4 of" in bad.stdout
+    for publisher in ("harbor-times", "nordic-dispatch"):
+        status, feeds, fetched, parsed, passed, quarantined, new, updated = summary[publisher]
+        assert (status, quarantined) == ("success", "1") and int(new) == int(fetched) - 1 > 0
+    assert "Data Docs:" in bad.stdout
+    assert rows(dsn, "SELECT count(*) FROM news.article a JOIN news.source s USING (source_id) "
+                     "WHERE s.name = 'tehran-wire' AND a.published_at >= '2024-03-31'") == [(0,)]

@@ -32,6 +32,7 @@ class SampleArticle:
     section: str
     paragraphs: tuple[str, ...]  # the body only: no lead, captions, promos or comments
     language: str
+    defect: str | None = None  # on BAD_DAY: what is deliberately wrong with this article
 
     @property
     def body(self) -> str:
@@ -55,6 +56,18 @@ PUBLISHERS: dict[str, Publisher] = {
         Publisher("harbor-times", "Harbor Times", "America/New_York", "atom"),
         Publisher("nordic-dispatch", "Nordic Dispatch", "Europe/Oslo", "rdf"),
     )
+}
+
+# On this day every publisher serves some deliberately bad articles, so that the quality gate and
+# its Data Docs can be seen at work: `make run DATE=2024-04-01`. The pages still tell the truth
+# about themselves (the oracle below says what is on them); what is wrong is their content.
+BAD_DAY = date(2024, 4, 1)
+# publisher -> (index of the article in the day, defect)
+_DEFECTS = {
+    "tehran-wire": ((1, "login-wall"), (2, "story-code-not-in-url"), (3, "title-is-site-name"),
+                    (4, "wrong-language")),
+    "harbor-times": ((2, "body-too-short"),),
+    "nordic-dispatch": ((1, "title-is-site-name"),),
 }
 
 MIN_ARTICLES_PER_DAY = 6
@@ -210,7 +223,28 @@ def _articles_of_day(slug: str, day: date) -> tuple[SampleArticle, ...]:
                 language="en",
             )
         )
+    if day == BAD_DAY:
+        for index, defect in _DEFECTS[slug]:
+            articles[index] = _with_defect(articles[index], defect)
     return tuple(articles)
+
+
+def _with_defect(article: SampleArticle, defect: str) -> SampleArticle:
+    """The article as a broken page shows it."""
+    if defect == "login-wall":
+        changed = {"paragraphs": ("Subscribe to continue reading.", "Already a subscriber? Log in.")}
+    elif defect == "body-too-short":
+        changed = {"paragraphs": ("Developing story: officials have not yet said more.",
+                                  "More details will follow as they become known.")}
+    elif defect == "story-code-not-in-url":
+        changed = {"story_code": str(int(article.story_code) + 5000)}
+    elif defect == "title-is-site-name":
+        changed = {"title": PUBLISHERS[article.publisher].name}
+    elif defect == "wrong-language":
+        changed = {"language": "fa"}
+    else:
+        raise ValueError(f"unknown defect {defect!r}")
+    return replace(article, defect=defect, **changed)
 
 
 def _publication_times(rng: random.Random, slug: str, day: date) -> list[datetime]:

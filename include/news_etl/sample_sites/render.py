@@ -89,7 +89,7 @@ def tehran_wire_page(
     )
     body = "\n".join(f"<p>{escape(p)}</p>" for p in article.paragraphs)
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{escape(article.language)}">
 <head>
 <meta charset="utf-8">
 <title>Tehran Wire - {escape(article.title)}</title>
@@ -163,7 +163,7 @@ def harbor_times_page(
     if article.updated_at:
         modified_meta = f'\n<meta property="article:modified_time" content="{escape(modified)}">'
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{escape(article.language)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -273,7 +273,7 @@ def nordic_dispatch_page(
         base_url, others[:5], lambda a: f'<span class="date">{escape(f"{a.published_at:%d.%m.%Y}")}</span>'
     )
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{escape(article.language)}">
 <head>
 <meta charset="utf-8">
 <title>{escape(article.title)} – Nordic Dispatch</title>

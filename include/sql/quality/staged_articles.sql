@@ -1,9 +1,32 @@
 -- The rows the quality checks see: one run and source of news.stage_article, plus derived columns.
--- published_at is text in staging; only a value that states its offset is turned into a timestamp,
--- so a date without a time zone can never pass as UTC. {run_id} and {source} are quoted literals.
-SELECT s.*,
-       s.published_at ~ '(Z|[+-]\d\d(:?\d\d)?)$' AS published_at_has_offset,
-       CASE WHEN s.published_at ~ '(Z|[+-]\d\d(:?\d\d)?)$' THEN s.published_at::timestamptz END
-           AS published_at_utc
-FROM news.stage_article s
-WHERE s.run_id = {run_id} AND s.source = {source}
+-- {run_id}, {source}, {site_names} (text[]) and {url_code_regex} (text or NULL) are quoted
+-- literals filled in by quality.py. published_at is text in staging: only a value that states its
+-- offset becomes a timestamp, so a date without a time zone can never pass as UTC.
+SELECT d.*,
+       (abs(extract(epoch FROM d.published_at_utc - d.feed_published_utc)) / 3600)::float8 AS feed_date_gap_hours,
+       lower(btrim(d.title)) = ANY ({site_names}) AS title_is_site_name,
+       d.word_count < 150
+           AND d.body ~* '(subscribe|log ?in|sign ?in|register) to (continue|read)|already a subscriber|enable javascript|accept (all )?cookies|access denied|page not found|(404|403) error'
+           AS body_is_boilerplate,
+       d.url_story_code IS NULL OR d.story_code IS NULL OR d.url_story_code = d.story_code AS story_code_matches_url,
+       EXISTS (SELECT 1 FROM news.article a JOIN news.source src USING (source_id)
+               WHERE src.name = d.source AND a.story_code = d.story_code
+                 AND a.canonical_url IS DISTINCT FROM d.canonical_url) AS story_code_taken,
+       CASE WHEN d.code_number IS NOT NULL AND d.published_at_utc IS NOT NULL THEN
+           abs(rank() OVER (PARTITION BY d.code_number IS NOT NULL AND d.published_at_utc IS NOT NULL
+                            ORDER BY d.published_at_utc, d.code_number)
+             - rank() OVER (PARTITION BY d.code_number IS NOT NULL AND d.published_at_utc IS NOT NULL
+                            ORDER BY d.code_number))
+       END AS story_code_order_gap
+FROM (
+    SELECT s.*,
+           s.published_at ~ '(Z|[+-]\d\d(:?\d\d)?)$' AS published_at_has_offset,
+           CASE WHEN s.published_at ~ '(Z|[+-]\d\d(:?\d\d)?)$' THEN s.published_at::timestamptz END
+               AS published_at_utc,
+           CASE WHEN s.feed_published_at ~ '(Z|[+-]\d\d(:?\d\d)?)$' THEN s.feed_published_at::timestamptz END
+               AS feed_published_utc,
+           substring(s.url FROM {url_code_regex}) AS url_story_code,
+           CASE WHEN s.story_code ~ '^\d{1,18}$' THEN s.story_code::numeric END AS code_number
+    FROM news.stage_article s
+    WHERE s.run_id = {run_id} AND s.source = {source}
+) d

@@ -1,0 +1,17 @@
+-- One day's data-quality results: a row per source and check, with the source's latest run status.
+SELECT r.source,
+       coalesce(run.status, '') AS status,
+       r.check_id,
+       r.action,
+       r.success,
+       r.element_count,
+       r.unexpected_count,
+       r.observed_value
+FROM news.dq_result r
+LEFT JOIN LATERAL (
+    SELECT e.status FROM news.etl_run e
+    WHERE e.source = r.source AND e.day = r.day
+    ORDER BY e.started_at DESC LIMIT 1
+) run ON true
+WHERE r.day = %(day)s
+ORDER BY r.source, r.success, r.check_id;

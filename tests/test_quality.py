@@ -1,0 +1,298 @@
+"""The quality gate through the real pipeline: crafted pages served on 127.0.0.1, a real PostgreSQL.
+For each check, the exact rows quarantined and why; good rows of the same batch load; a blocked
+source leaves the warehouse unchanged while others load; suite files fail clearly."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime, timezone
+
+import pytest
+
+from conftest import SAMPLE_NOW
+from helpers import rows
+from news_etl import cli, pipeline
+from news_etl.errors import ConfigError
+from news_etl.quality import QualityGateError
+from news_etl.sample_sites.publishers import BAD_DAY, articles_for
+from news_etl.sources import load_source
+from news_etl.suites import DEFAULT_SUITES_DIR, load_suite
+from sites import Page
+
+DAY = date(2024, 3, 1)
+NOW = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)  # 15:30 in Tehran
+
+SOURCE = """
+name: crafted
+title: Crafted Times
+timezone: Asia/Tehran
+language: en
+crawl_delay: 0
+feeds: [{feed}]
+story_codes: {{pattern: '\\d{{7}}', url: '/news/(\\d+)'}}
+rules:
+  title: //h1
+  published: {{xpath: '//div[@class="date"]', format: '%d %B %Y %H:%M'}}
+  story_code: {{xpath: '//div[@class="code"]', regex: 'Code: (\\d+)'}}
+  body: //div[@class="body"]
+"""
+BODY = " ".join(["Words of a real article body that goes on long enough to count."] * 4)
+LOGIN_WALL = " ".join(["Subscribe to continue reading this article and every other one."] * 4)
+
+
+def page(when: str | None, code: str | None = None, title: str | None = "A fine headline", body: str = BODY,
+         lang: str = "en", canonical: str | None = None) -> bytes:
+    parts = [f'<html lang="{lang}"><head>']
+    if canonical:
+        parts.append(f'<link rel="canonical" href="{canonical}">')
+    parts.append("</head><body>")
+    if title:
+        parts.append(f"<h1>{title}</h1>")
+    if when:
+        parts.append(f'<div class="date">{when}</div>')
+    if code:
+        parts.append(f'<div class="code">Code: {code}</div>')
+    parts.append(f'<div class="body"><p>{body}</p></div></body></html>')
+    return "".join(parts).encode()
+
+
+def rss(site, items: list[tuple[str, str | None]]) -> bytes:
+    xml = "".join(f"<item><title></title><link>{site.url(path)}</link>"
+                  + (f"<pubDate>{pub}</pubDate>" if pub else "") + "</item>" for path, pub in items)
+    return f'<rss version="2.0"><channel><title>c</title>{xml}</channel></rss>'.encode()
+
+
+@pytest.fixture
+def suites(tmp_path, monkeypatch):
+    """The project's suites, plus an override for the crafted source (written by each test)."""
+    directory = tmp_path / "expectations"
+    shutil.copytree(DEFAULT_SUITES_DIR, directory)
+    monkeypatch.setenv("NEWS_ETL_SUITES", str(directory))
+
+    def override(text: str) -> None:
+        (directory / "sources" / "crafted.yaml").write_text(text)
+
+    return override
+
+
+def crafted(site, write_file, pages: dict[str, tuple[bytes, str | None]]):
+    """Serve `pages` ({path: (html, feed pubDate)}) and their feed; return the source."""
+    for path, (html, _) in pages.items():
+        site.pages[path] = Page(html)
+    site.pages["/feed.xml"] = Page(rss(site, [(p, pub) for p, (_, pub) in pages.items()]))
+    return load_source(write_file("crafted.yaml", SOURCE.format(feed=site.url("/feed.xml"))))
+
+
+def run_until_check(source, run) -> None:
+    pipeline.extract(source, run, now=NOW)
+    pipeline.transform(source, run)
+    pipeline.check(source, run, now=NOW)
+
+
+def quarantined(dsn) -> dict[str, list[tuple]]:
+    return {url.rsplit("/", 1)[1]: sorted((r["check"], r["observed"]) for r in reasons)
+            for url, reasons in rows(dsn, "SELECT url, reasons FROM news.quarantine")}
+
+
+def test_each_check_quarantines_exactly_its_rows_and_good_rows_load(dsn, settings, site, write_file, suites):
+    suites("thresholds: {max_failed_ratio: 1.0}\n")  # see every row's fate; blocking is tested below
+    big_title = "Long " * 70
+    source = crafted(site, write_file, {
+        # path: (page, the feed's date for the item)
+        "/news/1000001": (page("1 March 2024 08:00", "1000001"), None),                       # good
+        "/news/1000002": (page("1 March 2024 08:10", "1000002"), None),                       # good
+        "/story/no-code": (page("1 March 2024 08:20"), None),
+        "/news/1000004": (page("1 March 2024 08:30", "1000005"), None),                       # not the URL's code
+        "/news/1000006": (page("1 March 2024 08:40", "1000006"), None),                       # good (dup code below)
+        "/story/dup-code": (page("1 March 2024 08:50", "1000006"), None),
+        "/news/1000100": (page("1 March 2024 15:00", "1000100"), "Wed, 28 Feb 2024 21:00:00 GMT"),
+        "/news/1000009": (page("1 March 2024 09:10", "1000009", title="Crafted Times"), None),
+        "/news/1000010": (page("1 March 2024 09:20", "1000010", title=big_title), None),
+        "/news/1000011": (page("1 March 2024 09:30", "1000011", body="Too short to be news."), None),
+        "/news/1000012": (page("1 March 2024 09:40", "1000012", body=LOGIN_WALL), None),
+        "/news/1000013": (page("1 March 2024 09:50", "1000013", lang="fr"), None),
+        "/news/1000014": (page("1 March 2024 10:00", "1000014", canonical="ftp://files.example/x"), None),
+        "/news/1000015": (page("1 January 2018 10:00", "1000015"), None),
+        "/news/1000016": (page("1 March 2024 23:00", "1000016"), None),                       # after NOW
+        "/news/1000017": (page("1 March 2024 10:10", "1000017", title=None), None),
+        "/news/1000099": (page("1 March 2024 10:20", "1000099"), None),                       # out of order
+        "/news/1000018": (page("1 March 2024 10:30", "1000018"), None),
+        "/news/1000019": (b"", None),                                                          # not a page
+        "/news/1000020": (page("1 March 2024 10:50", "1000020", canonical="/news/1000021"), None),
+        "/news/1000021": (page("1 March 2024 11:00", "1000021"), None),                       # same canonical
+    })
+    run = pipeline.Run(run_id="r", day=DAY, dsn=dsn, settings=settings)
+    run_until_check(source, run)
+    counts = pipeline.load(source, run)
+
+    assert quarantined(dsn) == {
+        "no-code": [("story_code_present", None)],
+        "1000004": [("story_code_matches_url", False)],
+        "1000006": [("story_code_unique", "1000006")],
+        "dup-code": [("story_code_unique", "1000006")],
+        "1000100": [("published_at_matches_feed", 38.5)],
+        "1000009": [("title_not_site_name", True)],
+        "1000010": [("title_length", big_title.strip())],
+        "1000011": [("body_long_enough", 5)],
+        "1000012": [("body_not_boilerplate", True)],
+        "1000013": [("language_expected", "fr")],
+        "1000014": [("canonical_url_is_http", "ftp://files.example/x")],
+        # A wrong date also puts the story code out of line with its neighbours' dates.
+        "1000015": [("published_at_in_collected_days", "2018-01-01 06:30:00+00:00"),
+                    ("story_code_in_publication_order", 11)],
+        "1000016": [("published_at_not_in_future", "2024-03-01 19:30:00+00:00"),
+                    ("story_code_in_publication_order", 6)],
+        "1000017": [("title_present", None)],
+        "1000099": [("story_code_in_publication_order", 4)],  # 14th by date, 18th by code
+        "1000019": [("page_parsed", f"{site.url('/news/1000019')}: empty page"), ("published_at_present", None),
+                    ("story_code_present", None), ("title_present", None)],
+        "1000020": [("canonical_url_unique", site.url("/news/1000021"))],
+        "1000021": [("canonical_url_unique", site.url("/news/1000021"))],
+    }
+    loaded = sorted(code for (code,) in rows(dsn, "SELECT story_code FROM news.article"))
+    assert loaded == ["1000001", "1000002", "1000018"]
+    assert counts["loaded_new"] == 3
+    assert rows(dsn, "SELECT check_id, success, element_count FROM news.dq_result WHERE check_id = 'batch_size_usual'") \
+        == [("batch_size_usual", True, None)]
+    # Every quarantined row keeps its raw reference: nothing is dropped without a trace.
+    assert rows(dsn, "SELECT count(*) FROM news.quarantine WHERE raw_ref IS NULL") == [(0,)]
+
+    # Re-checking the same day replaces its quarantine and results instead of adding to them.
+    pipeline.check(source, run, now=NOW)
+    assert rows(dsn, "SELECT count(*) FROM news.quarantine") == [(18,)]
+    assert rows(dsn, "SELECT count(*) = count(DISTINCT check_id) FROM news.dq_result") == [(True,)]
+
+
+def test_story_code_held_by_another_article_in_the_warehouse(dsn, settings, site, write_file, suites):
+    source = crafted(site, write_file, {"/news/1000001": (page("1 March 2024 08:00", "1000001"), None)})
+    first = pipeline.Run(run_id="day-1", day=DAY, dsn=dsn, settings=settings)
+    run_until_check(source, first)
+    pipeline.load(source, first)
+
+    site.pages["/story/reused"] = Page(page("1 March 2024 09:00", "1000001"))
+    site.pages["/feed.xml"] = Page(rss(site, [("/news/1000001", None), ("/story/reused", None)]))
+    # The next day: 1000001 is known, so only the new page is fetched, checked against the warehouse.
+    again = pipeline.Run(run_id="day-2", day=date(2024, 3, 2), dsn=dsn, settings=settings)
+    suites("thresholds: {max_failed_ratio: 1.0}\n")
+    run_until_check(source, again)
+    assert quarantined(dsn) == {"reused": [("story_code_new_to_warehouse", True)]}
+
+
+def test_blocked_source_leaves_the_warehouse_unchanged_while_others_load(
+        dsn, settings, site, write_file, suites, sample_sources):
+    # 1 of 4 rows bad: 25% > the default 20%.
+    source = crafted(site, write_file, {
+        "/news/1000001": (page("1 March 2024 08:00", "1000001"), None),
+        "/news/1000002": (page("1 March 2024 08:10", "1000002"), None),
+        "/news/1000003": (page("1 March 2024 08:20", "1000003"), None),
+        "/news/1000004": (page("1 March 2024 08:30", "1000004", body="Too short."), None),
+    })
+    run = pipeline.Run(run_id="r", day=DAY, dsn=dsn, settings=settings)
+    before = rows(dsn, "SELECT * FROM news.article")
+    with pytest.raises(QualityGateError) as blocked:
+        run_until_check(source, run)
+    message = str(blocked.value)
+    assert message.startswith("source crafted: load blocked by the quality gate: 1 of 4 rows failed (25% > 20%).")
+    assert "Failed checks: body_long_enough: 1 rows." in message
+    (status, run_message, docs), = rows(dsn, "SELECT status, message, data_docs FROM news.etl_run WHERE source = 'crafted'")
+    assert status == "blocked" and run_message == message
+    assert docs.endswith("/data_docs/r/crafted/index.html") and open(docs).read().count("<html") == 1
+    assert rows(dsn, "SELECT * FROM news.article") == before == []
+    assert quarantined(dsn) == {"1000004": [("body_long_enough", 2)]}
+
+    # Another source of the same run still loads.
+    other = pipeline.Run(run_id="r", day=DAY, dsn=dsn, settings=settings)
+    harbor = sample_sources["harbor-times"]
+    pipeline.extract(harbor, other, now=SAMPLE_NOW)
+    pipeline.transform(harbor, other)
+    pipeline.check(harbor, other, now=SAMPLE_NOW)
+    assert pipeline.load(harbor, other)["loaded_new"] > 0
+
+    # A `block` check blocks even when a single row fails it.
+    suites("checks:\n  - id: title_not_site_name\n    action: block\n")
+    site.pages["/news/1000004"] = Page(page("1 March 2024 08:30", "1000004", title="Crafted Times"))
+    site.pages["/feed.xml"] = Page(rss(site, [("/news/1000001", None), ("/news/1000004", None)]))
+    fresh = pipeline.Run(run_id="r2", day=date(2024, 3, 2), dsn=dsn, settings=settings)
+    with pytest.raises(QualityGateError, match="load blocked by the quality gate: title_not_site_name failed"):
+        run_until_check(source, fresh)
+
+
+def test_bad_day_of_the_sample_publishers(dsn, settings, sample_sources, sample_clock):
+    """BAD_DAY: what `make run DATE=2024-04-01` shows a user: tehran-wire is blocked, the other
+    two load everything but their one bad article each."""
+    now = datetime(2024, 4, 3, tzinfo=timezone.utc)
+    sample_clock(now)
+    run = pipeline.Run(run_id="bad", day=BAD_DAY, dsn=dsn, settings=settings)
+    expected = {
+        "login-wall": [("body_long_enough", 9), ("body_not_boilerplate", True)],
+        "story-code-not-in-url": [("story_code_in_publication_order", None), ("story_code_matches_url", False)],
+        "title-is-site-name": [("title_not_site_name", True)],
+        "wrong-language": [("language_expected", "fa")],
+        "body-too-short": [("body_long_enough", 16)],
+    }
+    for name, source in sample_sources.items():
+        pipeline.extract(source, run, now=now)
+        pipeline.transform(source, run)
+        if name == "tehran-wire":
+            with pytest.raises(QualityGateError, match="source tehran-wire: load blocked .* 4 of"):
+                pipeline.check(source, run, now=now)
+        else:
+            pipeline.check(source, run, now=now)
+            pipeline.load(source, run)
+        bad = {a.path.rsplit("/", 1)[1]: a.defect for a in articles_for(name, BAD_DAY) if a.defect}
+        got = {url.rsplit("/", 1)[1]: sorted((r["check"], r["observed"] if r["check"] != "story_code_in_publication_order"
+                                              else None) for r in reasons)
+               for url, reasons in rows(dsn, "SELECT url, reasons FROM news.quarantine WHERE source = %s", (name,))}
+        assert got == {path: expected[defect] for path, defect in bad.items()}, name
+    loaded = dict(rows(dsn, "SELECT s.name, count(*) FROM news.article JOIN news.source s USING (source_id) GROUP BY 1"))
+    assert "tehran-wire" not in loaded and loaded["harbor-times"] > 0 and loaded["nordic-dispatch"] > 0
+
+
+def test_dq_report_prints_the_days_results(dsn, settings, site, write_file, suites, postgres, monkeypatch, capsys):
+    source = crafted(site, write_file, {"/news/1000001": (page("1 March 2024 08:00", "1000001"), None),
+                                        "/news/1000002": (page("1 March 2024 08:10", "1000002", body="Short."), None)})
+    suites("thresholds: {max_failed_ratio: 1.0}\n")
+    run_until_check(source, pipeline.Run(run_id="r", day=DAY, dsn=dsn, settings=settings))
+    monkeypatch.setenv("AIRFLOW_CONN_NEWS_WAREHOUSE", "postgresql://postgres@" +
+                       postgres.socket_dir.replace("/", "%2F") + "/" + dsn.split("/")[3].split("?")[0])
+    assert cli.main(["dq", "report", "--date", "2024-03-01"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["source", "status", "check", "action", "result", "rows", "failed", "observed"]
+    assert out[2].split() == ["crafted", "running", "body_long_enough", "quarantine", "FAILED", "2", "1"]
+    assert sum(" ok " in line for line in out) == len(load_suite("crafted").checks) - 1 == 22
+
+
+@pytest.mark.parametrize("override, key, problem", [
+    ("checks:\n  - id: new_check\n", "checks[0]", "is not a common check, so it needs its own type"),
+    ("checks:\n  - id: title_length\n    action: explode\n", "checks[0].action", "expected one of quarantine"),
+    ("checks:\n  - id: title_length\n    severity: high\n", "checks[0].severity", "unknown key"),
+    ("thresholds: {max_failed_ratio: 2}\n", "thresholds.max_failed_ratio", "from 0 to 1"),
+    ("thresholds: {max_fail: 0.1}\n", "thresholds.max_fail", "unknown key"),
+    ("checks:\n  - id: x\n    type: not_a_check\n    kwargs: {}\n", "checks[0].type", "Great Expectations type"),
+])
+def test_suite_file_errors_name_file_key_and_problem(suites, override, key, problem):
+    suites(override)
+    with pytest.raises(ConfigError) as err:
+        load_suite("crafted")
+    assert "sources/crafted.yaml: key '" + key + "': " in str(err.value) and problem in str(err.value)
+
+
+def test_unknown_parameter_and_check_type_fail_when_built(suites, write_file):
+    from datetime import timedelta
+
+    from news_etl.quality import build_expectations, collection_window, run_parameters
+
+    source = load_source(write_file("crafted.yaml", SOURCE.format(feed="http://127.0.0.1:9/f")))
+
+    def build():
+        suite = load_suite("crafted")
+        params = run_parameters(suite, source, collection_window(DAY, source, 1), NOW, timedelta(minutes=10), [])
+        return build_expectations(suite, source, params)
+
+    assert len(build()) == 23
+    suites("checks:\n  - id: odd\n    type: expect_column_values_to_be_null\n    kwargs: {column: {$PARAMETER: nope}}\n")
+    with pytest.raises(ConfigError, match=r"crafted.yaml: check 'odd': unknown parameter 'nope'"):
+        build()
+    suites("checks:\n  - id: odd\n    type: expect_nothing_at_all\n    kwargs: {}\n")
+    with pytest.raises(ConfigError, match=r"crafted.yaml: check 'odd': not a valid Great Expectations check"):
+        build()
