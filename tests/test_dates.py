@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from news_etl.dates import isoformat, parse_date, to_utc
+from news_etl.dates import find_date, isoformat, parse_date, to_utc
 from news_etl.errors import ConfigError, DateParseError
 
 # (text, tz, formats, expected isoformat)
@@ -58,6 +58,15 @@ READABLE_DATES = [
     ("01-Mar-2024 20:19:00 GMT", None, (), "2024-03-01T20:19:00+00:00"),
     ("Fri, 01 Mar 2024 20:19:00", "Asia/Tehran", (), "2024-03-01T20:19:00+03:30"),
     ("01 Mar 2024", "Europe/Oslo", (), "2024-03-01T00:00:00+01:00"),
+    # month and week-day names in other languages, AM/PM
+    ("Seg, 24 Set 2018 19:42:40 -0300", None, (), "2018-09-24T19:42:40-03:00"),
+    ("Lundi, 04 Mars 2024 20:19:00 GMT", None, (), "2024-03-04T20:19:00+00:00"),
+    ("Mo, 04 Mär 2024 08:00:00 +0100", None, (), "2024-03-04T08:00:00+01:00"),
+    ("Sat, Dec 16 2023 02:02:33 PM", "America/New_York", (), "2023-12-16T14:02:33-05:00"),
+    ("Sat, Dec 16 2023 12:02:33 AM", "UTC", (), "2023-12-16T00:02:33+00:00"),
+    ("March 1, 2024 8:19 pm GMT", None, (), "2024-03-01T20:19:00+00:00"),
+    ("1 марта 2024", "Europe/Moscow", (), "2024-03-01T00:00:00+03:00"),
+    ("1. März 2024 um 23:49", "Europe/Berlin", ("%d. %B %Y um %H:%M",), "2024-03-01T23:49:00+01:00"),
     # named zones
     ("Fri, 01 Mar 2024 20:19:00 EST", None, (), "2024-03-01T20:19:00-05:00"),
     ("Mon, 01 Jul 2024 20:19:00 EDT", None, (), "2024-07-01T20:19:00-04:00"),
@@ -115,7 +124,8 @@ UNREADABLE_DATES = [
     ("1709324940", "Europe/Oslo", (), ["'1709324940'"]),
     ("12/03/2024", "Europe/Oslo", (), ["'12/03/2024'"]),
     ("Fri, 01 Foo 2024 20:19:00 GMT", None, (), ["Foo"]),
-    ("Lundi, 01 Mar 2024 20:19:00 GMT", None, (), ["Lundi"]),
+    ("Someday, 01 Mar 2024 20:19:00 GMT", None, (), ["Someday"]),
+    ("Fri, 01 Jui 2024 20:19:00 GMT", None, (), ["Jui"]),  # juin or juillet: not guessed
     ("2024-02-30T10:00:00Z", None, (), ["'2024-02-30T10:00:00Z'", "not a valid one"]),
     ("2024-03-01T25:00:00Z", None, (), ["not a valid one"]),
     ("2024-03-01T10:00:00+25:00", None, (), ["+25:00", "out of range"]),
@@ -149,3 +159,33 @@ def test_to_utc_keeps_the_instant():
 def test_naive_datetimes_are_refused(function):
     with pytest.raises(ValueError, match="naive"):
         function(datetime(2024, 3, 1, 12, 0))
+
+
+# (text, tz, day_first, expected isoformat or None): dates inside running text, as pages write them
+DATES_IN_TEXT = [
+    ("Erstellt am: 30.01.2022 18:36 / sk", "Europe/Berlin", True, "2022-01-30T18:36:00+01:00"),
+    ("Veröffentlicht am 5. November 2023, 14:09 Uhr", "Europe/Vienna", True, "2023-11-05T14:09:00+01:00"),
+    ("Published October 19, 2019 at 5:05 pm EST", "UTC", True, "2019-10-19T17:05:00-05:00"),
+    ("sexta-feira, 22 de outubro de 2010 às 20:13", "America/Sao_Paulo", True, "2010-10-22T20:13:00-02:00"),
+    ("Friday 1 March 2024 - 23:49", "Asia/Tehran", True, "2024-03-01T23:49:00+03:30"),
+    ("20 janvier 2020", "Europe/Paris", True, "2020-01-20T00:00:00+01:00"),
+    ("2.9.2020 klo 12.45", "Europe/Helsinki", True, "2020-09-02T12:45:00+03:00"),
+    ("22/11/2020 - 04:30 - Fonte: Agência Brasil", "America/Sao_Paulo", True, "2020-11-22T04:30:00-03:00"),
+    ("02/11/2021", "Europe/London", True, "2021-11-02T00:00:00+00:00"),
+    ("02/11/2021", "America/New_York", False, "2021-02-11T00:00:00-05:00"),
+    ("11/22/2021", "Europe/London", True, "2021-11-22T00:00:00+00:00"),  # no 22nd month: the US order
+    ("2020년 3월 4일 오후", "Asia/Seoul", True, "2020-03-04T00:00:00+09:00"),
+    ("2020年7月3日", "Asia/Tokyo", True, "2020-07-03T00:00:00+09:00"),
+    ("Posted: 2020-03-04 16:52:59", "Asia/Seoul", True, "2020-03-04T16:52:59+09:00"),
+    ("2020. 03. 04. 16:52", "Asia/Seoul", True, "2020-03-04T16:52:00+09:00"),
+    ("31.02.2024, then 01.03.2024", "UTC", True, "2024-03-01T00:00:00+00:00"),  # an impossible day is skipped
+    ("call 0711/12.34.2019 or version 1.2.3", "UTC", True, None),
+    ("no date here at all", "UTC", True, None),
+    ("30.01.2022 18:36", None, True, None),  # no offset and no zone: cannot be placed in time
+]
+
+
+@pytest.mark.parametrize("text, tz, day_first, expected", DATES_IN_TEXT)
+def test_find_date_reads_the_first_date_in_running_text(text, tz, day_first, expected):
+    found = find_date(text, tz=tz, day_first=day_first)
+    assert (isoformat(found) if found else None) == expected

@@ -9,21 +9,22 @@ before anything is read from the page, so their titles and dates never leak into
 
 from __future__ import annotations
 
-import codecs
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Iterator
+from typing import Iterable
 
-from lxml import etree, html
+from lxml import etree
 
 from news_etl.dates import isoformat, parse_date
+from news_etl.encoding import decode_html
 from news_etl.errors import DateParseError, PageError
-from news_etl.maintext import MainText, body_of, main_text
+from news_etl.maintext import body_of, drop_tree, main_text
+from news_etl.pagedates import published_at, updated_at
+from news_etl.pagemeta import PageMetadata, as_list, split_authors, text_of
 from news_etl.sources import FieldRule, Source
-from news_etl.urls import is_http_url, normalize_url
+from news_etl.urls import normalize_url
 
 
 @dataclass(frozen=True)
@@ -38,25 +39,6 @@ class ParsedArticle:
     language: str | None
     canonical_url: str | None
 
-
-_ARTICLE_TYPES = {
-    "newsarticle", "article", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
-    "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "liveblogposting", "report",
-    "scholarlyarticle", "techarticle", "socialmediaposting",
-}
-# class/id words of blocks that are never the article itself
-_BOILERPLATE = re.compile(
-    r"(?:^|[\s_-])(?:nav|navbar|menu|breadcrumbs?|share|sharing|social|related|more-from|"
-    r"featured|most-read|popular|trending|recommended|promo|comments?|newsletter|subscribe|"
-    r"advert|ads?|sponsor|cookies?|banner|sidebar|footer|masthead|tags|author-bio)(?:$|[\s_-])",
-    re.I,
-)
-_NOT_CONTENT_TAGS = ("script", "style", "noscript", "template", "iframe", "form", "button", "svg",
-                     "nav", "aside", "footer", "figure", "figcaption", "select", "input")
-_PARAGRAPH_TAGS = {"p", "blockquote", "h2", "h3", "h4", "li", "pre"}
-_BYLINE_PREFIX = re.compile(r"^\s*(?:by|written by|von|par|por)\s+", re.I)
-_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&)\s*")
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.I)
 
 
 def parse_article(data: bytes, *, url: str | None = None, source: Source | None = None,
@@ -86,16 +68,16 @@ def parse_article(data: bytes, *, url: str | None = None, source: Source | None 
         story_code = normalize_story_code(raw_code, source.story_codes.pattern)
     body = None
     if rules and rules.body:
-        containers = [c for c in _as_list(rules.body.xpath(doc)) if isinstance(c, etree._Element)]
+        containers = [c for c in as_list(rules.body.xpath(doc)) if isinstance(c, etree._Element)]
         body = "\n\n".join(text for c in containers if (text := body_of(c))) or None
 
     # 2. The generic extractor fills the gaps: structured metadata first (read before any block is
     # removed: JSON-LD lives in <script>), then the visible page without its non-article blocks.
-    meta = _Metadata(doc)
+    meta = PageMetadata(doc)
     main = main_text(doc.find("body"))
     title = title or meta.title()
-    published = published or meta.published(tz) or _time_element(main, tz)
-    updated = updated or meta.updated(tz)
+    published = published or published_at(meta, main, tz, url)
+    updated = updated or updated_at(meta, main, tz)
     if updated and published and updated <= published:
         updated = None
     canonical = meta.canonical_url()
@@ -130,52 +112,24 @@ def normalize_story_code(raw: str | None, pattern: re.Pattern) -> str | None:
     return code
 
 
-# --- decoding ---------------------------------------------------------------------------------
+# --- the page -----------------------------------------------------------------------------------
 
-def _html_document(data: bytes, content_type: str | None, where: str) -> html.HtmlElement:
+_HTML_PARSER = etree.HTMLParser(remove_blank_text=False, no_network=True)
+
+
+def _html_document(data: bytes, content_type: str | None, where: str):
     if not data or not data.strip():
         raise PageError(f"{where}: empty page")
     text = decode_html(data, content_type)
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # lxml refuses str input with an XML encoding declaration
     try:
-        doc = html.document_fromstring(text)
-    except (etree.ParserError, ValueError) as exc:
+        doc = etree.fromstring(text, _HTML_PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise PageError(f"{where}: not an HTML page ({exc})") from exc
-    body = doc.find("body")
+    body = doc.find("body") if doc is not None else None
     if body is None or not len(body) and not (body.text or "").strip():
         raise PageError(f"{where}: HTML page has no body")
     return doc
-
-
-def decode_html(data: bytes, content_type: str | None = None) -> str:
-    """Text of a page: charset from the HTTP header, else BOM, else <meta charset>, else UTF-8 if it
-    decodes, else Windows-1252 (the de-facto default of undeclared Western pages)."""
-    for bom, enc in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if data.startswith(bom):
-            return data[len(bom):].decode(enc, errors="replace")
-    candidates = []
-    if content_type:
-        m = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_:.-]+)", content_type, re.I)
-        if m:
-            candidates.append(m.group(1))
-    m = _META_CHARSET.search(data[:4096])
-    if m:
-        candidates.append(m.group(1).decode("ascii", errors="ignore"))
-    for enc in candidates:
-        try:
-            return data.decode(_canonical_encoding(enc))
-        except (LookupError, UnicodeDecodeError):
-            continue
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
-def _canonical_encoding(name: str) -> str:
-    name = name.strip().lower()
-    # WHATWG: pages labelled latin-1 / ascii are really windows-1252
-    return "cp1252" if name in ("iso-8859-1", "latin1", "latin-1", "us-ascii", "ascii") else name
 
 
 # --- rules --------------------------------------------------------------------------------------
@@ -187,7 +141,7 @@ def _strings(found) -> list[str]:
         found = [str(found)]
     out = []
     for item in found:
-        text = item.text_content() if isinstance(item, etree._Element) else str(item)
+        text = text_of(item) if isinstance(item, etree._Element) else str(item)
         text = " ".join(text.split())
         if text:
             out.append(text)
@@ -223,6 +177,12 @@ def _rule_date(doc, rule: FieldRule | None, tz, where: str, field: str) -> datet
         raise PageError(f"{where}: field '{field}': {exc}") from exc
 
 
+def _remove(elements: Iterable) -> None:
+    for el in list(elements):
+        if isinstance(el, etree._Element):
+            drop_tree(el)
+
+
 def _rule_authors(doc, rule: FieldRule | None) -> tuple[str, ...]:
     if rule is None:
         return ()
@@ -232,185 +192,6 @@ def _rule_authors(doc, rule: FieldRule | None) -> tuple[str, ...]:
         if value:
             names.extend(split_authors(value))
     return tuple(dict.fromkeys(names))
-
-
-def split_authors(text: str) -> list[str]:
-    text = _BYLINE_PREFIX.sub("", text)
-    return [n.strip() for n in _AUTHOR_SPLIT.split(text) if n.strip()]
-
-
-# --- generic metadata: JSON-LD, meta tags, <time> ---------------------------------------------------
-
-class _Metadata:
-    def __init__(self, doc: html.HtmlElement):
-        self.doc = doc
-        self.ld = _first_article_object(doc)
-        self.meta: dict[str, str] = {}
-        for el in doc.iter("meta"):
-            key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
-            content = el.get("content")
-            if key and content and key not in self.meta:
-                self.meta[key] = " ".join(content.split())
-
-    def _first(self, *keys: str) -> str | None:
-        for key in keys:
-            if self.meta.get(key):
-                return self.meta[key]
-        return None
-
-    def title(self) -> str | None:
-        headline = _ld_text(self.ld.get("headline")) if self.ld else None
-        if headline:
-            return headline
-        title = self._first("og:title", "twitter:title")
-        if title:
-            return title
-        for h1 in self.doc.iter("h1"):
-            text = " ".join(h1.text_content().split())
-            if text:
-                return text
-        t = self.doc.find(".//title")
-        if t is None:
-            return None
-        return " ".join(t.text_content().split()) or None
-
-    def _date(self, ld_key: str, meta_keys: tuple[str, ...], tz) -> datetime | None:
-        candidates = []
-        if self.ld:
-            candidates.append(_ld_text(self.ld.get(ld_key)))
-        candidates.extend(self.meta.get(k) for k in meta_keys)
-        for text in candidates:
-            if text:
-                try:
-                    value = parse_date(text, tz=tz)
-                except DateParseError:
-                    continue
-                if value:
-                    return value
-        return None
-
-    def published(self, tz) -> datetime | None:
-        return self._date(
-            "datePublished",
-            ("article:published_time", "og:article:published_time", "datepublished", "pubdate",
-             "publishdate", "date", "dc.date", "dc.date.issued", "dcterms.created", "sailthru.date"),
-            tz,
-        )
-
-    def updated(self, tz) -> datetime | None:
-        return self._date("dateModified", ("article:modified_time", "og:updated_time", "datemodified",
-                                           "dcterms.modified", "last-modified"), tz)
-
-    def authors(self) -> tuple[str, ...]:
-        names: list[str] = []
-        if self.ld:
-            for person in _as_list(self.ld.get("author")):
-                name = _ld_text(person.get("name") if isinstance(person, dict) else person)
-                if name:
-                    names.append(name)
-        if not names:
-            meta_author = self._first("author", "article:author", "dc.creator", "byl")
-            if meta_author and not is_http_url(meta_author):
-                names = split_authors(meta_author)
-        return tuple(dict.fromkeys(names))
-
-    def section(self) -> str | None:
-        if self.ld:
-            section = _ld_text(self.ld.get("articleSection"))
-            if section:
-                return section
-        return self._first("article:section", "section")
-
-    def language(self) -> str | None:
-        if self.ld:
-            lang = _ld_text(self.ld.get("inLanguage"))
-            if lang:
-                return lang.split("-")[0].lower()
-        lang = self.doc.get("lang") or self._first("og:locale", "content-language", "language")
-        return lang.replace("_", "-").split("-")[0].lower() if lang else None
-
-    def canonical_url(self) -> str | None:
-        for link in self.doc.iter("link"):
-            if (link.get("rel") or "").lower() == "canonical" and link.get("href"):
-                return link.get("href").strip()
-        og = self._first("og:url")
-        if og:
-            return og
-        if self.ld:
-            for key in ("url", "mainEntityOfPage"):
-                value = self.ld.get(key)
-                value = value.get("@id") if isinstance(value, dict) else value
-                if isinstance(value, str) and is_http_url(value):
-                    return value
-        return None
-
-
-def _remove(elements: Iterable) -> None:
-    for el in list(elements):
-        if isinstance(el, etree._Element) and el.getparent() is not None:
-            el.drop_tree()
-
-
-def _as_list(value) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _ld_text(value) -> str | None:
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if isinstance(value, dict):
-        value = value.get("name") or value.get("@value")
-    if isinstance(value, str):
-        value = " ".join(value.split())
-        return value or None
-    return None
-
-
-def _ld_objects(node) -> Iterator[dict]:
-    if isinstance(node, list):
-        for item in node:
-            yield from _ld_objects(item)
-    elif isinstance(node, dict):
-        yield node
-        for key in ("@graph", "mainEntity"):
-            if key in node:
-                yield from _ld_objects(node[key])
-
-
-def _first_article_object(doc) -> dict | None:
-    for script in doc.iter("script"):
-        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
-            continue
-        try:
-            data = json.loads(script.text)
-        except ValueError:
-            continue
-        for obj in _ld_objects(data):
-            types = {t.lower() for t in _as_list(obj.get("@type")) if isinstance(t, str)}
-            if types & _ARTICLE_TYPES:
-                return obj
-    return None
-
-
-def _time_element(main: MainText, tz) -> datetime | None:
-    """The first readable <time> of the article: in its container first, then anywhere outside
-    related, featured and comment blocks (whose dates belong to other stories)."""
-    if main.root is None:
-        return None
-    scopes = [main.container, main.root] if main.container is not None else [main.root]
-    for scope in scopes:
-        for el in scope.iter("time"):
-            if main.in_boilerplate(el):
-                continue
-            text = el.get("datetime") or el.text_content()
-            if text and text.strip():
-                try:
-                    return parse_date(text, tz=tz)
-                except DateParseError:
-                    continue
-    return None
 
 
 # --- records ----------------------------------------------------------------------------------------

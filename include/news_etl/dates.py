@@ -33,21 +33,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from news_etl.datenames import MONTH_NUMBERS, WEEKDAY_NAMES, is_weekday, month_number
 from news_etl.errors import ConfigError, DateParseError
 
-__all__ = ["parse_date", "to_utc", "isoformat", "resolve_zone"]
+__all__ = ["parse_date", "find_date", "to_utc", "isoformat", "resolve_zone"]
 
-_MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
-    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
-}
-_MONTH_NAMES = (
-    "january", "february", "march", "april", "may", "june",
-    "july", "august", "september", "october", "november", "december",
-)
-_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-# Abbreviations feeds use that are not plain prefixes of the full name.
-_ODD_DAY_NAMES = {"weds", "thur", "thurs", "tues"}
+_ENGLISH_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 # Offsets in minutes. Ambiguous abbreviations (IST: India/Israel/Ireland, AST: Arabia/Atlantic) are
 # left out on purpose: a wrong guess silently shifts a story into another day.
@@ -64,7 +55,10 @@ _ZONE_OFFSETS = {
     "NZST": 720, "NZDT": 780,
 }
 
-_TIME = r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d+))?)?"
+_TIME = (r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d+))?)?"
+         r"(?:\s*(?P<ampm>[ap])\.?m\b\.?)?")
+_NAME = r"[^\W\d_]{3,12}"  # a month name in any script: "Mar", "März", "марта"
+_WEEKDAY = r"[^\W\d_]{2,13}(?:-[^\W\d_]+)?"  # "Fri", "Mo", "Segunda-feira"
 # A zone is a numeric offset, a name, or a name followed by an offset ("GMT+0330", "UTC+3").
 _ZONE = r"(?P<zone>[+-]\d{1,2}(?::?\d{2})?|[a-z]{1,5}(?:[+-]\d{1,2}(?::?\d{2})?)?)"
 
@@ -80,14 +74,14 @@ _ISO_BASIC = re.compile(
     re.IGNORECASE,
 )
 _RFC822 = re.compile(
-    r"(?:(?P<weekday>[a-z]{3,9})\.?,?\s*)?"
-    r"(?P<day>\d{1,2})(?:st|nd|rd|th)?[\s-]+(?P<month_name>[a-z]{3,9})\.?,?[\s-]+(?P<year>\d{4}|\d{2}),?"
+    rf"(?:(?P<weekday>{_WEEKDAY})\.?,?\s*)?"
+    rf"(?P<day>\d{{1,2}})(?:st|nd|rd|th)?[\s-]+(?P<month_name>{_NAME})\.?,?[\s-]+(?P<year>\d{{4}}|\d{{2}}),?"
     rf"(?:\s+(?:at\s+)?{_TIME}(?:\s*{_ZONE})?(?:\s+[a-z]{{1,5}})?)?",
     re.IGNORECASE,
 )
 _MONTH_FIRST = re.compile(
-    r"(?:(?P<weekday>[a-z]{3,9})\.?,?\s+)?"
-    r"(?P<month_name>[a-z]{3,9})\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?(?:\s+(?P<year>\d{4}))?,?"
+    rf"(?:(?P<weekday>{_WEEKDAY})\.?,?\s+)?"
+    rf"(?P<month_name>{_NAME})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?(?:\s+(?P<year>\d{{4}}))?,?"
     rf"(?:\s+(?:at\s+)?{_TIME}(?:\s*{_ZONE})?)?(?:\s+(?P<late_year>\d{{4}}))?",
     re.IGNORECASE,
 )
@@ -95,7 +89,7 @@ _RFC822_CANONICAL = re.compile(
     r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) "
     r"([+-]\d{4}|GMT|UTC|UT|Z)"
 )
-_CANONICAL_MONTHS = {name[:3].title(): number for number, name in enumerate(_MONTH_NAMES, start=1)}
+_CANONICAL_MONTHS = {name.title(): number for number, name in enumerate(_ENGLISH_MONTHS, start=1)}
 # Every quarter-hour offset in use, built once, so the fast path allocates no tzinfo per date.
 _COMMON_OFFSETS = {
     **{name: timezone.utc for name in ("GMT", "UTC", "UT", "Z")},
@@ -110,12 +104,9 @@ _NUMERIC_OFFSET = re.compile(r"([+-])(\d{1,2}):?(\d{2})?")
 _TRAILING_COMMENT = re.compile(r"\s*\(([^()]*)\)\s*$")
 
 _MONTH_WORD = re.compile(
-    r"\b(" + "|".join(sorted(_MONTH_NAMES + tuple(_MONTHS) + ("sept",), key=len, reverse=True)) + r")\b\.?",
-    re.IGNORECASE,
-)
+    r"\b(" + "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True)) + r")\b\.?", re.IGNORECASE)
 _DAY_WORD = re.compile(
-    r"\b(" + "|".join(sorted(_DAY_NAMES + tuple(n[:3] for n in _DAY_NAMES) + tuple(_ODD_DAY_NAMES),
-                             key=len, reverse=True)) + r")\b\.?",
+    r"\b(" + "|".join(sorted((n for n in WEEKDAY_NAMES if len(n) >= 3), key=len, reverse=True)) + r")\b\.?,?",
     re.IGNORECASE,
 )
 _AM_PM_WORD = re.compile(r"\b([ap])\.?m\b\.?", re.IGNORECASE)
@@ -183,6 +174,78 @@ def _quote(text: str) -> str:
     return repr(text if len(text) <= 80 else text[:77] + "...")
 
 
+# --- dates inside text ------------------------------------------------------------------------
+
+_MONTH_ALTERNATIVES = "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True))
+# Each finds a date among other words; named groups say what was found. Numbers must not touch
+# other digits, so "2019-10-19" is not read as "19-10-19" and a phone number is no date.
+_DATES_IN_TEXT = (
+    re.compile(r"(?<![\d/.-])(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})(?![\d-])"),
+    re.compile(r"(?<![\d.])(?P<year>\d{4})([./])\s?(?P<month>\d{1,2})\2\s?(?P<day>\d{1,2})(?![\d/])\.?"),
+    re.compile(r"(?<![\d.])(?P<day>\d{1,2})\.\s?(?P<month>\d{1,2})\.\s?(?P<year>\d{4})(?![\d.])"),
+    re.compile(r"(?<![\d/.-])(?P<first>\d{1,2})([/-])(?P<second>\d{1,2})\2(?P<year>\d{4})(?![\d/-])"),
+    re.compile(r"(?P<year>\d{4})\s*[年년]\s*(?P<month>\d{1,2})\s*[月월]\s*(?P<day>\d{1,2})\s*[日일]?"),
+    re.compile(rf"(?<!\d)(?P<day>\d{{1,2}})(?:st|nd|rd|th|er|º|\.)?\s+(?:de\s+)?(?P<month_name>{_MONTH_ALTERNATIVES})"
+               r"\.?,?\s+(?:de\s+)?(?P<year>\d{4})(?!\d)", re.IGNORECASE),
+    re.compile(rf"\b(?P<month_name>{_MONTH_ALTERNATIVES})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+"
+               r"(?P<year>\d{4})(?!\d)", re.IGNORECASE),
+)
+# A time right after the date: "18.10.2019, 15:07 Uhr", "October 19, 2019 at 5:05 pm EST", "klo 12.45".
+_TIME_AFTER_DATE = re.compile(
+    r"(?:\s*(?:,|-|–|\||um|at|à|às|alle|a las)?\s*)"
+    r"(?:(?P<hour>\d{1,2})[:h]|(?:kl\.?|klo)\s*(?P<nordic_hour>\d{1,2})[.:])"
+    r"(?P<minute>\d{2})(?::(?P<second>\d{2}))?(?!\d)"
+    r"(?:\s*(?P<ampm>[ap])\.?m\b\.?)?(?:\s*(?:uhr|h)\b)?"
+    r"(?:\s*(?P<zone>[+-]\d{2}:?\d{2}|[A-Z]{2,5}\b))?",
+    re.IGNORECASE,
+)
+
+
+def find_date(text: str, *, tz: str | tzinfo | None = None, day_first: bool = True) -> datetime | None:
+    """The first date written inside running text, with the time that follows it if any:
+    "Erstellt am: 30.01.2022 18:36 / sk", "Published October 19, 2019 at 5:05 pm",
+    "22 de outubro de 2010 às 20:13", "2020년 3월 4일". ``day_first`` decides "02/11/2021" (the
+    2nd of November; False for the US order); "22/11/2020" is read either way. The date takes
+    the offset written after it, else ``tz``; without either the text has no usable date (None).
+    """
+    zone = resolve_zone(tz)
+    for match in sorted((m for p in _DATES_IN_TEXT for m in p.finditer(text)), key=lambda m: m.start()):
+        found = _date_in_text(match, text, zone, day_first)
+        if found is not None:
+            return found
+    return None
+
+
+def _date_in_text(match: re.Match[str], text: str, zone: tzinfo | None, day_first: bool) -> datetime | None:
+    fields = match.groupdict()
+    if fields.get("first"):
+        first, second = int(fields["first"]), int(fields["second"])
+        # A number above 12 can only be the day; otherwise the page's convention decides.
+        day_is_first = first > 12 or (day_first and second <= 12)
+        day, month = (first, second) if day_is_first else (second, first)
+    else:
+        day = int(fields["day"])
+        month = int(fields["month"]) if fields.get("month") else month_number(fields["month_name"])
+    time = _TIME_AFTER_DATE.match(text, match.end())
+    hour = minute = second = 0
+    offset = zone
+    if time:
+        hour = _hour(time.group("hour") or time.group("nordic_hour"), time.group("ampm"))
+        minute = int(time.group("minute"))
+        second = int(time.group("second") or 0)
+        if time.group("zone"):
+            try:
+                offset = _zone_offset(time.group("zone"), text)
+            except DateParseError:
+                offset = zone  # a word after the time ("Uhr", "CET?"): the source's zone
+    if offset is None or month is None:
+        return None
+    try:
+        return datetime(int(fields["year"]), month, day, hour, minute, min(second, 59), tzinfo=offset)
+    except ValueError:
+        return None  # "31.02.2024", "25:00": not a date after all
+
+
 # --- caller's strptime formats -------------------------------------------------------------------
 
 def _parse_with_formats(text: str, formats: Sequence[str]) -> datetime | None:
@@ -206,7 +269,7 @@ def _strptime_english(text: str, fmt: str) -> datetime:
     directives = set(re.findall(r"%.", fmt))
     afternoon = False
     if "%B" in directives or "%b" in directives or "%h" in directives:
-        text = _MONTH_WORD.sub(lambda m: f"{_month_number(m.group(1)):02d}", text)
+        text = _MONTH_WORD.sub(lambda m: f"{month_number(m.group(1)):02d}", text)
         fmt = re.sub(r"(?<!%)((?:%%)*)%[Bbh]\.?", r"\1%m", fmt)
     if "%A" in directives or "%a" in directives:
         text = _DAY_WORD.sub("", text)
@@ -255,7 +318,7 @@ def _parse_built_in(text: str) -> datetime | None:
     text, comment = _split_comment(text)
     for pattern in (_RFC822, _MONTH_FIRST):
         match = pattern.fullmatch(text)
-        if match and _names_are_english(match):
+        if match and _names_are_known(match):
             return _from_match(match, text, comment)
     return None
 
@@ -270,25 +333,11 @@ def _split_comment(text: str) -> tuple[str, str | None]:
     return text[: match.start()], zone if zone.upper() in _ZONE_OFFSETS else None
 
 
-def _names_are_english(match: re.Match[str]) -> bool:
-    if _month_number(match.group("month_name")) is None:
+def _names_are_known(match: re.Match[str]) -> bool:
+    if month_number(match.group("month_name")) is None:
         return False
     weekday = match.group("weekday")
-    return weekday is None or _is_day_name(weekday)
-
-
-def _month_number(name: str) -> int | None:
-    name = name.lower().rstrip(".")
-    number = _MONTHS.get(name[:3])
-    # Any prefix of the English name ("Sept", "Febr") but not another language's ("Mayo", "Okt").
-    if number is None or not _MONTH_NAMES[number - 1].startswith(name):
-        return None
-    return number
-
-
-def _is_day_name(name: str) -> bool:
-    name = name.lower()
-    return name in _ODD_DAY_NAMES or any(day.startswith(name) for day in _DAY_NAMES)
+    return weekday is None or is_weekday(weekday)
 
 
 def _from_match(match: re.Match[str], text: str, comment: str | None = None) -> datetime | None:
@@ -296,13 +345,13 @@ def _from_match(match: re.Match[str], text: str, comment: str | None = None) -> 
     year = _full_year(fields.get("year") or fields.get("late_year"))
     if year is None:
         return None
-    month = int(fields["month"]) if fields.get("month") else _month_number(fields["month_name"])
+    month = int(fields["month"]) if fields.get("month") else month_number(fields["month_name"])
     zone_text = fields.get("zone") or (comment if fields.get("hour") else None)
     offset = _zone_offset(zone_text, text) if zone_text else None
     try:
         return datetime(
             year, month, int(fields["day"]),
-            int(fields.get("hour") or 0), int(fields.get("minute") or 0),
+            _hour(fields.get("hour"), fields.get("ampm")), int(fields.get("minute") or 0),
             # RFC 3339 allows a leap second; datetime does not.
             min(int(fields.get("second") or 0), 59),
             int((fields.get("fraction") or "0")[:6].ljust(6, "0")),
@@ -310,6 +359,14 @@ def _from_match(match: re.Match[str], text: str, comment: str | None = None) -> 
         )
     except ValueError as exc:
         raise DateParseError(f"{_quote(text)} looks like a date but is not a valid one: {exc}") from exc
+
+
+def _hour(hour: str | None, ampm: str | None) -> int:
+    """24-hour clock hour; "12:05 AM" is 00:05 and "12:05 PM" is 12:05."""
+    value = int(hour or 0)
+    if ampm and 1 <= value <= 12:
+        value = value % 12 + (12 if ampm.lower() == "p" else 0)
+    return value
 
 
 def _full_year(year: str | None) -> int | None:

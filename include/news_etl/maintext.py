@@ -43,12 +43,20 @@ MARKED_ROLES = frozenset(("navigation", "complementary", "contentinfo", "banner"
 # Words in a class or id (split at -, _ and camelCase humps) that name a block which is not the article.
 MARKED_WORDS = frozenset((
     "nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs", "share", "sharing", "sharebar", "social",
-    "related", "recommended", "recommendations", "recirc", "promo", "promoted", "popular", "trending", "mostread",
+    "related", "recommended", "recommendations", "recirc", "promo", "popular", "trending", "mostread",
     "comment", "comments", "disqus", "newsletter", "subscribe", "subscription", "signup", "advert", "advertisement",
     "ad", "ads", "adslot", "dfp", "sponsor", "sponsored", "outbrain", "taboola", "cookie", "cookies", "consent",
     "banner", "sidebar", "widget", "footer", "masthead", "header", "byline", "author", "bio", "tags", "tag",
     "caption", "credit", "credits", "meta", "toolbar", "tools", "pagination", "pager", "modal", "popup", "overlay",
-    "hidden", "skip", "print", "rating", "breaking", "ticker", "lightbox", "gallery", "video",
+    "hidden", "skip", "print", "rating", "breaking", "ticker", "lightbox", "gallery", "video", "featured",
+    "teaser", "teasers", "latest",
+))
+# The subset that holds other stories, whose titles and dates must never be taken for the article's.
+OTHER_STORY_TAGS = frozenset(("nav", "aside", "footer", "menu"))
+OTHER_STORY_WORDS = frozenset((
+    "nav", "navbar", "navigation", "menu", "related", "recommended", "recommendations", "recirc", "promo",
+    "popular", "trending", "mostread", "comment", "comments", "disqus", "sidebar", "featured", "teaser",
+    "teasers", "latest", "outbrain", "taboola", "sponsored", "footer", "newsletter", "breaking", "ticker",
 ))
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
@@ -93,30 +101,41 @@ def body_of(container) -> str:
 
 @dataclass(frozen=True)
 class MainText:
-    """The article body of a page, the element that holds it, and the blocks that are not it."""
+    """The article body of a page, the element that holds it, every block of the page, and the
+    elements that are not the article (`marked`) or hold other stories (`other_stories`)."""
 
     body: str
     container: etree._Element | None
+    blocks: tuple[Block, ...]
     marked: frozenset
+    other_stories: frozenset
     root: etree._Element | None
 
     def in_boilerplate(self, el) -> bool:
-        """Whether `el` sits in navigation, related stories, comments, footers..."""
+        """Whether `el` sits in navigation, related stories, comments, footers, bylines..."""
         return _inside(el, self.marked, self.root)
+
+    def in_other_stories(self, el) -> bool:
+        """Whether `el` sits in a block about other stories: related, featured, comments, menus."""
+        return _inside(el, self.other_stories, self.root)
 
 
 def main_text(page) -> MainText:
     """The article body of a page (its <body> element) without rules; "" when nothing reads as text."""
     if page is None:
-        return MainText("", None, frozenset(), None)
+        return MainText("", None, (), frozenset(), frozenset(), None)
     remove_not_content(page)
-    blocks = [b for b in read_blocks(page) if b.text]
+    blocks = tuple(b for b in read_blocks(page) if b.text)
     marked = frozenset(marked_elements(page, blocks))
+    # Whatever holds the headline is about this story, whatever its class says.
+    headline = next(page.iter("h1"), None)
+    around_headline = set(headline.iterancestors()) if headline is not None else set()
+    other_stories = frozenset(el for el in marked if _holds_other_stories(el) and el not in around_headline)
     if not blocks:
-        return MainText("", None, marked, page)
+        return MainText("", None, blocks, marked, other_stories, page)
     container = best_container(page, blocks, marked)
-    kept = _body_blocks([b for b in blocks if _is_descendant(b.owner, container)], marked, container)
-    return MainText("\n\n".join(b.text for b in kept), container, marked, page)
+    kept = _body_blocks([b for b in blocks if is_descendant(b.owner, container)], marked, container)
+    return MainText("\n\n".join(b.text for b in kept), container, blocks, marked, other_stories, page)
 
 
 # --- reading the page into blocks -------------------------------------------------------------------
@@ -131,8 +150,21 @@ def remove_not_content(root) -> None:
                 _HIDDEN_STYLE.search(el.get("style") or "") or el.get("aria-hidden") == "true":
             doomed.append(el)
     for el in doomed:
-        if el.getparent() is not None:
-            el.drop_tree()  # keeps the tail text, which belongs to the parent
+        drop_tree(el)
+
+
+def drop_tree(el) -> None:
+    """Remove an element and its content; the text after it (its tail) stays where it was."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
 
 
 def read_blocks(root) -> list[Block]:
@@ -194,6 +226,15 @@ def _looks_marked(el) -> bool:
     if el.tag in MARKED_TAGS or (el.get("role") or "").lower() in MARKED_ROLES:
         return True
     return not _class_words(el).isdisjoint(MARKED_WORDS)
+
+
+def _holds_other_stories(el) -> bool:
+    if el.tag == "footer":
+        # An <article>'s own footer holds its byline and date; the page's footer holds links.
+        return not any(a.tag == "article" for a in el.iterancestors())
+    if el.tag in OTHER_STORY_TAGS or (el.get("role") or "").lower() in ("navigation", "complementary"):
+        return True
+    return not _class_words(el).isdisjoint(OTHER_STORY_WORDS)
 
 
 def marked_elements(root, blocks: list[Block]) -> set:
@@ -282,7 +323,7 @@ def _body_blocks(blocks: list[Block], marked: set, container) -> list[Block]:
     return [b for i, b in enumerate(kept) if not b.heading or (i + 1 < len(kept) and not kept[i + 1].heading)]
 
 
-def _is_descendant(el, ancestor) -> bool:
+def is_descendant(el, ancestor) -> bool:
     while el is not None:
         if el is ancestor:
             return True

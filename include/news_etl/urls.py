@@ -5,10 +5,14 @@ Feeds decorate links with tracking parameters and fragments; hosts and schemes v
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 _TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "_ga", "cmpid", "ocid"}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# /2024/03/01/, /2024-03-01-, /20240301/ in a path: the day many sites file a story under.
+_PATH_DATE = re.compile(r"/((?:19|20)\d\d)([/-]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?=[/._-]|$)")
 
 
 def is_http_url(url: str | None) -> bool:
@@ -38,3 +42,14 @@ def normalize_url(url: str, base: str | None = None) -> str:
         if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS
     ]
     return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query, doseq=True), ""))
+
+
+def date_in_url(url: str) -> date | None:
+    """The day in a URL's path ("/2024/03/01/storm" -> 2024-03-01), or None."""
+    match = _PATH_DATE.search(urlsplit(url.strip()).path)
+    if match is None:
+        return None
+    try:
+        return date(int(match.group(1)), int(match.group(3)), int(match.group(4)))
+    except ValueError:
+        return None  # 2023/02/30

@@ -1,0 +1,198 @@
+"""When a page says its article was first published (and last updated). Pure.
+
+Candidates are tried from the most to the least explicit; the first that reads as a date wins:
+
+1. JSON-LD: the article object's datePublished;
+2. meta tags naming a publication date (article:published_time, pubdate, dc.date.issued, ...);
+3. microdata and RDFa in the page (itemprop="datePublished", property="dc:date", ...);
+4. JSON-LD datePublished of another object of the page (a WebPage);
+5. <time> elements, those marked as the publication date first;
+6. elements whose class or id says date, time, published, posted, ...: their date attributes,
+   then a date inside their text ("Erstellt am: 30.01.2022 18:36");
+7. dc:date of the RDF block that some blog engines leave in an HTML comment;
+8. a date line in the text next to the article: between its headline and its body, or just after;
+9. the date in the page's URL (/2024/03/01/), at the start of that day.
+
+Steps 5, 6 and 8 never look inside blocks about other stories (related, featured, most read,
+comments, menus): their dates are those stories' dates. A date without an offset takes the
+source's time zone; with no zone known it cannot be placed in time and is skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, tzinfo
+
+from news_etl.dates import find_date, parse_date
+from news_etl.errors import DateParseError
+from news_etl.maintext import MainText, is_descendant
+from news_etl.pagemeta import PageMetadata, ld_text, text_of
+from news_etl.urls import date_in_url
+
+# Meta tag names (lower case, punctuation removed) that carry the publication date.
+_PUBLISHED_META = re.compile(
+    r"(?:pubdate|publishdate|publisheddate|publishtime|publishedtime|publicationdate|datepublished|"
+    r"publishdatetime|originalpublicationdate|dateissued|dcdate|dctermsissued|dctermscreated|dctermsdate|"
+    r"dcdatecreated|sailthrudate|datecreated|^date|^created|^issued|^published)$"
+)
+_UPDATED_META = re.compile(r"(?:modifiedtime|modifieddate|datemodified|updatedtime|updateddate|dctermsmodified|"
+                           r"lastmodified|revised|^modified|^updated)$")
+_NOT_A_DATE_META = re.compile(r"expir|valid|upload|copyright|birth|startdate|enddate|event")
+_PUBLISHED_PROPS = {"datepublished", "datecreated", "dc:date", "dc:created", "dcterms:created", "dcterms:issued",
+                    "dcterms:date", "schema:datepublished", "schema:datecreated", "article:published_time",
+                    "pubdate", "published"}
+_UPDATED_PROPS = {"datemodified", "dcterms:modified", "schema:datemodified", "article:modified_time"}
+_DATE_ATTRIBUTES = ("datetime", "content", "title", "data-time", "data-date", "data-datetime", "data-published",
+                    "data-timestamp")
+_DATE_CLASS = re.compile(r"date|time|publish|posted|created|dateline|stamp|meta|byline|info|byl|submitted", re.I)
+_UPDATED_CLASS = re.compile(r"updat|modif|edited|revis", re.I)
+_PUBLISHED_CLASS = re.compile(r"publish|posted|created|entry-date|pubdate|dateline|submitted", re.I)
+_RDF_DC_DATE = re.compile(r"dc:date\s*=\s*[\"']([^\"']+)[\"']")
+_NON_KEY = re.compile(r"[^a-z]")
+_MAX_TEXT_BLOCK = 250  # a date line is short; a long block is prose that may mention any date
+_DATELINE_CHARS = 40
+_BLOCKS_AROUND_BODY = 12
+
+
+def published_at(meta: PageMetadata, main: MainText, tz: tzinfo | None, url: str | None = None) -> datetime | None:
+    day_first = _day_first(meta, tz)
+    finders = (
+        lambda: _parsed(meta.article_value("datePublished"), tz),
+        lambda: _first_parsed((v for k, v in meta.meta.items() if _is_published_meta(k)), tz),
+        lambda: _from_properties(meta, main, _PUBLISHED_PROPS, tz),
+        lambda: _first_parsed((ld_text(o.get("datePublished")) for o in meta.ld_objects), tz),
+        lambda: _from_time_elements(meta, main, tz),
+        lambda: _from_date_classes(meta, main, tz, day_first),
+        lambda: _from_rdf_comments(meta, tz),
+        lambda: _from_text_near_article(main, tz, day_first),
+        lambda: _from_url(meta, url, tz),
+    )
+    for finder in finders:
+        found = finder()
+        if found is not None:
+            return found
+    return None
+
+
+def updated_at(meta: PageMetadata, main: MainText, tz: tzinfo | None) -> datetime | None:
+    return (_parsed(meta.article_value("dateModified"), tz)
+            or _first_parsed((v for k, v in meta.meta.items() if _is_updated_meta(k)), tz)
+            or _from_properties(meta, main, _UPDATED_PROPS, tz))
+
+
+# --- candidates ----------------------------------------------------------------------------------
+
+def _parsed(text: str | None, tz) -> datetime | None:
+    if not text or not text.strip():
+        return None
+    try:
+        return parse_date(text, tz=tz)
+    except DateParseError:
+        return None
+
+
+def _first_parsed(texts, tz) -> datetime | None:
+    for text in texts:
+        found = _parsed(text, tz)
+        if found is not None:
+            return found
+    return None
+
+
+def _meta_key(key: str) -> str:
+    return _NON_KEY.sub("", key)
+
+
+def _is_published_meta(key: str) -> bool:
+    return not _NOT_A_DATE_META.search(key) and bool(_PUBLISHED_META.search(_meta_key(key)))
+
+
+def _is_updated_meta(key: str) -> bool:
+    return not _NOT_A_DATE_META.search(key) and bool(_UPDATED_META.search(_meta_key(key)))
+
+
+def _from_properties(meta: PageMetadata, main: MainText, names: set[str], tz) -> datetime | None:
+    for el in meta.doc.xpath("//body//*[@itemprop or @property]"):
+        props = f"{el.get('itemprop') or ''} {el.get('property') or ''}".lower().split()
+        if names.isdisjoint(props) or main.in_other_stories(el):
+            continue
+        found = _parsed(el.get("content") or el.get("datetime") or text_of(el), tz)
+        if found is not None:
+            return found
+    return None
+
+
+def _from_time_elements(meta: PageMetadata, main: MainText, tz) -> datetime | None:
+    """Publication <time>s first (pubdate, class "published"), then any not marked as an update."""
+    times = [el for el in meta.doc.iter("time") if not main.in_other_stories(el)]
+    marked_published = [el for el in times if el.get("pubdate") is not None
+                        or _PUBLISHED_CLASS.search(el.get("class") or "")]
+    plain = [el for el in times if not _UPDATED_CLASS.search(el.get("class") or "")]
+    for el in marked_published + plain:
+        found = _parsed(el.get("datetime"), tz) or _parsed(text_of(el), tz)
+        if found is not None:
+            return found
+    return None
+
+
+def _from_date_classes(meta: PageMetadata, main: MainText, tz, day_first: bool) -> datetime | None:
+    for el in meta.doc.xpath("//body//*[@class or @id]"):
+        marker = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if not _DATE_CLASS.search(marker) or _UPDATED_CLASS.search(marker) or main.in_other_stories(el):
+            continue
+        for name in _DATE_ATTRIBUTES:
+            found = _parsed(el.get(name), tz)
+            if found is not None:
+                return found
+        text = text_of(el)
+        if text and len(text) <= _MAX_TEXT_BLOCK:
+            found = find_date(text, tz=tz, day_first=day_first)
+            if found is not None:
+                return found
+    return None
+
+
+def _from_rdf_comments(meta: PageMetadata, tz) -> datetime | None:
+    for comment in meta.doc.xpath("//comment()[contains(., 'dc:date')]"):
+        match = _RDF_DC_DATE.search(comment.text or "")
+        found = _parsed(match.group(1), tz) if match else None
+        if found is not None:
+            return found
+    return None
+
+
+def _from_text_near_article(main: MainText, tz, day_first: bool) -> datetime | None:
+    """A date line between the headline and the body, at the top of the body, or right after it."""
+    # Link text is a teaser of another story.
+    blocks = [b for b in main.blocks if b.link_chars * 2 < len(b.text) and not main.in_other_stories(b.owner)]
+    if not blocks:
+        return None
+    start = next((i for i, b in enumerate(blocks) if b.owner.tag == "h1"), None)
+    in_body = [i for i, b in enumerate(blocks) if main.container is not None and is_descendant(b.owner, main.container)]
+    if start is None:
+        start = max(0, in_body[0] - _BLOCKS_AROUND_BODY) if in_body else 0
+    end = (in_body[-1] + 1 + _BLOCKS_AROUND_BODY) if in_body else start + 2 * _BLOCKS_AROUND_BODY
+    for block in blocks[start:end]:
+        # Prose may mention any date; only a dateline at its start ("01.02.2022 – Der ...") counts.
+        text = block.text if len(block.text) <= _MAX_TEXT_BLOCK else block.text[:_DATELINE_CHARS]
+        found = find_date(text, tz=tz, day_first=day_first)
+        if found is not None:
+            return found
+    return None
+
+
+def _from_url(meta: PageMetadata, url: str | None, tz) -> datetime | None:
+    if tz is None:
+        return None
+    for candidate in (meta.canonical_url(), url):
+        day = date_in_url(candidate) if candidate else None
+        if day is not None:
+            return datetime(day.year, day.month, day.day, tzinfo=tz)
+    return None
+
+
+def _day_first(meta: PageMetadata, tz) -> bool:
+    """Whether "02/11/2021" is the 2nd of November: everywhere but on US pages."""
+    zone_name = getattr(tz, "key", "") or ""
+    return not (meta.locale().startswith("en-us") or zone_name.startswith("America/") and
+                meta.locale().startswith("en"))
