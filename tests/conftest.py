@@ -102,6 +102,7 @@ def sample_sources(sample_url, monkeypatch) -> dict:
 def settings(tmp_path, monkeypatch) -> Settings:
     monkeypatch.setenv("NEWS_ETL_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("NEWS_ETL_RETRIES", "0")
+    monkeypatch.setenv("NEWS_ETL_ALLOW_HOSTS", "127.0.0.1")  # the test servers; loopback is refused by default
     return Settings.from_env()
 
 

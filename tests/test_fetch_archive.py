@@ -35,12 +35,10 @@ def test_failures_raise_fetch_error_naming_the_url(site, settings, monkeypatch, 
         fetcher.get(site.url("/p"))
 
 
-def test_server_errors_are_retried_a_bounded_number_of_times(site, monkeypatch):
+def test_server_errors_are_retried_a_bounded_number_of_times(site, settings, monkeypatch):
     monkeypatch.setenv("NEWS_ETL_RETRIES", "2")
-    from news_etl.settings import Settings
-
     site.pages["/flaky"] = Page(b"down", status=503)
-    with Fetcher(Settings.from_env()) as fetcher, pytest.raises(FetchError, match="HTTP 503"):
+    with Fetcher(type(settings).from_env()) as fetcher, pytest.raises(FetchError, match="HTTP 503"):
         fetcher.get(site.url("/flaky"))
     assert site.requests == ["/flaky"] * 3  # the first try and two retries
 

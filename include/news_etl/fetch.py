@@ -2,14 +2,23 @@
 
 Every call returns a Response (including 304 Not Modified) or raises FetchError naming the URL and
 the reason, so the caller can record the outcome in the fetch log and carry on with other URLs.
+
+Hostile input is expected: every response is streamed under a size cap (counted after
+decompression, so a gzip bomb stops at the cap too) and a total deadline (so a server dripping a
+byte a second cannot hold a task forever); redirects are followed by hand, at most five, and
+before every request, redirects included, the host's resolved addresses are checked: private,
+loopback, link-local, multicast and reserved addresses are refused unless allowlisted
+(NEWS_ETL_ALLOW_HOSTS), so a feed cannot make the pipeline fetch an internal service.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -17,6 +26,8 @@ from urllib3.util.retry import Retry
 
 from news_etl.errors import FetchError
 from news_etl.settings import Settings
+
+MAX_REDIRECTS = 5
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,50 @@ class Response:
         return self.status == 304
 
 
+class AddressGuard:
+    """Decides whether a URL's host may be fetched: public addresses yes; private, loopback,
+    link-local, multicast and reserved ones only when allowlisted ("host", "host:port", an IP
+    or a CIDR network, e.g. "127.0.0.1:8750", "10.0.0.0/8")."""
+
+    def __init__(self, allow: tuple[str, ...] = ()):
+        self.hosts: set[tuple[str, int | None]] = set()
+        self.networks = []
+        for entry in allow:
+            try:
+                self.networks.append(ipaddress.ip_network(entry, strict=False))
+                continue
+            except ValueError:
+                pass
+            host, _, port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+            self.hosts.add((host.lower(), int(port) if port.isdigit() else None))
+
+    def _allowed(self, name: str, port: int) -> bool:
+        return (name, None) in self.hosts or (name, port) in self.hosts
+
+    def check(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchError(f"{url}: refused: only http(s) URLs with a host are fetched")
+        host = parts.hostname.lower()
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise FetchError(f"{url}: refused: invalid port") from None
+        if self._allowed(host, port):
+            return
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise FetchError(f"{url}: cannot resolve {host}: {exc}") from None
+        for info in infos:
+            address = ipaddress.ip_address(info[4][0].split("%")[0])
+            if self._allowed(str(address), port) or any(address in n for n in self.networks):
+                continue
+            if not address.is_global or address.is_multicast:
+                raise FetchError(f"{url}: refused: {host} is {address}, a private, loopback, link-local, "
+                                 "multicast or reserved address (allow it with NEWS_ETL_ALLOW_HOSTS)")
+
+
 class Fetcher:
     """One HTTP session per task: connections are reused, and requests to the same host are spaced
     by `crawl_delay` seconds so a source is never hammered."""
@@ -41,20 +96,23 @@ class Fetcher:
     def __init__(self, settings: Settings, crawl_delay: float = 0.0):
         self.settings = settings
         self.crawl_delay = crawl_delay
+        self.guard = AddressGuard(settings.allow_hosts)
         self._last_request: dict[str, float] = {}
         self.session = requests.Session()
         self.session.headers["User-Agent"] = settings.user_agent
-        self.session.max_redirects = 5
         retry = Retry(
             total=settings.retries,
             connect=settings.retries,
             read=settings.retries,
             status=settings.retries,
+            redirect=0,
             backoff_factor=0.5,
+            backoff_max=10,
             status_forcelist=(429, 500, 502, 503, 504),
             allowed_methods=("GET",),
             respect_retry_after_header=True,
             raise_on_status=False,
+            raise_on_redirect=False,
         )
         adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=4)
         self.session.mount("http://", adapter)
@@ -72,32 +130,40 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        self._wait_for_turn(url)
         fetched_at = datetime.now(timezone.utc)
         started = time.monotonic()
-        try:
-            with self.session.get(
-                url,
-                headers=headers,
-                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
-                stream=True,
-            ) as r:
-                if r.status_code >= 400:
-                    raise FetchError(f"{url}: HTTP {r.status_code} {r.reason}")
-                body = self._read_capped(url, r)
-                return Response(
-                    url=url,
-                    final_url=r.url,
-                    status=r.status_code,
-                    headers={k.lower(): v for k, v in r.headers.items()},
-                    body=body,
-                    fetched_at=fetched_at,
-                    elapsed_ms=int((time.monotonic() - started) * 1000),
-                )
-        except requests.RequestException as exc:
-            raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from exc
+        target = url
+        for _ in range(MAX_REDIRECTS + 1):
+            self.guard.check(target)
+            self._wait_for_turn(target)
+            try:
+                with self.session.get(
+                    target,
+                    headers=headers,
+                    timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                    stream=True,
+                    allow_redirects=False,
+                ) as r:
+                    if r.is_redirect:
+                        target = urljoin(target, r.headers["location"])
+                        continue
+                    if r.status_code >= 400:
+                        raise FetchError(f"{url}: HTTP {r.status_code} {r.reason}")
+                    body = self._read_capped(url, r, started)
+                    return Response(
+                        url=url,
+                        final_url=r.url,
+                        status=r.status_code,
+                        headers={k.lower(): v for k, v in r.headers.items()},
+                        body=body,
+                        fetched_at=fetched_at,
+                        elapsed_ms=int((time.monotonic() - started) * 1000),
+                    )
+            except requests.RequestException as exc:
+                raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from exc
+        raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects (last to {target})")
 
-    def _read_capped(self, url: str, r: requests.Response) -> bytes:
+    def _read_capped(self, url: str, r: requests.Response, started: float) -> bytes:
         cap = self.settings.max_response_bytes
         declared = r.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > cap:
@@ -107,6 +173,8 @@ class Fetcher:
             size += len(chunk)
             if size > cap:
                 raise FetchError(f"{url}: response exceeds the {cap}-byte cap")
+            if time.monotonic() - started > self.settings.total_timeout:
+                raise FetchError(f"{url}: response took longer than {self.settings.total_timeout:g} s")
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -118,4 +186,3 @@ class Fetcher:
             if pause > 0:
                 time.sleep(pause)
         self._last_request[host] = time.monotonic()
-

@@ -59,6 +59,9 @@ def ensure_sample_sites(env: dict[str, str]):
 
     base = f"http://127.0.0.1:{SAMPLE_PORT}"
     env.setdefault("NEWS_SAMPLE_URL", base)
+    # Loopback addresses are refused by default (a feed must not reach internal services):
+    # let the sample publishers through.
+    env["NEWS_ETL_ALLOW_HOSTS"] = ",".join(filter(None, [env.get("NEWS_ETL_ALLOW_HOSTS"), f"127.0.0.1:{SAMPLE_PORT}"]))
     try:
         with urllib.request.urlopen(base + "/", timeout=2) as r:
             if _SAMPLE_MARKER in r.read():

@@ -37,7 +37,9 @@ class Settings:
     connect_timeout: float
     read_timeout: float
     max_response_bytes: int    # larger responses are cut off and recorded as failed
+    total_timeout: float       # the longest one response may take, however slowly it trickles
     retries: int               # per HTTP request, with exponential backoff
+    allow_hosts: tuple[str, ...]  # private/loopback hosts that may be fetched anyway (host[:port] or CIDR)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,5 +56,7 @@ class Settings:
             connect_timeout=_number("NEWS_ETL_CONNECT_TIMEOUT", 5, minimum=0.1),
             read_timeout=_number("NEWS_ETL_READ_TIMEOUT", 20, minimum=0.1),
             max_response_bytes=int(_number("NEWS_ETL_MAX_RESPONSE_BYTES", 10 * 1024 * 1024, minimum=1024)),
+            total_timeout=_number("NEWS_ETL_TOTAL_TIMEOUT", 120, minimum=1),
             retries=int(_number("NEWS_ETL_RETRIES", 2)),
+            allow_hosts=tuple(h.strip() for h in os.environ.get("NEWS_ETL_ALLOW_HOSTS", "").split(",") if h.strip()),
         )
