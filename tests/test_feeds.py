@@ -290,12 +290,17 @@ MALFORMED = [
      "samples/site.xml", [("A", "https://site.example.com/2024/a.html")]),
     ("relative links resolved against xml:base", ATOM_WITH_XML_BASE, "https://ignored.example.com/feed",
      [("One", "https://site.example.com/news/2024/one.html"), ("Two", "https://other.example.com/abs/two.html")]),
-    ("duplicate guids and links keep the first occurrence",
+    ("a repeated item (same guid or link, same title and date) keeps the first occurrence",
      _rss("<item><title>First</title><guid>g1</guid><link>https://x.example/1</link></item>"
-          "<item><title>Repeat of guid</title><guid>g1</guid><link>https://x.example/1b</link></item>"
-          "<item><title>Repeat of link</title><guid>g2</guid><link>https://x.example/1</link></item>"
+          "<item><title>First</title><guid>g1</guid><link>https://x.example/1b</link></item>"
+          "<item><title>First</title><guid>g2</guid><link>https://x.example/1</link></item>"
           "<item><title>Other</title><guid>g3</guid><link>https://x.example/3</link></item>"), None,
      [("First", "https://x.example/1"), ("Other", "https://x.example/3")]),
+    ("a reused guid on a different post keeps both posts",
+     _rss("<item><title>Morning</title><guid>https://x.example/d#a</guid><pubDate>Sat, 24 Jun 2017 14:26:32 GMT"
+          "</pubDate></item><item><title>Afternoon</title><guid>https://x.example/d#a</guid>"
+          "<pubDate>Sat, 24 Jun 2017 14:52:32 GMT</pubDate></item>"), None,
+     [("Morning", "https://x.example/d#a"), ("Afternoon", "https://x.example/d#a")]),
     ("items without links",
      _rss("<item><title>No link, no guid</title></item>"
           "<item><title>Guid is not a permalink</title><guid isPermaLink=\"false\">https://x.example/p</guid></item>"
@@ -398,7 +403,7 @@ NOT_FEEDS = [
     ("blank body", b"  \r\n\t ", ["empty body"]),
     ("json", b'{"items": [{"title": "x"}]}', ["not XML", "items"]),
     ("plain text", b"Service Unavailable", ["not XML", "Service Unavailable"]),
-    ("sitemap", b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url/></urlset>',
+    ("urlset of another vocabulary", b'<urlset xmlns="http://example.com/not-a-sitemap"><url/></urlset>',
      ["root element <urlset>"]),
 ]
 
@@ -415,7 +420,7 @@ def test_bytes_that_are_not_a_feed_raise_feed_error_naming_the_feed(name, data, 
 
 
 def test_feed_error_without_url_names_the_bytes():
-    with pytest.raises(FeedError, match=r"^<bytes>: not an RSS, RDF or Atom feed \(empty body\)"):
+    with pytest.raises(FeedError, match=r"^<bytes>: not an RSS, RDF or Atom feed or a sitemap \(empty body\)"):
         parse_feed(b"")
 
 
@@ -435,3 +440,84 @@ def test_a_large_feed_parses_quickly():
     feed = _parse_within(data, seconds=5)
     assert len(feed.items) == 1000
     assert feed.items[-1].link == "https://x.example/999"
+
+
+NEWS_SITEMAP = b"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+        xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"
+        xmlns:image="http://www.google.com/schemas/sitemap-image/1.1">
+  <url>
+    <loc>https://news.example.ir/news/1119706/cabinet-approves-reform</loc>
+    <lastmod>2024-03-02T08:00:00+03:30</lastmod>
+    <news:news>
+      <news:publication><news:name>Tehran Wire</news:name><news:language>en</news:language></news:publication>
+      <news:publication_date>2024-03-01T23:49:00+03:30</news:publication_date>
+      <news:title>Cabinet Approves Reform &amp; More</news:title>
+    </news:news>
+    <image:image><image:loc>https://news.example.ir/img/1.jpg</image:loc></image:image>
+  </url>
+  <url>
+    <loc>/news/1119707/local-date</loc>
+    <news:news><news:publication_date>2024-03-01 22:10</news:publication_date>
+      <news:title>Local date</news:title></news:news>
+  </url>
+</urlset>"""
+
+PLAIN_SITEMAP = b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <url><loc>https://site.example.com/a</loc><lastmod>2024-03-01</lastmod></url>
+  <url><loc>https://site.example.com/b</loc></url>
+  <url><loc>https://site.example.com/a</loc><lastmod>2024-03-01</lastmod></url>
+</urlset>"""
+
+SITEMAP_INDEX = b"""<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <sitemap><loc>https://site.example.com/sitemap-news.xml</loc><lastmod>2024-03-01T23:50:00Z</lastmod></sitemap>
+  <sitemap><loc>/sitemap-2023-12.xml</loc></sitemap>
+</sitemapindex>"""
+
+RSS090 = b"""<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://my.netscape.com/rdf/simple/0.9/">
+  <channel><title>Mozilla Dot Org</title><link>http://www.mozilla.org</link></channel>
+  <item><title>New Status Updates</title><link>http://www.mozilla.org/status/</link></item>
+  <item><title>Bugzilla Reorganized</title><link>http://www.mozilla.org/bugs/</link></item>
+</rdf:RDF>"""
+
+RSS092 = b"""<?xml version="1.0"?>
+<rss version="0.92"><channel><title>Dave</title><link>http://www.scripting.com/</link>
+  <item><description>A post with no title &amp; no link.</description></item>
+  <item><title>Second</title><link>http://www.scripting.com/2</link>
+    <pubDate>Sun, 29 Sep 2002 19:59:01 GMT</pubDate></item>
+</channel></rss>"""
+
+
+# (name, bytes, url, (format, [(title, link, published_at isoformat)]))
+OTHER_FORMATS = [
+    ("news sitemap", NEWS_SITEMAP, "https://news.example.ir/sitemap-news.xml",
+     ("sitemap", [("Cabinet Approves Reform & More", "https://news.example.ir/news/1119706/cabinet-approves-reform",
+                   "2024-03-01T23:49:00+03:30"),
+                  ("Local date", "https://news.example.ir/news/1119707/local-date", "2024-03-01T22:10:00+03:30")])),
+    ("plain sitemap: lastmod stands in, repeats dropped", PLAIN_SITEMAP, None,
+     ("sitemap", [(None, "https://site.example.com/a", "2024-03-01T00:00:00+03:30"),
+                  (None, "https://site.example.com/b", None)])),
+    ("rss 0.90", RSS090, None,
+     ("rdf", [("New Status Updates", "http://www.mozilla.org/status/", None),
+              ("Bugzilla Reorganized", "http://www.mozilla.org/bugs/", None)])),
+    ("rss 0.92", RSS092, None,
+     ("rss2", [(None, None, None), ("Second", "http://www.scripting.com/2", "2002-09-29T19:59:01+00:00")])),
+]
+
+
+@pytest.mark.parametrize("name, data, url, expected", OTHER_FORMATS, ids=[case[0] for case in OTHER_FORMATS])
+def test_sitemaps_and_old_rss_versions(name, data, url, expected):
+    feed = parse_feed(data, url=url, tz="Asia/Tehran")
+    items = [(i.title, i.link, isoformat(i.published_at) if i.published_at else None) for i in feed.items]
+    assert (feed.format, items) == expected
+
+
+def test_sitemap_index_lists_its_sitemaps_with_their_lastmod():
+    feed = parse_feed(SITEMAP_INDEX, url="https://site.example.com/sitemap.xml")
+    assert feed.format == "sitemapindex" and feed.items == ()
+    assert [(s.url, isoformat(s.modified_at) if s.modified_at else None) for s in feed.sitemaps] == [
+        ("https://site.example.com/sitemap-news.xml", "2024-03-01T23:50:00+00:00"),
+        ("https://site.example.com/sitemap-2023-12.xml", None),
+    ]

@@ -1,7 +1,13 @@
-"""Feed parsing: read the bytes of an RSS 2.0 / 0.9x, RSS 1.0 (RDF) or Atom 1.0 / 0.3 feed into a Feed.
+"""Feed parsing: read the bytes of an RSS 2.0 / 0.9x, RSS 1.0 (RDF) or Atom 1.0 / 0.3 feed, or of a
+(news) sitemap or sitemap index, into a Feed.
 
 Every format comes out the same way: a FeedItem per story with plain-text title and summary, an
 absolute link, the guid, aware dates and the authors. The module is pure (bytes in, values out).
+
+Sitemaps: a <url> of a news sitemap is a story with its news:title and news:publication_date; in a
+plain sitemap the <lastmod> stands in for the date, as an Atom entry's <updated> does when it says
+nothing else. A sitemap index lists no stories: its sitemaps (with their <lastmod>) are on
+``Feed.sitemaps`` for the caller to fetch.
 
 Safety: the XML parser never expands entities, never loads a DTD and never touches the network,
 so a billion-laughs document or an external entity (``file:///etc/passwd``) stays an unexpanded
@@ -18,8 +24,9 @@ Links are resolved against xml:base, then the feed's own URL (``url``, when it i
 a relative link stays relative only when none of these exists.
 
 Identity: feeds repeat items (sticky stories, overlapping pages, a story filed under two
-categories), so an item whose guid or link was already seen in the same feed is dropped; the
-first occurrence wins.
+categories), so an item that repeats an earlier one of the same feed (same guid or link, same
+title and date) is dropped; the first occurrence wins. Items that share a guid or link but differ
+in title or date are different posts of a publisher that reuses identifiers: both are kept.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ from lxml import etree
 from news_etl.dates import parse_date, resolve_zone
 from news_etl.errors import ConfigError, DateParseError, FeedError
 
-__all__ = ["Feed", "FeedItem", "parse_feed"]
+__all__ = ["Feed", "FeedItem", "SitemapRef", "parse_feed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +62,31 @@ class FeedItem:
 
 
 @dataclass(frozen=True, slots=True)
+class SitemapRef:
+    """One sitemap a sitemap index lists."""
+
+    url: str
+    modified_at: datetime | None  # its <lastmod>: a sitemap not changed since a day holds nothing new of it
+
+
+@dataclass(frozen=True, slots=True)
 class Feed:
-    """A parsed feed: "rss2" (also RSS 0.9x), "rdf" (RSS 1.0 / 0.90) or "atom" (1.0 and 0.3)."""
+    """A parsed feed: "rss2" (also RSS 0.9x), "rdf" (RSS 1.0 / 0.90), "atom" (1.0 and 0.3),
+    "sitemap" (also news sitemaps) or "sitemapindex" (no items; its sitemaps)."""
 
     format: str
     title: str | None
     link: str | None
     items: tuple[FeedItem, ...]
+    sitemaps: tuple[SitemapRef, ...] = ()
 
 
 _PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True)
 
 _ATOM_10 = "http://www.w3.org/2005/Atom"
+_SITEMAP_NAMESPACES = {None, "http://www.sitemaps.org/schemas/sitemap/0.9", "http://www.google.com/schemas/sitemap/0.84",
+                       "http://www.google.com/schemas/sitemap/0.9"}
+_NEWS = "http://www.google.com/schemas/sitemap-news/0.9"
 _ATOM_03 = "http://purl.org/atom/ns#"
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
@@ -86,6 +106,10 @@ _PREFIXES = {
     "http://purl.org/dc/elements/1.0/": "dc:",
     "http://purl.org/dc/terms/": "dcterms:",
     _RDF: "rdf:",
+    "http://www.sitemaps.org/schemas/sitemap/0.9": "",
+    "http://www.google.com/schemas/sitemap/0.84": "",
+    "http://www.google.com/schemas/sitemap/0.9": "",
+    _NEWS: "news:",
 }
 
 # Preference order for the published date; Atom 0.3 calls them issued / created / modified.
@@ -112,7 +136,7 @@ _CDATA_SECTION = re.compile(r"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
 _AMPERSAND = re.compile(r"&(?:(#[0-9]+;|#[xX][0-9a-fA-F]+;)|([A-Za-z][A-Za-z0-9._:-]*);)?")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _XML_DECLARATION = re.compile(r"<\?xml\s")
-_FEED_ROOT_START = re.compile(r"<(?:[A-Za-z][\w.-]*:)?(?:rss|feed|RDF)\b")
+_FEED_ROOT_START = re.compile(r"<(?:[A-Za-z][\w.-]*:)?(?:rss|feed|RDF|urlset|sitemapindex)\b")
 _DOCTYPE = re.compile(r"<!DOCTYPE\s[^\[>]*(?:\[.*?\]\s*)?>", re.IGNORECASE | re.DOTALL)
 _DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
 _C1_BYTES = re.compile(rb"[\x80-\x9f]")
@@ -139,6 +163,10 @@ def parse_feed(data: bytes, *, url: str | None = None, tz: str | tzinfo | None =
     root = _parse_xml(data, source)
     kind = _feed_format(root, source)
     root_fields = _fields(root)
+    if kind == "sitemap":
+        return _sitemap(root_fields, url, zone)
+    if kind == "sitemapindex":
+        return _sitemap_index(root_fields, url, zone)
     if kind == "atom":
         return _build_feed(kind, root_fields, root_fields.get("atom:entry", []), url, zone)
     channel = _first(root_fields, "channel")
@@ -152,7 +180,7 @@ def parse_feed(data: bytes, *, url: str | None = None, tz: str | tzinfo | None =
 
 def _parse_xml(data: bytes, source: str) -> etree._Element:
     if not data or not data.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
-        raise FeedError(f"{source}: not an RSS, RDF or Atom feed (empty body)")
+        raise FeedError(f"{source}: not an RSS, RDF or Atom feed or a sitemap (empty body)")
     try:
         root = etree.fromstring(data, etree.XMLParser(**_PARSER_OPTIONS))
     except etree.XMLSyntaxError:
@@ -193,7 +221,7 @@ def _parse_repaired(data: bytes, source: str) -> etree._Element:
         root = None
     if root is None:
         preview = data.lstrip()[:40].decode("utf-8", errors="replace")
-        raise FeedError(f"{source}: not an RSS, RDF or Atom feed (not XML: starts with {preview!r})")
+        raise FeedError(f"{source}: not an RSS, RDF or Atom feed or a sitemap (not XML: starts with {preview!r})")
     return root
 
 
@@ -257,8 +285,10 @@ def _feed_format(root: etree._Element, source: str) -> str:
         return "rdf"
     if local == "feed" and namespace in (_ATOM_10, _ATOM_03):
         return "atom"
+    if local in ("urlset", "sitemapindex") and namespace in _SITEMAP_NAMESPACES:
+        return "sitemap" if local == "urlset" else "sitemapindex"
     described = f"root element <{local}>" if local else "no root element"
-    raise FeedError(f"{source}: not an RSS, RDF or Atom feed ({described})")
+    raise FeedError(f"{source}: not an RSS, RDF or Atom feed or a sitemap ({described})")
 
 
 # --- feed and items -------------------------------------------------------------------------------
@@ -287,18 +317,23 @@ def _build_feed(kind: str, fields: dict, item_elements: list, url: str | None, z
 
 
 def _unique_items(item_elements: list, context: _Context) -> tuple[FeedItem, ...]:
-    items: list[FeedItem] = []
-    seen: set[tuple[str, str]] = set()
-    for element in item_elements:
-        item = _item(element, context)
-        keys = {("guid", item.guid)} if item.guid else set()
+    return _without_repeats(_item(element, context) for element in item_elements)
+
+
+def _without_repeats(items) -> tuple[FeedItem, ...]:
+    """The items minus those that repeat an earlier one: same guid or link, same title and date."""
+    kept: list[FeedItem] = []
+    seen: set[tuple] = set()
+    for item in items:
+        content = (item.title, item.published_raw)
+        keys = {("guid", item.guid, *content)} if item.guid else set()
         if item.link:
-            keys.add(("link", item.link))
+            keys.add(("link", item.link, *content))
         if keys & seen:
             continue
         seen |= keys
-        items.append(item)
-    return tuple(items)
+        kept.append(item)
+    return tuple(kept)
 
 
 def _item(element: etree._Element, context: _Context) -> FeedItem:
@@ -463,6 +498,46 @@ def _atom_person(element: etree._Element) -> str | None:
         return _collapse(_inner_text(name))
     # Some feeds write <author>Jane Doe</author> without the <name> child.
     return _collapse(_inner_text(element)) if len(element) == 0 else None
+
+
+# --- sitemaps ------------------------------------------------------------------------------------
+
+def _sitemap(fields: dict, url: str | None, zone: tzinfo | None) -> Feed:
+    base = url if url and _HAS_SCHEME.match(url) else None
+    items = []
+    for element in fields.get("url", ()):
+        entry = _fields(element)
+        location = _first_string(entry, ("loc",))
+        if not location:
+            continue
+        news = _first(entry, "news:news")
+        news_fields = _fields(news) if news is not None else {}
+        raw = _first_string(news_fields, ("news:publication_date",)) or _first_string(entry, ("lastmod",))
+        title = _first(news_fields, "news:title")
+        items.append(FeedItem(
+            title=_html_to_text(_inner_text(title)) if title is not None else None,
+            link=_absolute(location, element, base),
+            guid=None,
+            published_at=_read_date(raw, zone),
+            published_raw=raw,
+            updated_at=None,
+            authors=(),
+            summary=None,
+        ))
+    return Feed(format="sitemap", title=None, link=None, items=_without_repeats(items))
+
+
+def _sitemap_index(fields: dict, url: str | None, zone: tzinfo | None) -> Feed:
+    base = url if url and _HAS_SCHEME.match(url) else None
+    sitemaps = []
+    for element in fields.get("sitemap", ()):
+        entry = _fields(element)
+        location = _first_string(entry, ("loc",))
+        if location:
+            sitemaps.append(SitemapRef(_absolute(location, element, base),
+                                       _read_date(_first_string(entry, ("lastmod",)), zone)))
+    return Feed(format="sitemapindex", title=None, link=None, items=(),
+                sitemaps=tuple(dict.fromkeys(sitemaps)))
 
 
 # --- text -----------------------------------------------------------------------------------------

@@ -125,6 +125,9 @@ def extract(source: Source, run: Run, now: datetime | None = None) -> dict:
                 continue
             counts["feeds_not_modified" if entry["outcome"] == "not_modified" else "feeds_fetched"] += 1
             entry["items"] = len(feed.items)
+            # A sitemap index lists sitemaps, not stories: those changed since the window began are read too.
+            feed_urls.extend([s.url for s in feed.sitemaps if s.url not in feed_urls
+                              and (s.modified_at is None or s.modified_at >= window[0])])
             for item in feed.items:
                 if item.link and is_http_url(item.link) and _in_window(item, window):
                     items.setdefault(normalize_url(item.link), item)
