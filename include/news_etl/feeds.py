@@ -503,20 +503,15 @@ def _atom_person(element: etree._Element) -> str | None:
 # --- sitemaps ------------------------------------------------------------------------------------
 
 def _sitemap(fields: dict, url: str | None, zone: tzinfo | None) -> Feed:
-    base = url if url and _HAS_SCHEME.match(url) else None
     items = []
-    for element in fields.get("url", ()):
-        entry = _fields(element)
-        location = _first_string(entry, ("loc",))
-        if not location:
-            continue
+    for location, entry in _sitemap_entries(fields, "url", url):
         news = _first(entry, "news:news")
         news_fields = _fields(news) if news is not None else {}
         raw = _first_string(news_fields, ("news:publication_date",)) or _first_string(entry, ("lastmod",))
         title = _first(news_fields, "news:title")
         items.append(FeedItem(
             title=_html_to_text(_inner_text(title)) if title is not None else None,
-            link=_absolute(location, element, base),
+            link=location,
             guid=None,
             published_at=_read_date(raw, zone),
             published_raw=raw,
@@ -528,16 +523,19 @@ def _sitemap(fields: dict, url: str | None, zone: tzinfo | None) -> Feed:
 
 
 def _sitemap_index(fields: dict, url: str | None, zone: tzinfo | None) -> Feed:
+    sitemaps = [SitemapRef(location, _read_date(_first_string(entry, ("lastmod",)), zone))
+                for location, entry in _sitemap_entries(fields, "sitemap", url)]
+    return Feed(format="sitemapindex", title=None, link=None, items=(), sitemaps=tuple(dict.fromkeys(sitemaps)))
+
+
+def _sitemap_entries(fields: dict, tag: str, url: str | None):
+    """(absolute <loc>, child fields) of each <url> or <sitemap> entry that has a location."""
     base = url if url and _HAS_SCHEME.match(url) else None
-    sitemaps = []
-    for element in fields.get("sitemap", ()):
+    for element in fields.get(tag, ()):
         entry = _fields(element)
         location = _first_string(entry, ("loc",))
         if location:
-            sitemaps.append(SitemapRef(_absolute(location, element, base),
-                                       _read_date(_first_string(entry, ("lastmod",)), zone)))
-    return Feed(format="sitemapindex", title=None, link=None, items=(),
-                sitemaps=tuple(dict.fromkeys(sitemaps)))
+            yield _absolute(location, element, base), entry
 
 
 # --- text -----------------------------------------------------------------------------------------
