@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from news_etl.articles import article_record, decode_html, parse_article
+from news_etl.articles import article_record, content_hash, parse_article
+from news_etl.encoding import decode_html
 from news_etl.dates import isoformat
 from news_etl.errors import PageError
 from news_etl.sample_sites.publishers import PUBLISHERS, articles_for, as_of
@@ -166,3 +167,24 @@ def test_record_identity_and_fallbacks(sources):
     assert rec["word_count"] == 3
     failed = article_record(tehran, "https://example.org/n/2", None, feed_item=feed_item, parse_error="boom")
     assert failed["parse_error"] == "boom" and failed["title"] == "Feed title"
+
+
+def test_record_keeps_page_and_feed_dates_and_the_code_the_url_carries(sources):
+    tehran = sources["tehran-wire"]
+    url = "https://example.org/news/1119717/storm"
+    html = (b"<html><body><h1>Storm</h1><div class='news-date'>Friday 1 March 2024 - 23:49</div>"
+            b"<div class='story-code'>Story Code : 1119718</div><div class='news-body'><p>Text.</p></div></body></html>")
+    parsed = parse_article(html, url=url, source=tehran)
+    rec = article_record(tehran, url, parsed, feed_item={"published_at": "2024-03-03T10:00:00+00:00"})
+    assert (rec["published_at"], rec["feed_published_at"]) == ("2024-03-01T23:49:00+03:30", "2024-03-03T10:00:00+00:00")
+    assert (rec["story_code"], rec["story_code_in_url"]) == ("1119718", "1119717")
+
+
+@pytest.mark.parametrize("a, b, same", [
+    (("Title", "One  two\n\nthree"), ("Title", "One two three"), True),   # whitespace only
+    (("Cafe\u0301", "x"), ("Caf\u00e9", "x"), True),                       # the same text in NFD and NFC
+    (("Title", "One two three"), ("Title", "One two four"), False),
+    (("Title", "Body"), ("Other", "Body"), False),
+])
+def test_content_hash_of_the_normalized_title_and_body(a, b, same):
+    assert (content_hash(*a) == content_hash(*b)) is same

@@ -1,11 +1,12 @@
 """Source files: a valid file loads into a Source; every kind of mistake names file, key and problem."""
 
+import re
 from datetime import date
 
 import pytest
 
 from news_etl.errors import ConfigError
-from news_etl.sources import DEFAULT_SOURCES_DIR, load_source, load_sources
+from news_etl.sources import DEFAULT_SOURCES_DIR, StoryCodes, load_source, load_sources
 
 VALID = """
 name: daily-star
@@ -61,6 +62,12 @@ def test_environment_variable_wins_over_default(write_file, monkeypatch):
         (("name: daily-star", "name: Daily Star"), "name", "lower-case"),
         (("  body: //div[@class=\"body\"]", "  body: {regex: x}"), "rules.body.xpath", "missing"),
         (("  title: //h1", "  title: {xpath: //h1, format: '%Y'}"), "rules.title.format", "only the published"),
+        (("format: '%A %d %B %Y - %H:%M'", "format: '%A %e %B %Y - %H:%M'"), "rules.published.format",
+         "uses %e, which strptime does not know"),
+        (("  title: //h1", "  title: {xpath: //h1, colour: red}"), "rules.title.colour", "unknown key"),
+        (("  drop: ['//div[@class=\"featured\"]']", "  drop: ['//div[']"), "rules.drop[0]", "invalid XPath"),
+        (("  drop: ['//div[@class=\"featured\"]']", "  drop: //div"), "rules.drop", "expected a list"),
+        (("  pattern: '\\d{7}'", "  pattern: '(\\d{7}'"), "story_codes.pattern", "invalid regular expression"),
     ],
 )
 def test_config_errors_name_file_key_and_problem(write_file, monkeypatch, change, key, problem):
@@ -101,3 +108,33 @@ def test_online_source_list_loads():
     sources = load_sources(INCLUDE_DIR / "sources" / "online")
     assert len(sources) >= 5
     assert all(s.feed_urls(date(2024, 3, 1))[0].startswith("https://") for s in sources)
+
+
+# (the source's code pattern, the code as found, the code stored)
+STORY_CODES = [
+    (r"\d{7}", "1119717", "1119717"),
+    (r"\d{7}", "Story Code : 1119717", "1119717"),
+    (r"\d{7}", " No. 1119717 ", "1119717"),
+    (r"\d{7}", "\u06f1\u06f1\u06f1\u06f9\u06f7\u06f1\u06f7", "1119717"),  # Persian digits
+    (r"\d{7}", "11197", "11197"),  # not the source's shape: kept as found, for the checks to flag
+    (r"[A-Z]{2}-\d+", " AB-17 ", "AB-17"),
+    (r"[A-Z]{2}-\d+", "AB-\u0661\u0667", "AB-17"),  # Arabic-Indic digits
+    (r"\d+", "   ", None),
+    (r"\d+", None, None),
+]
+
+
+@pytest.mark.parametrize("pattern, raw, stored", STORY_CODES)
+def test_story_codes_are_normalized_to_the_sources_shape(pattern, raw, stored):
+    assert StoryCodes(pattern=re.compile(pattern)).normalize(raw) == stored
+
+
+@pytest.mark.parametrize("url, code", [
+    ("https://x.example/news/1119717/storm-hits", "1119717"),
+    ("https://x.example/news/storm-hits", None),
+    (None, None),
+])
+def test_story_code_in_url(url, code):
+    codes = StoryCodes(pattern=re.compile(r"\d{7}"), url=re.compile(r"/news/(\d+)/"))
+    assert codes.in_url(url) == code
+    assert StoryCodes(pattern=re.compile(r"\d{7}")).in_url(url) is None  # a source whose URLs carry none

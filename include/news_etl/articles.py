@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
@@ -61,11 +62,9 @@ def parse_article(data: bytes, *, url: str | None = None, source: Source | None 
     section = _rule_text(doc, rules.section if rules else None)
     story_code = None
     if source and source.story_codes:
-        raw_code = _rule_text(doc, rules.story_code if rules else None)
-        if raw_code is None and source.story_codes.url and url:
-            m = source.story_codes.url.search(url)
-            raw_code = m.group(1) if m else None
-        story_code = normalize_story_code(raw_code, source.story_codes.pattern)
+        # The page's own code first; the URL's where the page shows none.
+        story_code = source.story_codes.normalize(_rule_text(doc, rules.story_code if rules else None)) \
+            or source.story_codes.in_url(url)
     body = None
     if rules and rules.body:
         containers = [c for c in as_list(rules.body.xpath(doc)) if isinstance(c, etree._Element)]
@@ -96,20 +95,6 @@ def parse_article(data: bytes, *, url: str | None = None, source: Source | None 
         language=meta.language() or (source.language if source else None),
         canonical_url=canonical,
     )
-
-
-def normalize_story_code(raw: str | None, pattern: re.Pattern) -> str | None:
-    """Strip the code; where the source's codes are numeric, keep only the digits ("No. 1119717")."""
-    if raw is None:
-        return None
-    code = " ".join(raw.split())
-    if not code:
-        return None
-    if not pattern.fullmatch(code):
-        digits = re.sub(r"\D", "", code)
-        if digits and pattern.fullmatch(digits):
-            return digits
-    return code
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -215,6 +200,8 @@ def article_record(source: Source, url: str, parsed: ParsedArticle | None, *, fe
         "url": url,
         "canonical_url": canonical,
         "story_code": story_code,
+        # Where the URL carries a code too; the quality checks compare it with story_code.
+        "story_code_in_url": source.story_codes.in_url(url) if source.story_codes else None,
         "title": title,
         "published_at": published,
         "feed_published_at": feed_item.get("published_at"),
@@ -231,4 +218,7 @@ def article_record(source: Source, url: str, parsed: ParsedArticle | None, *, fe
 
 
 def content_hash(title: str | None, body: str) -> str:
-    return hashlib.sha256(f"{title or ''}\n{body}".encode("utf-8")).hexdigest()
+    """SHA-256 of the normalized title and body: Unicode NFC, whitespace collapsed, so a page that
+    only changed its markup or line breaks keeps its hash (and is not counted as an update)."""
+    text = "\n".join(" ".join(unicodedata.normalize("NFC", part or "").split()) for part in (title, body))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -40,6 +40,7 @@ class Settings:
     total_timeout: float       # the longest one response may take, however slowly it trickles
     retries: int               # per HTTP request, with exponential backoff
     allow_hosts: tuple[str, ...]  # private/loopback hosts that may be fetched anyway (host[:port] or CIDR)
+    feed_date_tolerance_hours: float = 36  # page and feed dates of one story further apart disagree
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -59,4 +60,5 @@ class Settings:
             total_timeout=_number("NEWS_ETL_TOTAL_TIMEOUT", 120, minimum=1),
             retries=int(_number("NEWS_ETL_RETRIES", 2)),
             allow_hosts=tuple(h.strip() for h in os.environ.get("NEWS_ETL_ALLOW_HOSTS", "").split(",") if h.strip()),
+            feed_date_tolerance_hours=_number("NEWS_ETL_FEED_DATE_TOLERANCE_HOURS", 36),
         )

@@ -30,6 +30,8 @@ DEFAULT_SOURCES_DIR = INCLUDE_DIR / "sources" / "sample"
 _ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DATE_FIELD = re.compile(r"\{date(?::([^}]*))?\}")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_FORMAT_DIRECTIVE = re.compile(r"%(.)")
+_STRPTIME_DIRECTIVES = {f"%{d}" for d in "aAwdbBmyYHIpMSfzZjUWcxXGuV%"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,25 @@ class StoryCodes:
 
     pattern: re.Pattern
     url: re.Pattern | None = None
+
+    def normalize(self, raw: str | None) -> str | None:
+        """The code as the source writes it, stripped, with ASCII digits; where the source's codes
+        are numeric, only its digits ("No. 1119717" -> "1119717", "۱۱۱۹۷۱۷" -> "1119717")."""
+        if raw is None:
+            return None
+        code = "".join(str(int(c)) if c.isdecimal() else c for c in " ".join(raw.split()))
+        if code and not self.pattern.fullmatch(code):
+            digits = "".join(c for c in code if c.isdecimal())
+            if digits and self.pattern.fullmatch(digits):
+                return digits
+        return code or None
+
+    def in_url(self, url: str | None) -> str | None:
+        """The code the URL carries (normalized), or None when the source's URLs carry none."""
+        if self.url is None or not url:
+            return None
+        match = self.url.search(url)
+        return self.normalize(match.group(1)) if match else None
 
 
 @dataclass(frozen=True)
@@ -228,6 +249,10 @@ class _Reader:
             self.text(fmt, f"{key}.format")
             if key not in ("rules.published", "rules.updated"):
                 raise self.fail(f"{key}.format", "only the published and updated rules take a date format")
+            unknown = sorted({f"%{d}" for d in _FORMAT_DIRECTIVE.findall(fmt)} - _STRPTIME_DIRECTIVES)
+            if unknown:
+                raise self.fail(f"{key}.format", f"'{fmt}' uses {', '.join(unknown)}, which strptime does not know "
+                                                 f"(e.g. '%A %d %B %Y - %H:%M')")
         return FieldRule(
             xpath=self.xpath(value["xpath"], f"{key}.xpath"),
             regex=self.regex(value["regex"], f"{key}.regex") if "regex" in value else None,
