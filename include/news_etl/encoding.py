@@ -20,6 +20,10 @@ _LATIN1_LABELS = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-asci
                   "cp1252", "iso-8859-15"}
 _DECLARATION_WINDOW = 8192  # a meta charset must appear early (the HTML standard says 1024 bytes)
 _DETECTION_SAMPLE = 65536   # detection reads this much; enough to tell scripts apart
+# Legacy encodings web pages are written in (no Mac or DOS code pages, which only confuse detection).
+WEB_ENCODINGS = ("cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258",
+                 "koi8_r", "koi8_u", "iso8859_2", "iso8859_5", "iso8859_6", "iso8859_7", "iso8859_8",
+                 "iso8859_9", "cp874", "gb18030", "big5", "shift_jis", "euc_jp", "euc_kr", "iso2022_jp")
 
 
 def decode_html(data: bytes, content_type: str | None = None) -> str:
@@ -54,11 +58,16 @@ def declared_encodings(data: bytes, content_type: str | None = None) -> list[str
 
 
 def detect_encoding(data: bytes) -> str:
-    """The most likely encoding of undeclared, non-UTF-8 bytes; windows-1252 when unsure."""
+    """The most likely encoding of undeclared, non-UTF-8 bytes among those web pages use;
+    windows-1252 when unsure, and on a tie with it (the WHATWG default for such pages)."""
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:_DETECTION_SAMPLE]).best()
-    return best.encoding if best is not None else "cp1252"
+    results = list(from_bytes(data[:_DETECTION_SAMPLE], cp_isolation=list(WEB_ENCODINGS)))
+    if not results:
+        return "cp1252"
+    best = results[0]
+    tied = [r.encoding for r in results if (r.chaos, r.coherence) == (best.chaos, best.coherence)]
+    return "cp1252" if "cp1252" in tied else best.encoding
 
 
 def _is_utf8(data: bytes) -> bool:

@@ -84,8 +84,8 @@ class Feed:
 _PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True)
 
 _ATOM_10 = "http://www.w3.org/2005/Atom"
-_SITEMAP_NAMESPACES = {None, "http://www.sitemaps.org/schemas/sitemap/0.9", "http://www.google.com/schemas/sitemap/0.84",
-                       "http://www.google.com/schemas/sitemap/0.9"}
+_SITEMAP_NAMESPACES = {None, "http://www.sitemaps.org/schemas/sitemap/0.9",
+                       "http://www.google.com/schemas/sitemap/0.84", "http://www.google.com/schemas/sitemap/0.9"}
 _NEWS = "http://www.google.com/schemas/sitemap-news/0.9"
 _ATOM_03 = "http://purl.org/atom/ns#"
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lxml import etree
 
@@ -35,6 +36,8 @@ BLOCK_TAGS = frozenset((
     "thead", "tfoot", "tr", "ul", "caption", "legend", "html",
 ))
 CELL_TAGS = frozenset(("td", "th"))
+# Elements that can hold an article's paragraphs (table cells: pages laid out with tables).
+CONTAINER_TAGS = frozenset(("body", "div", "article", "main", "section", "td", "form", "center", "font", "span"))
 HEADING_TAGS = frozenset(("h2", "h3", "h4", "h5", "h6"))
 # Structural elements that are never the article (HTML5 sectioning and ARIA landmarks).
 MARKED_TAGS = frozenset(("nav", "aside", "footer", "header", "figure", "figcaption", "menu"))
@@ -58,6 +61,10 @@ OTHER_STORY_WORDS = frozenset((
     "popular", "trending", "mostread", "comment", "comments", "disqus", "sidebar", "featured", "teaser",
     "teasers", "latest", "outbrain", "taboola", "sponsored", "footer", "newsletter", "breaking", "ticker",
 ))
+# First words of class tokens that describe the page's layout, not the block ("has-sidebar", "no-ads").
+LAYOUT_FLAGS = frozenset(("has", "with", "no", "is", "show", "hide", "enable", "enabled", "disable", "disabled"))
+# Class tokens made only of these name the article itself ("content", "article-body", "post-text").
+CONTENT_WORDS = frozenset(("article", "content", "entry", "post", "story", "body", "text", "main", "blog", "hentry"))
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # Lines that are interface, not text, whatever block they are in.
@@ -214,18 +221,27 @@ def read_blocks(root) -> list[Block]:
 
 # --- which blocks are not the article --------------------------------------------------------------
 
-def _class_words(el) -> set[str]:
-    words = set()
-    for value in (el.get("class"), el.get("id")):
-        if value:
-            words.update(w.lower() for w in _WORD_SPLIT.split(value) if w)
-    return words
-
-
 def _looks_marked(el) -> bool:
     if el.tag in MARKED_TAGS or (el.get("role") or "").lower() in MARKED_ROLES:
         return True
-    return not _class_words(el).isdisjoint(MARKED_WORDS)
+    return _names_a_block(el.get("class"), el.get("id"), MARKED_WORDS)
+
+
+@lru_cache(maxsize=4096)
+def _names_a_block(class_attr: str | None, id_attr: str | None, words: frozenset) -> bool:
+    """Whether a class/id names one of `words`' blocks: some token does ("related-posts",
+    "shareBar"), none is a layout flag about something else ("has-sidebar", "theiaStickySidebar")
+    and none names the content itself ("content", "article-body")."""
+    named = False
+    for token in f"{class_attr or ''} {id_attr or ''}".split():
+        parts = [w.lower() for w in _WORD_SPLIT.split(token) if w]
+        if not parts or parts[0] in LAYOUT_FLAGS or "sticky" in parts:
+            continue
+        if not words.isdisjoint(parts):
+            named = True
+        elif all(part in CONTENT_WORDS for part in parts):
+            return False
+    return named
 
 
 def _holds_other_stories(el) -> bool:
@@ -234,7 +250,7 @@ def _holds_other_stories(el) -> bool:
         return not any(a.tag == "article" for a in el.iterancestors())
     if el.tag in OTHER_STORY_TAGS or (el.get("role") or "").lower() in ("navigation", "complementary"):
         return True
-    return not _class_words(el).isdisjoint(OTHER_STORY_WORDS)
+    return _names_a_block(el.get("class"), el.get("id"), OTHER_STORY_WORDS)
 
 
 def marked_elements(root, blocks: list[Block]) -> set:
@@ -280,17 +296,19 @@ def _totals(root, blocks) -> dict:
 # --- the container ---------------------------------------------------------------------------------
 
 def best_container(root, blocks: list[Block], marked: set):
-    """The element whose prose outweighs its noise the most."""
+    """The container element whose prose outweighs its noise the most. A paragraph is never the
+    container, even a long one: the article is what holds the paragraphs."""
     scores: dict = {}
     for block in blocks:
         weight = _weight(block, _inside(block.owner, marked, root))
         el = block.owner
         while el is not None:
-            scores[el] = scores.get(el, 0) + weight
+            if el.tag in CONTAINER_TAGS:
+                scores[el] = scores.get(el, 0) + weight
             if el is root:
                 break
             el = el.getparent()
-    return max(scores, key=scores.get)
+    return max(scores, key=scores.get) if scores else root
 
 
 def _weight(block: Block, marked: bool) -> int:
@@ -303,12 +321,12 @@ def _weight(block: Block, marked: bool) -> int:
 
 
 def _body_blocks(blocks: list[Block], marked: set, container) -> list[Block]:
-    """The container's blocks a reader counts as the article: not marked, not interface words, not
-    link lists (two or more link lines in a row, or link lines in a list) nor their labels; a
-    heading only when text follows it. A single link line between paragraphs is kept: it is a
-    quoted tweet's byline, a product link, a source cited."""
+    """The container's blocks a reader counts as the article: not marked, not the headline, not
+    interface words, not link lists (two or more link lines in a row, or link lines in a list)
+    nor their labels; a heading only when text follows it. A single link line between paragraphs
+    is kept: it is a quoted tweet's byline, a product link, a source cited."""
     blocks = [b for b in blocks if not _inside(b.owner, marked, container, quotes_count=True)
-              and not _INTERFACE_LINE.match(b.text)]
+              and not _INTERFACE_LINE.match(b.text) and b.owner.tag != "h1"]  # the headline is the title
     linky = [b.link_chars > MAX_KEPT_LINK_SHARE * len(b.text) for b in blocks]
     drop = [False] * len(blocks)
     for i, block in enumerate(blocks):

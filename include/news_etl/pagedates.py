@@ -153,8 +153,8 @@ def _from_date_classes(meta: PageMetadata, main: MainText, tz, day_first: bool) 
 
 
 def _from_rdf_comments(meta: PageMetadata, tz) -> datetime | None:
-    for comment in meta.doc.xpath("//comment()[contains(., 'dc:date')]"):
-        match = _RDF_DC_DATE.search(comment.text or "")
+    for comment in meta.rdf_comments:
+        match = _RDF_DC_DATE.search(comment)
         found = _parsed(match.group(1), tz) if match else None
         if found is not None:
             return found

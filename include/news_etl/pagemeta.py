@@ -49,6 +49,8 @@ class PageMetadata:
             content = el.get("content")
             if key and content and content.strip() and key not in self.meta:
                 self.meta[key] = " ".join(content.split())
+        # Blog engines leave an RDF block with dc:date in an HTML comment (comments go with the chrome).
+        self.rdf_comments = [c.text for c in doc.xpath("//comment()[contains(., 'dc:date')]") if c.text]
 
     def first_meta(self, *keys: str) -> str | None:
         for key in keys:
@@ -97,7 +99,8 @@ class PageMetadata:
 
     def locale(self) -> str:
         """The page's language tag as written ("en-US", "de"), lower case; "" when none."""
-        return (self.doc.get("lang") or self.first_meta("og:locale", "content-language") or "").lower().replace("_", "-")
+        lang = self.doc.get("lang") or self.first_meta("og:locale", "content-language") or ""
+        return lang.lower().replace("_", "-")
 
     def canonical_url(self) -> str | None:
         for link in self.doc.iter("link"):

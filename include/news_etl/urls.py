@@ -9,7 +9,10 @@ import re
 from datetime import date
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-_TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "_ga", "cmpid", "ocid"}
+# Parameters that say who sent the reader, never which page: dropped. utm_* are dropped by prefix.
+_TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "ttclid", "mc_cid",
+                    "mc_eid", "igshid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "cmpid", "ocid", "ncid", "sr_share",
+                    "at_medium", "at_campaign", "at_custom1", "ito", "xtor", "wt.mc_id"}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # /2024/03/01/, /2024-03-01-, /20240301/ in a path: the day many sites file a story under.
 _PATH_DATE = re.compile(r"/((?:19|20)\d\d)([/-]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?=[/._-]|$)")

@@ -1,0 +1,74 @@
+"""The generic extractor's main text: crafted pages, each with the page chrome real sites have, and
+the exact body a reader would call the article."""
+
+import pytest
+
+from news_etl.articles import parse_article
+
+P1 = "The council voted on Tuesday to reopen the harbour bridge after three months of repairs."
+P2 = "Engineers said the new supports would carry twice the load of the old ones, at least."
+P3 = "Traffic is expected to return to normal levels by the end of the week, the mayor said."
+
+NAV = ('<nav><ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li>'
+       '<li><a href="/sport">Sport</a></li></ul></nav>')
+SIDEBAR = ('<div class="sidebar"><h3>Most read</h3><p>A long teaser paragraph about another story that is '
+           'not this article at all, with enough words to look like prose.</p></div>')
+FOOTER = '<footer><p>Copyright 2024 Harbour Daily. All rights reserved. Contact us. Privacy policy.</p></footer>'
+
+
+def page(article: str, *, around: str = "") -> bytes:
+    return (f"<html><head><title>t</title></head><body>{NAV}<div id='page'>{around}"
+            f"<h1>Bridge reopens</h1>{article}{SIDEBAR}</div>{FOOTER}</body></html>").encode()
+
+
+# (name, page, the body's paragraphs)
+PAGES = [
+    ("paragraphs among navigation, sidebar and footer",
+     page(f"<article><p>{P1}</p><p>{P2}</p><p>{P3}</p></article>"), [P1, P2, P3]),
+    ("a wrapper whose class mentions a sidebar still holds the article",
+     page(f"<div class='content has-sidebar theiaStickySidebar'><div class='entry'><p>{P1}</p><p>{P2}</p></div></div>"),
+     [P1, P2]),
+    ("paragraphs split across sibling wrappers, between ads",
+     page(f"<section name='articleBody'><div class='companion'><div><p>{P1}</p></div></div>"
+          f"<div class='ad'>Advertisement</div><div class='companion'><div><p>{P2}</p></div></div>"
+          f"<div class='companion'><div><p>{P3}</p></div></div></section>"), [P1, P2, P3]),
+    ("a link list and its label after the article are dropped; a cited link inside it is kept",
+     page(f"<div class='story'><p>{P1}</p><p><a href='/report.pdf'>Read the full engineering report here</a></p>"
+          f"<p>{P2}</p><div>You may also like</div><ul><li><a href='/a'>Ferry strike ends after talks</a></li>"
+          f"<li><a href='/b'>Harbour fees to rise next year</a></li></ul></div>"),
+     [P1, "Read the full engineering report here", P2]),
+    ("an embedded tweet in a social box is quoted text",
+     page(f"<div class='story'><p>{P1}</p><div class='social-embed'><blockquote class='twitter-tweet'>"
+          f"<p>The bridge is open again, finally!</p>— Harbour Council (@council) <a href='/t'>March 1, 2024</a>"
+          f"</blockquote></div><p>{P2}</p></div>"),
+     [P1, "The bridge is open again, finally!", "— Harbour Council (@council) March 1, 2024", P2]),
+    ("text between <br>s, without paragraphs",
+     page(f"<div class='post'>{P1}<br><br>{P2}<br>{P3}</div>"), [P1, P2, P3]),
+    ("a table of figures in the article is read row by row",
+     page(f"<div class='story'><p>{P1}</p><table><tr><th>Span</th><th>Load</th></tr>"
+          f"<tr><td>North</td><td>40 t</td></tr></table><p>{P2}</p></div>"),
+     [P1, "Span Load", "North 40 t", P2]),
+    ("comments, share bars, captions and interface words are not the article",
+     page(f"<article><figure><img src='x.jpg'><figcaption>The bridge at dawn, seen from the harbour wall.</figcaption>"
+          f"</figure><p>{P1}</p><div class='share-bar'>Share this on Facebook, Twitter and e-mail today</div>"
+          f"<p>{P2}</p><p>Advertisement</p></article><section class='comments'><h2>Comments</h2>"
+          f"<p>I drove over it this morning and it felt exactly like before, which is great news.</p></section>"),
+     [P1, P2]),
+    ("a subheading with text after it stays; a heading over nothing goes",
+     page(f"<article><p>{P1}</p><h2>What changes for drivers</h2><p>{P2}</p><h2>Related</h2></article>"),
+     [P1, "What changes for drivers", P2]),
+    ("inline markup does not split words",
+     page("<article><p>The <b>b</b>ridge re<i>opened</i> on <a href='/t'>Tuesday</a>, after long and costly "
+          "repairs that took three months.</p></article>"),
+     ["The bridge reopened on Tuesday, after long and costly repairs that took three months."]),
+]
+
+
+@pytest.mark.parametrize("name, html, paragraphs", PAGES, ids=[p[0] for p in PAGES])
+def test_generic_extractor_finds_exactly_the_article(name, html, paragraphs):
+    assert parse_article(html, url="https://example.org/a").body == "\n\n".join(paragraphs)
+
+
+def test_a_page_without_text_has_an_empty_body():
+    html = b"<html><body><nav><a href='/'>Home</a></nav><div><img src='a.jpg'></div></body></html>"
+    assert parse_article(html, url="https://example.org/a").body == ""

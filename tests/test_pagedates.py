@@ -1,0 +1,78 @@
+"""Publication dates of pages without rules: every place a page states one, in order of trust, and
+never a date of another story (related, featured, most read, comments)."""
+
+import pytest
+
+from news_etl.articles import parse_article
+from news_etl.dates import isoformat
+from news_etl.sources import load_source
+
+BODY = "<p>" + "The harbour bridge reopened after three months of repairs and new supports. " * 3 + "</p>"
+RELATED = ('<aside class="related"><h3>Related</h3><ul><li><a href="/old">Old story</a> '
+           '<time datetime="2019-05-05T10:00:00Z">5 May 2019</time> 05.05.2019</li></ul></aside>')
+FEATURED = ('<div class="featured-stories"><h3>Featured Stories</h3><div class="news-date">Monday 4 March 2024'
+            ' - 10:00</div><p>A featured story about something else that happened another day entirely.</p></div>')
+
+
+def page(head: str = "", article: str = BODY, before: str = "", after: str = RELATED) -> bytes:
+    return (f"<html><head><title>t</title>{head}</head><body><nav><a href='/'>Home</a></nav>{before}"
+            f"<article><h1>Bridge reopens</h1>{article}</article>{after}</body></html>").encode()
+
+
+# (name, page, url, published_at as isoformat, None when the page states no date of its own)
+PAGES = [
+    ("JSON-LD datePublished",
+     page('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2024-03-01T09:15:00+01:00"}'
+          "</script>"), None, "2024-03-01T09:15:00+01:00"),
+    ("JSON-LD inside @graph, on a WebPage",
+     page('<script type="application/ld+json">{"@graph": [{"@type": "WebPage", "datePublished": "2024-03-01"}]}'
+          "</script>"), None, "2024-03-01T00:00:00+01:00"),
+    ("OpenGraph article:published_time", page('<meta property="article:published_time" content="2024-03-01T09:15Z">'),
+     None, "2024-03-01T09:15:00+00:00"),
+    ("a pubdate meta tag of a site's own naming", page("<meta name='sw-pubdate' content='2024-03-01'>"), None,
+     "2024-03-01T00:00:00+01:00"),
+    ("microdata with the date as text",
+     page(article=f'<span itemprop="datePublished">\nMay 19, 2020\n</span>{BODY}'), None,
+     "2020-05-19T00:00:00+02:00"),
+    ("RDFa in the article's own footer",
+     page(article=f'{BODY}<footer><span property="dc:date" content="2022-01-28T12:45:46+00:00"></span></footer>'),
+     None, "2022-01-28T12:45:46+00:00"),
+    ("the published <time> before an earlier 'updated' one",
+     page(article='<time class="updated" datetime="2024-03-02T08:00:00+01:00">2 March</time>'
+                  f'<time class="entry-date published" datetime="2024-03-01T07:00:00+01:00">1 March</time>{BODY}'),
+     None, "2024-03-01T07:00:00+01:00"),
+    ("a date line in an element named for it",
+     page(article=f'<div class="meta-info">Erstellt am: 30.01.2022 18:36 / sk</div>{BODY}'), None,
+     "2022-01-30T18:36:00+01:00"),
+    ("dc:date of an RDF block in a comment",
+     page(article=f'<!-- <rdf:RDF><rdf:Description dc:date="2020-07-03T17:16:22+09:00" /></rdf:RDF> -->{BODY}'),
+     None, "2020-07-03T17:16:22+09:00"),
+    ("a local date line under the headline takes the source's zone",
+     page(article=f"<p>Friday 1 March 2024 - 23:49</p>{BODY}"), None, "2024-03-01T23:49:00+01:00"),
+    ("the date in the URL, when the page states none",
+     page(), "https://example.org/2024/03/01/bridge-reopens", "2024-03-01T00:00:00+01:00"),
+    ("never a date of a related block", page(), "https://example.org/bridge-reopens", None),
+    ("never a date of a featured block", page(after=FEATURED), None, None),
+    ("never a date of a teaser link",
+     page(before='<div class="ticker"><a href="/x"><span>Other story 01.02.2022 16:28</span></a></div>'), None, None),
+]
+
+
+@pytest.mark.parametrize("name, html, url, published", PAGES, ids=[p[0] for p in PAGES])
+def test_publication_date_of_a_page_without_rules(oslo, name, html, url, published):
+    parsed = parse_article(html, url=url or "https://example.org/bridge-reopens", source=oslo)
+    assert (isoformat(parsed.published_at) if parsed.published_at else None) == published
+
+
+def test_updated_date_is_reported_only_when_later_than_published(oslo):
+    head = ('<meta property="article:published_time" content="2024-03-01T09:00:00+01:00">'
+            '<meta property="article:modified_time" content="{}">')
+    later = parse_article(page(head.format("2024-03-01T11:00:00+01:00")), url="https://example.org/a", source=oslo)
+    same = parse_article(page(head.format("2024-03-01T09:00:00+01:00")), url="https://example.org/a", source=oslo)
+    assert isoformat(later.updated_at) == "2024-03-01T11:00:00+01:00"
+    assert same.updated_at is None
+
+
+@pytest.fixture
+def oslo(write_file):
+    return load_source(write_file("oslo.yaml", "name: oslo\ntimezone: Europe/Oslo\nfeeds: [http://127.0.0.1:9/f]\n"))

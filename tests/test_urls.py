@@ -1,0 +1,53 @@
+"""URL normalization: one spelling per article, so the same story is never counted twice."""
+
+from datetime import date
+
+import pytest
+
+from news_etl.urls import date_in_url, is_http_url, normalize_url
+
+# (url, base, normalized)
+NORMALIZED = [
+    ("https://Example.ORG/News/1", None, "https://example.org/News/1"),              # host, not path, is lower-cased
+    ("HTTPS://example.org/a", None, "https://example.org/a"),
+    ("https://example.org/a#comments", None, "https://example.org/a"),               # no fragment
+    ("https://example.org:443/a", None, "https://example.org/a"),                    # no default port
+    ("http://example.org:80/a", None, "http://example.org/a"),
+    ("http://example.org:8080/a", None, "http://example.org:8080/a"),
+    ("https://example.org", None, "https://example.org/"),
+    ("https://example.org/a?utm_source=rss&utm_medium=feed&id=7", None, "https://example.org/a?id=7"),
+    ("https://example.org/a?UTM_Campaign=x&fbclid=abc&gclid=def&msclkid=g", None, "https://example.org/a"),
+    ("https://example.org/a?b=2&a=1&mc_cid=x", None, "https://example.org/a?b=2&a=1"),   # order kept
+    ("https://example.org/a?q=&x=1", None, "https://example.org/a?q=&x=1"),         # blank values kept
+    ("  https://example.org/a  ", None, "https://example.org/a"),
+    ("/2024/03/storm?utm_source=x#top", "https://Example.org/feed.xml", "https://example.org/2024/03/storm"),
+    ("storm.html", "https://example.org/news/feed.xml", "https://example.org/news/storm.html"),
+    ("//cdn.example.org/a", "https://example.org/", "https://cdn.example.org/a"),
+]
+
+
+@pytest.mark.parametrize("url, base, normalized", NORMALIZED)
+def test_normalize_url(url, base, normalized):
+    assert normalize_url(url, base=base) == normalized
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://example.org/a", True), ("http://example.org", True), ("HTTP://EXAMPLE.ORG/", True),
+    ("ftp://example.org/a", False), ("mailto:desk@example.org", False), ("/relative/path", False),
+    ("https://", False), ("", False), (None, False),
+])
+def test_is_http_url(url, expected):
+    assert is_http_url(url) is expected
+
+
+@pytest.mark.parametrize("url, day", [
+    ("https://example.org/2024/03/01/storm-hits", date(2024, 3, 1)),
+    ("https://example.org/news/2024-03-01-storm", date(2024, 3, 1)),
+    ("https://example.org/20240301/storm", date(2024, 3, 1)),
+    ("https://example.org/2024/03/storm", None),                  # no day
+    ("https://example.org/2023/02/30/storm", None),               # no such day
+    ("https://example.org/a?date=2024/03/01", None),              # the query is not the path
+    ("https://example.org/news/1119717/storm", None),
+])
+def test_date_in_url(url, day):
+    assert date_in_url(url) == day
