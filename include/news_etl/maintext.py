@@ -66,6 +66,12 @@ LAYOUT_FLAGS = frozenset(("has", "with", "no", "is", "show", "hide", "enable", "
 # Class tokens made only of these name the article itself ("content", "article-body", "post-text").
 CONTENT_WORDS = frozenset(("article", "content", "entry", "post", "story", "body", "text", "main", "blog", "hentry"))
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+_NOT_CONTENT = etree.XPath(
+    "|".join(f"descendant::{tag}" for tag in sorted(NOT_CONTENT_TAGS))
+    + "|descendant::*[@hidden or @aria-hidden or @style]|descendant::comment()|descendant::processing-instruction()")
+_MAYBE_MARKED = etree.XPath(
+    "descendant-or-self::*[@class or @id or @role]|"
+    + "|".join(f"descendant-or-self::{tag}" for tag in sorted(MARKED_TAGS)))
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # Lines that are interface, not text, whatever block they are in.
 _INTERFACE_LINE = re.compile(
@@ -149,15 +155,10 @@ def main_text(page) -> MainText:
 
 def remove_not_content(root) -> None:
     """Scripts, styles, forms' controls, hidden elements and comments: never text a reader sees."""
-    doomed = []
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            doomed.append(el)  # comments and processing instructions
-        elif el.tag in NOT_CONTENT_TAGS or el.get("hidden") is not None or \
-                _HIDDEN_STYLE.search(el.get("style") or "") or el.get("aria-hidden") == "true":
-            doomed.append(el)
-    for el in doomed:
-        drop_tree(el)
+    for el in _NOT_CONTENT(root):
+        if not isinstance(el.tag, str) or el.tag in NOT_CONTENT_TAGS or el.get("hidden") is not None \
+                or el.get("aria-hidden") == "true" or _HIDDEN_STYLE.search(el.get("style") or ""):
+            drop_tree(el)
 
 
 def drop_tree(el) -> None:
@@ -179,44 +180,49 @@ def read_blocks(root) -> list[Block]:
     tags continue it, so "W<b>ord</b>" stays one word. Table cells without blocks inside are one
     row: their texts are joined with spaces."""
     blocks: list[Block] = []
+    line: list = [None, root]  # the open block (None until text comes) and the owner of that line
 
-    def new_block(owner) -> Block:
-        block = Block(owner=owner, heading=owner.tag in HEADING_TAGS)
-        blocks.append(block)
-        return block
+    def add(text: str, in_link: bool) -> None:
+        block = line[0]
+        if block is None:
+            if text.isspace():
+                return  # whitespace between blocks starts no line
+            owner = line[1]
+            block = line[0] = Block(owner=owner, heading=owner.tag in HEADING_TAGS)
+            blocks.append(block)
+        block.pieces.append(text)
+        if in_link:
+            block.link_chars += len(text.strip())
 
-    def walk(el, block: Block, in_link: bool) -> Block:
+    def new_line(owner) -> None:
+        line[0], line[1] = None, owner
+
+    def walk(el, in_link: bool) -> None:
         tag = el.tag
-        is_block = tag in BLOCK_TAGS
-        if is_block:
-            block = new_block(el)
+        if tag in BLOCK_TAGS:
+            new_line(el)
         elif tag == "br":
-            block = new_block(block.owner)
-        elif tag in CELL_TAGS:
-            block.pieces.append(" ")
+            new_line(line[1])
+        elif tag in CELL_TAGS and line[0] is not None:
+            line[0].pieces.append(" ")
         link = in_link or tag == "a"
         if el.text:
-            block.pieces.append(el.text)
-            if link:
-                block.link_chars += len(el.text.strip())
+            add(el.text, link)
         for child in el:
-            block = walk(child, block, link)
+            walk(child, link)
             if child.tail:
-                block.pieces.append(child.tail)
-                if link:
-                    block.link_chars += len(child.tail.strip())
-        if is_block:
+                add(child.tail, link)
+        if tag in BLOCK_TAGS:
             # The text after a block belongs to a new line of the parent.
             parent = el.getparent()
-            block = new_block(parent if parent is not None else el)
-        elif tag in CELL_TAGS:
-            block.pieces.append(" ")
-        return block
+            new_line(parent if parent is not None else el)
+        elif tag in CELL_TAGS and line[0] is not None:
+            line[0].pieces.append(" ")
 
-    walk(root, new_block(root), False)
+    walk(root, False)
     for block in blocks:
         block.close()
-    return blocks
+    return [b for b in blocks if b.text]
 
 
 # --- which blocks are not the article --------------------------------------------------------------
@@ -227,21 +233,27 @@ def _looks_marked(el) -> bool:
     return _names_a_block(el.get("class"), el.get("id"), MARKED_WORDS)
 
 
-@lru_cache(maxsize=4096)
 def _names_a_block(class_attr: str | None, id_attr: str | None, words: frozenset) -> bool:
     """Whether a class/id names one of `words`' blocks: some token does ("related-posts",
-    "shareBar"), none is a layout flag about something else ("has-sidebar", "theiaStickySidebar")
-    and none names the content itself ("content", "article-body")."""
+    "shareBar"), and none names the content itself ("content", "article-body"). Tokens that are
+    layout flags about something else ("has-sidebar", "theiaStickySidebar") say nothing."""
     named = False
     for token in f"{class_attr or ''} {id_attr or ''}".split():
-        parts = [w.lower() for w in _WORD_SPLIT.split(token) if w]
-        if not parts or parts[0] in LAYOUT_FLAGS or "sticky" in parts:
-            continue
+        parts = _token_words(token)
         if not words.isdisjoint(parts):
             named = True
-        elif all(part in CONTENT_WORDS for part in parts):
+        elif parts and parts <= CONTENT_WORDS:
             return False
     return named
+
+
+@lru_cache(maxsize=8192)
+def _token_words(token: str) -> frozenset:
+    """The lower-case words of one class or id token; none for a layout flag."""
+    parts = [w.lower() for w in _WORD_SPLIT.split(token) if w]
+    if not parts or parts[0] in LAYOUT_FLAGS or "sticky" in parts:
+        return frozenset()
+    return frozenset(parts)
 
 
 def _holds_other_stories(el) -> bool:
@@ -258,7 +270,7 @@ def marked_elements(root, blocks: list[Block]) -> set:
     page wrapper with an unlucky class ("has-sidebar", "theiaStickySidebar") and is not marked."""
     prose = _totals(root, (b for b in blocks if _reads_as_prose(b)))
     total = prose.get(root, 0)
-    return {el for el in root.iter() if isinstance(el.tag, str) and el is not root and _looks_marked(el)
+    return {el for el in _MAYBE_MARKED(root) if el is not root and _looks_marked(el)
             and prose.get(el, 0) < WRAPPER_SHARE * total}
 
 
