@@ -51,9 +51,11 @@ def test_migrations_apply_once_and_refuse_edited_files(make_database, tmp_path):
     applied = warehouse.upgrade(dsn)
     assert applied == [name for _, name, _ in warehouse.migration_files()]
     assert warehouse.upgrade(dsn) == []
-    assert rows(dsn, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'news' ORDER BY 1") == [
-        ("article",), ("dq_result",), ("etl_run",), ("feed_fetch",), ("feed_state",), ("quarantine",), ("source",),
-        ("stage_article",)]
+    assert rows(dsn, "SELECT table_type, table_name FROM information_schema.tables WHERE table_schema = 'news' "
+                     "ORDER BY 1, 2") == [("BASE TABLE", t) for t in (
+        "article", "article_identity", "article_mention", "article_version", "calendar_date", "dq_result", "etl_run",
+        "feed_fetch", "feed_state", "quarantine", "source", "stage_article", "text_search_language", "watch_term")] + [
+        ("VIEW", v) for v in ("daily_volume", "dq_daily", "source_health", "term_daily")]
 
     edited = tmp_path / "migrations"
     edited.mkdir()

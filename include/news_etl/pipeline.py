@@ -22,6 +22,7 @@ from news_etl.fetch import Fetcher
 from news_etl.quality import check_staged, collection_window
 from news_etl.settings import Settings
 from news_etl.sources import Source
+from news_etl.terms import load_watch_terms
 from news_etl.urls import is_http_url, normalize_url
 
 log = logging.getLogger(__name__)
@@ -229,7 +230,14 @@ def check(source: Source, run: Run, now: datetime | None = None) -> dict:
 
 @records_failure
 def load(source: Source, run: Run) -> dict:
-    """Merge the passed rows into the warehouse in one transaction; re-running changes nothing."""
+    """Merge the passed rows into the warehouse in one transaction; re-running changes nothing.
+    Two short transactions come first: the watched terms in step with their file, and the monthly
+    partitions the rows need."""
+    terms = load_watch_terms()
+    with warehouse.connect(run.dsn) as conn:
+        warehouse.sync_watch_terms(conn, terms)
+    with warehouse.connect(run.dsn) as conn:
+        warehouse.add_article_months(conn, run.run_id, source.name)
     with warehouse.connect(run.dsn) as conn:
         warehouse.upsert_source(conn, name=source.name, title=source.title, timezone=source.timezone.key,
                                 has_story_codes=source.story_codes is not None)

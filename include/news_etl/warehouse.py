@@ -27,12 +27,14 @@ import psycopg2.extras
 from news_etl import INCLUDE_DIR
 from news_etl.errors import ConfigError
 from news_etl.settings import Settings
+from news_etl.terms import WatchTerm
 
 log = logging.getLogger(__name__)
 
 CONN_ID = "news_warehouse"
 SQL_DIR = INCLUDE_DIR / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
+QUERIES_DIR = SQL_DIR / "queries"
 _MIGRATION_LOCK = 8_410_001  # advisory lock key: one migrator at a time
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -134,8 +136,12 @@ def connect(dsn: str) -> Iterator[psycopg2.extensions.connection]:
     """A connection whose transaction commits on success and rolls back on error."""
     conn = psycopg2.connect(dsn, application_name="news-etl")
     try:
-        with conn:
-            yield conn
+        yield conn
+        conn.commit()
+    except BaseException:
+        if not conn.closed:  # a lost server closes it: keep the error that says so
+            conn.rollback()
+        raise
     finally:
         conn.close()
 
@@ -236,11 +242,32 @@ def upsert_source(conn, *, name: str, title: str, timezone: str, has_story_codes
                     dict(name=name, title=title, timezone=timezone, has_story_codes=has_story_codes))
 
 
-def merge_articles(conn, run_id: str, source: str) -> tuple[int, int]:
-    """Merge the passed staged rows into news.article; one loader per source at a time (an
-    advisory lock), so a daily run and a backfill of the same day never deadlock."""
+def sync_watch_terms(conn, terms: Sequence[WatchTerm]) -> int:
+    """Bring news.watch_term in step with `terms`; terms new or changed are counted again over
+    every article. Returns how many were. A transaction of its own, before the merge; when nothing
+    changed it writes nothing and takes no lock."""
+    wanted = [(t.name, t.kind, list(t.aliases)) for t in terms]
     with conn.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext('news.load:' || %s))", (source,))
+        cur.execute("SELECT name, kind, aliases FROM news.watch_term")
+        if sorted(cur.fetchall()) == sorted(wanted):
+            return 0
+        cur.execute(sql_file("load/sync_watch_terms.sql"), dict(terms=json.dumps([t.as_dict() for t in terms])))
+        return cur.fetchone()[0]
+
+
+def add_article_months(conn, run_id: str, source: str) -> int:
+    """Create the monthly partitions the passed staged rows need; a transaction of its own,
+    before the merge. Returns how many were created."""
+    with conn.cursor() as cur:
+        cur.execute(sql_file("load/add_article_months.sql"), dict(run_id=run_id, source=source))
+        return cur.fetchone()[0]
+
+
+def merge_articles(conn, run_id: str, source: str) -> tuple[int, int]:
+    """Merge the passed staged rows into the model (articles, versions, mentions). One loader per
+    source at a time (an advisory lock), so a daily run and a backfill of the same day neither
+    duplicate nor deadlock. Returns (inserted, updated)."""
+    with conn.cursor() as cur:
         cur.execute(sql_file("load/merge_articles.sql"), dict(run_id=run_id, source=source))
         inserted, updated = cur.fetchone()
     return inserted, updated
@@ -253,7 +280,8 @@ _RUN_COUNTERS = {
 
 
 def record_run(conn, run_id: str, source: str, day: date, *, status: str | None = None,
-               message: str | None = None, finished: bool = False, **counters: int) -> None:
+               message: str | None = None, finished: bool = False, data_docs: str | None = None,
+               **counters: int) -> None:
     """Create or update this run's row for `source` with the counters a stage measured."""
     unknown = set(counters) - _RUN_COUNTERS
     if unknown:
@@ -265,8 +293,10 @@ def record_run(conn, run_id: str, source: str, day: date, *, status: str | None 
         sets.append("message = %(message)s")
     if finished:
         sets.append("finished_at = now()")
+    if data_docs is not None:
+        sets.append("data_docs = %(data_docs)s")
     params = dict(counters, run_id=run_id, source=source, day=day, status=status or "running",
-                  message=message)
+                  message=message, data_docs=data_docs)
     with conn.cursor() as cur:
         cur.execute(
             "INSERT INTO news.etl_run (run_id, source, day, status) VALUES (%(run_id)s, %(source)s, "
@@ -312,3 +342,36 @@ def known_urls(conn, source: str, urls: Sequence[str]) -> set[str]:
             "WHERE s.name = %s AND (a.url = ANY(%s) OR a.canonical_url = ANY(%s))",
             (source, list(urls), list(urls)))
         return {u for row in cur.fetchall() for u in row} & set(urls)
+
+
+# --- documented queries --------------------------------------------------------------------------
+
+# A psql variable as a quoted literal: :'name' (psql -v name=value). Casts (::date) are not variables.
+_PSQL_VARIABLE = re.compile(r"(?<!:):'([A-Za-z_][A-Za-z0-9_]*)'")
+
+
+def query_names() -> list[str]:
+    return sorted(p.stem for p in QUERIES_DIR.glob("*.sql"))
+
+
+def query_variables(name: str) -> list[str]:
+    """The psql variables a documented query needs, in order of first use."""
+    return list(dict.fromkeys(_PSQL_VARIABLE.findall(sql_file(f"queries/{name}.sql"))))
+
+
+def query_sql(name: str) -> str:
+    """A documented query (include/sql/queries/NAME.sql) with its psql variables as psycopg2
+    parameters, so the very file analysts run in psql runs here too."""
+    text = sql_file(f"queries/{name}.sql").replace("%", "%%")
+    return _PSQL_VARIABLE.sub(r"%(\1)s", text)
+
+
+def run_query(conn, name: str, **variables) -> tuple[list[str], list[tuple]]:
+    """Run a documented query with its variables given as psql would (text); returns the column
+    names and the rows."""
+    missing = [v for v in query_variables(name) if v not in variables]
+    if missing:
+        raise ConfigError(f"query {name} needs the variables: {', '.join(missing)}")
+    with conn.cursor() as cur:
+        cur.execute(query_sql(name), {k: str(v) for k, v in variables.items()})
+        return [c.name for c in cur.description], cur.fetchall()

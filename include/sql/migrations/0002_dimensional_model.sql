@@ -1,0 +1,260 @@
+-- 0002: the dimensional model analysts query. The calendar dimension, one article row per story in
+-- monthly partitions, every version of an article, watched terms and their mentions, full-text
+-- search. The articles of 0001 are moved over unchanged (same article_id).
+--
+-- Partitions and identity
+--   news.article is range-partitioned by published_at, one partition per UTC month
+--   (news.article_2024_03 holds March 2024). PostgreSQL only enforces a unique constraint on a
+--   partitioned table if it includes the partition key, so "one row per (source, identity)" cannot
+--   be a unique constraint of news.article itself. It is enforced by news.article_identity, a small
+--   unpartitioned table: one row per story, UNIQUE (source_id, identity), owning article_id and
+--   the published_at the story is filed under. news.article's primary key is
+--   (article_id, published_at) and its foreign key (article_id, published_at) references
+--   article_identity (article_id, published_at), which is itself unique. So every article row
+--   belongs to exactly one identity, and all rows of one article_id would share one published_at,
+--   hence one partition, where the primary key allows only one: one row per story, enforced by
+--   PostgreSQL across partitions. When a story's publication time changes, the load updates
+--   article_identity.published_at and ON UPDATE CASCADE moves the article row (and its mentions)
+--   to the right month.
+--
+--   Partitions are created as needed by the load, before its merge transaction, through
+--   news.add_article_months(): CREATE TABLE ... (LIKE news.article) then ATTACH PARTITION, which
+--   locks news.article only in SHARE UPDATE EXCLUSIVE mode, so analysts' queries and other loads
+--   keep running (CREATE TABLE ... PARTITION OF would take an ACCESS EXCLUSIVE lock). An advisory
+--   lock makes concurrent loads create a month once. There is no default partition: a row whose
+--   month has no partition is an error, never silently misfiled.
+
+-- The date dimension: one row per day, with the attributes reports group by. Days of 2000-2039 are
+-- here from the start; add_article_months() adds the days of any other month that gets articles.
+CREATE TABLE news.calendar_date (
+    day             date PRIMARY KEY,
+    year            int  NOT NULL GENERATED ALWAYS AS (extract(year FROM day)::int) STORED,
+    quarter         int  NOT NULL GENERATED ALWAYS AS (extract(quarter FROM day)::int) STORED,
+    month           int  NOT NULL GENERATED ALWAYS AS (extract(month FROM day)::int) STORED,
+    month_start     date NOT NULL GENERATED ALWAYS AS (date_trunc('month', day::timestamp)::date) STORED,
+    iso_year        int  NOT NULL GENERATED ALWAYS AS (extract(isoyear FROM day)::int) STORED,
+    iso_week        int  NOT NULL GENERATED ALWAYS AS (extract(week FROM day)::int) STORED,
+    week_start      date NOT NULL GENERATED ALWAYS AS (day - (extract(isodow FROM day)::int - 1)) STORED,
+    iso_day_of_week int  NOT NULL GENERATED ALWAYS AS (extract(isodow FROM day)::int) STORED,
+    day_name        text NOT NULL GENERATED ALWAYS AS ((ARRAY['Monday', 'Tuesday', 'Wednesday', 'Thursday',
+                              'Friday', 'Saturday', 'Sunday'])[extract(isodow FROM day)::int]) STORED,
+    is_weekend      boolean NOT NULL GENERATED ALWAYS AS (extract(isodow FROM day) >= 6) STORED
+);
+INSERT INTO news.calendar_date (day)
+SELECT generate_series('2000-01-01'::date, '2039-12-31'::date, interval '1 day')::date;
+
+-- Which text-search configuration stems an article's words, by its language (the part of a tag
+-- like "en-GB" before the dash). Only configurations this PostgreSQL has are listed; any other
+-- language is indexed with 'simple' (words lower-cased, not stemmed). The name is text, not
+-- regconfig: pg_upgrade refuses regconfig columns in user tables.
+CREATE TABLE news.text_search_language (
+    language text PRIMARY KEY,
+    config   text NOT NULL
+);
+INSERT INTO news.text_search_language (language, config)
+SELECT v.language, v.config
+FROM (VALUES ('ar', 'arabic'), ('hy', 'armenian'), ('eu', 'basque'), ('ca', 'catalan'), ('da', 'danish'),
+             ('nl', 'dutch'), ('en', 'english'), ('fi', 'finnish'), ('fr', 'french'), ('de', 'german'),
+             ('el', 'greek'), ('hi', 'hindi'), ('hu', 'hungarian'), ('id', 'indonesian'), ('ga', 'irish'),
+             ('it', 'italian'), ('lt', 'lithuanian'), ('ne', 'nepali'), ('no', 'norwegian'),
+             ('nb', 'norwegian'), ('nn', 'norwegian'), ('pt', 'portuguese'), ('ro', 'romanian'),
+             ('ru', 'russian'), ('sr', 'serbian'), ('es', 'spanish'), ('sv', 'swedish'), ('ta', 'tamil'),
+             ('tr', 'turkish'), ('yi', 'yiddish')) AS v (language, config)
+JOIN pg_ts_config c ON c.cfgname = v.config AND c.cfgnamespace = 'pg_catalog'::regnamespace;
+
+-- One row per story; see the header. published_at is where the story is filed (its partition).
+CREATE TABLE news.article_identity (
+    article_id   bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    source_id    int NOT NULL REFERENCES news.source,
+    identity     text NOT NULL,
+    published_at timestamptz NOT NULL,
+    UNIQUE (source_id, identity),
+    UNIQUE (article_id, published_at)
+);
+
+ALTER TABLE news.article RENAME TO article_0001;
+
+-- The current content of every story, in monthly partitions. collected_day is the run day whose
+-- page is this content: a page collected for an earlier day never replaces it (see the merge).
+CREATE TABLE news.article (
+    article_id          bigint NOT NULL,
+    source_id           int NOT NULL REFERENCES news.source,
+    identity            text NOT NULL,
+    story_code          text,
+    url                 text NOT NULL,
+    canonical_url       text NOT NULL,
+    title               text NOT NULL,
+    published_at        timestamptz NOT NULL,
+    published_day       date NOT NULL GENERATED ALWAYS AS ((published_at AT TIME ZONE 'UTC')::date) STORED
+                        REFERENCES news.calendar_date,
+    updated_at          timestamptz,
+    authors             text[] NOT NULL,
+    section             text,
+    language            text,
+    body                text NOT NULL,
+    word_count          int NOT NULL,
+    content_hash        text NOT NULL,
+    raw_ref             text,
+    collected_day       date NOT NULL,
+    search_config       text NOT NULL,
+    search_vector       tsvector NOT NULL,
+    first_run_id        text NOT NULL,
+    last_changed_run_id text NOT NULL,
+    loaded_at           timestamptz NOT NULL DEFAULT now(),
+    changed_at          timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (article_id, published_at),
+    FOREIGN KEY (article_id, published_at) REFERENCES news.article_identity (article_id, published_at)
+        ON UPDATE CASCADE ON DELETE CASCADE
+) PARTITION BY RANGE (published_at);
+
+-- Every content of every story: version 1 is the first one loaded, valid from publication; an edit
+-- (a changed title or body) closes the current version and adds the next, valid from the page's
+-- stated modification time, else from the load. valid_to is NULL for the current version.
+CREATE TABLE news.article_version (
+    article_id    bigint NOT NULL REFERENCES news.article_identity ON DELETE CASCADE,
+    version       int NOT NULL CHECK (version > 0),
+    title         text NOT NULL,
+    body          text NOT NULL,
+    word_count    int NOT NULL,
+    content_hash  text NOT NULL,
+    url           text NOT NULL,
+    raw_ref       text,
+    valid_from    timestamptz NOT NULL,
+    valid_to      timestamptz CHECK (valid_to >= valid_from),
+    collected_day date NOT NULL,
+    run_id        text NOT NULL,
+    loaded_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (article_id, version)
+);
+CREATE UNIQUE INDEX article_version_current ON news.article_version (article_id) WHERE valid_to IS NULL;
+CREATE INDEX article_version_edits ON news.article_version (valid_from) WHERE version > 1;
+
+-- Creates the monthly partitions of news.article from the month of `first` to the month of
+-- `last` (UTC) that do not exist yet, and the calendar days of those months. Returns how many
+-- partitions it created. Call it in a transaction of its own, before writing articles.
+CREATE FUNCTION news.add_article_months(first timestamptz, last timestamptz) RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE
+    month date;
+    part text;
+    added int := 0;
+BEGIN
+    IF first IS NULL OR last IS NULL THEN
+        RETURN 0;
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtext('news.add_article_months'));
+    FOR month IN
+        SELECT generate_series(date_trunc('month', first AT TIME ZONE 'UTC'),
+                               date_trunc('month', last AT TIME ZONE 'UTC'), interval '1 month')::date
+    LOOP
+        INSERT INTO news.calendar_date (day)
+        SELECT generate_series(month, (month + interval '1 month' - interval '1 day')::date, interval '1 day')::date
+        ON CONFLICT (day) DO NOTHING;
+        part := 'article_' || to_char(month, 'YYYY_MM');
+        CONTINUE WHEN to_regclass('news.' || part) IS NOT NULL;
+        EXECUTE format('CREATE TABLE news.%I (LIKE news.article INCLUDING DEFAULTS INCLUDING GENERATED)', part);
+        EXECUTE format('ALTER TABLE news.article ATTACH PARTITION news.%I FOR VALUES FROM (%L) TO (%L)', part,
+                       month::timestamp AT TIME ZONE 'UTC', (month + interval '1 month')::timestamp AT TIME ZONE 'UTC');
+        added := added + 1;
+    END LOOP;
+    RETURN added;
+END
+$$;
+
+-- The full-text search vector of an article: title words weigh more than body words.
+CREATE FUNCTION news.article_search_vector(config text, title text, body text) RETURNS tsvector
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT setweight(to_tsvector(config::regconfig, title), 'A') || setweight(to_tsvector(config::regconfig, body), 'B')
+$$;
+
+-- The articles of 0001, moved over: same ids, each with its content as version 1.
+INSERT INTO news.article_identity (article_id, source_id, identity, published_at)
+SELECT article_id, source_id, identity, published_at FROM news.article_0001;
+SELECT setval(pg_get_serial_sequence('news.article_identity', 'article_id'),
+              greatest((SELECT max(article_id) FROM news.article_0001), 1),
+              (SELECT count(*) > 0 FROM news.article_0001));
+SELECT news.add_article_months(min(published_at), max(published_at)) FROM news.article_0001;
+INSERT INTO news.article (
+    article_id, source_id, identity, story_code, url, canonical_url, title, published_at, updated_at,
+    authors, section, language, body, word_count, content_hash, raw_ref, collected_day, search_config,
+    search_vector, first_run_id, last_changed_run_id, loaded_at, changed_at
+)
+SELECT a.article_id, a.source_id, a.identity, a.story_code, a.url, a.canonical_url, a.title, a.published_at,
+       a.updated_at, a.authors, a.section, a.language, a.body, a.word_count, a.content_hash, a.raw_ref,
+       coalesce(r.day, (a.published_at AT TIME ZONE 'UTC')::date), coalesce(l.config, 'simple'),
+       news.article_search_vector(coalesce(l.config, 'simple'), a.title, a.body),
+       a.first_run_id, a.last_changed_run_id, a.loaded_at, a.changed_at
+FROM news.article_0001 a
+LEFT JOIN news.text_search_language l ON l.language = lower(split_part(a.language, '-', 1))
+LEFT JOIN LATERAL (SELECT max(day) AS day FROM news.etl_run WHERE run_id = a.last_changed_run_id) r ON true;
+INSERT INTO news.article_version (article_id, version, title, body, word_count, content_hash, url, raw_ref,
+                                  valid_from, collected_day, run_id, loaded_at)
+SELECT article_id, 1, title, body, word_count, content_hash, url, raw_ref, published_at, collected_day,
+       last_changed_run_id, changed_at
+FROM news.article;
+DROP TABLE news.article_0001;
+
+-- Indexes for the common filters: a time range, a source over time, a day, a URL (extract asks
+-- which announced URLs are known), a story code, and the words (full text).
+CREATE INDEX article_published ON news.article (published_at);
+CREATE INDEX article_source_published ON news.article (source_id, published_at);
+CREATE INDEX article_day ON news.article (published_day);
+CREATE INDEX article_url ON news.article (url);
+CREATE INDEX article_canonical_url ON news.article (canonical_url);
+CREATE INDEX article_story_code ON news.article (source_id, story_code) WHERE story_code IS NOT NULL;
+CREATE INDEX article_search ON news.article USING gin (search_vector);
+
+-- Words to search for, for the GIN index: the terms as every configuration parses them (and as
+-- 'simple' does), OR-ed, so one index lookup finds the candidates in every language. A word one
+-- language drops as a stop word drops out of that language's part only, so keep the rows that also
+-- match in their own language (web-search syntax: "a phrase", -without, or):
+--   WHERE search_vector @@ news.search_query('north korea')
+--     AND search_vector @@ websearch_to_tsquery(search_config::regconfig, 'north korea')
+CREATE FUNCTION news.search_query(terms text) RETURNS tsquery
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    combined tsquery;
+    parsed tsquery;
+BEGIN
+    FOR parsed IN
+        SELECT DISTINCT websearch_to_tsquery(config::regconfig, terms)
+        FROM (SELECT config FROM news.text_search_language UNION SELECT 'simple') AS configs (config)
+    LOOP
+        combined := CASE WHEN combined IS NULL THEN parsed ELSE combined || parsed END;
+    END LOOP;
+    RETURN combined;
+END
+$$;
+
+-- Watched terms and entities, kept in step with include/watch_terms.yaml by the load. pattern is
+-- every alias (the name included) as one case-insensitive regular expression of whole words.
+CREATE TABLE news.watch_term (
+    term_id    serial PRIMARY KEY,
+    name       text NOT NULL UNIQUE,
+    kind       text NOT NULL,
+    aliases    text[] NOT NULL,
+    pattern    text NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- How many times an article's current title and body mention a term, counted at load. source_id
+-- and published_at are the article's, so a term's trend needs no join with news.article; the
+-- foreign key moves published_at along when the article's changes.
+CREATE TABLE news.article_mention (
+    term_id      int NOT NULL REFERENCES news.watch_term ON DELETE CASCADE,
+    article_id   bigint NOT NULL,
+    source_id    int NOT NULL REFERENCES news.source,
+    published_at timestamptz NOT NULL,
+    mentions     int NOT NULL CHECK (mentions > 0),
+    PRIMARY KEY (term_id, article_id),
+    FOREIGN KEY (article_id, published_at) REFERENCES news.article_identity (article_id, published_at)
+        ON UPDATE CASCADE ON DELETE CASCADE
+);
+CREATE INDEX article_mention_term_published ON news.article_mention (term_id, published_at);
+CREATE INDEX article_mention_article ON news.article_mention (article_id);
+
+-- How many times an article's title and body match a watched term's pattern.
+CREATE FUNCTION news.count_mentions(title text, body text, pattern text) RETURNS int
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT count(*)::int FROM regexp_matches(title || E'\n' || body, pattern, 'gi')
+$$;
