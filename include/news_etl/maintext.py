@@ -228,9 +228,14 @@ def read_blocks(root) -> list[Block]:
 # --- which blocks are not the article --------------------------------------------------------------
 
 def _looks_marked(el) -> bool:
-    if el.tag in MARKED_TAGS or (el.get("role") or "").lower() in MARKED_ROLES:
+    return _marks(el.tag, el.get("role"), el.get("class"), el.get("id"))
+
+
+@lru_cache(maxsize=8192)
+def _marks(tag: str, role: str | None, class_attr: str | None, id_attr: str | None) -> bool:
+    if tag in MARKED_TAGS or (role or "").lower() in MARKED_ROLES:
         return True
-    return _names_a_block(el.get("class"), el.get("id"), MARKED_WORDS)
+    return _names_a_block(class_attr, id_attr, MARKED_WORDS)
 
 
 def _names_a_block(class_attr: str | None, id_attr: str | None, words: frozenset) -> bool:
