@@ -36,6 +36,7 @@ BLOCK_TAGS = frozenset((
     "thead", "tfoot", "tr", "ul", "caption", "legend", "html",
 ))
 CELL_TAGS = frozenset(("td", "th"))
+_LINE_TAGS = CELL_TAGS | {"br"}  # inline elements that still change the line
 # Elements that can hold an article's paragraphs (table cells: pages laid out with tables).
 CONTAINER_TAGS = frozenset(("body", "div", "article", "main", "section", "td", "form", "center", "font", "span"))
 HEADING_TAGS = frozenset(("h2", "h3", "h4", "h5", "h6"))
@@ -178,7 +179,7 @@ def drop_tree(el) -> None:
 def read_blocks(root) -> list[Block]:
     """The text of `root` as blocks in reading order. Block-level tags and <br> end a block; inline
     tags continue it, so "W<b>ord</b>" stays one word. Table cells without blocks inside are one
-    row: their texts are joined with spaces."""
+    row: their texts are joined with spaces. (Hot code: one call per element, no helpers.)"""
     blocks: list[Block] = []
     line: list = [None, root]  # the open block (None until text comes) and the owner of that line
 
@@ -194,28 +195,29 @@ def read_blocks(root) -> list[Block]:
         if in_link:
             block.link_chars += len(text.strip())
 
-    def new_line(owner) -> None:
-        line[0], line[1] = None, owner
-
     def walk(el, in_link: bool) -> None:
         tag = el.tag
-        if tag in BLOCK_TAGS:
-            new_line(el)
+        is_block = tag in BLOCK_TAGS
+        if is_block:
+            line[0], line[1] = None, el
         elif tag == "br":
-            new_line(line[1])
+            line[0] = None
         elif tag in CELL_TAGS and line[0] is not None:
             line[0].pieces.append(" ")
         link = in_link or tag == "a"
         if el.text:
             add(el.text, link)
         for child in el:
-            walk(child, link)
+            if len(child) or child.tag in BLOCK_TAGS or child.tag in _LINE_TAGS:
+                walk(child, link)
+            elif child.text:  # a leaf inline element ("<b>word</b>"): its text joins the line
+                add(child.text, link or child.tag == "a")
             if child.tail:
                 add(child.tail, link)
-        if tag in BLOCK_TAGS:
+        if is_block:
             # The text after a block belongs to a new line of the parent.
             parent = el.getparent()
-            new_line(parent if parent is not None else el)
+            line[0], line[1] = None, (parent if parent is not None else el)
         elif tag in CELL_TAGS and line[0] is not None:
             line[0].pieces.append(" ")
 
@@ -273,10 +275,11 @@ def _holds_other_stories(el) -> bool:
 def marked_elements(root, blocks: list[Block]) -> set:
     """Elements whose blocks are not article text. One that holds most of the page's prose is a
     page wrapper with an unlucky class ("has-sidebar", "theiaStickySidebar") and is not marked."""
-    prose = _totals(root, (b for b in blocks if _reads_as_prose(b)))
-    total = prose.get(root, 0)
-    return {el for el in _MAYBE_MARKED(root) if el is not root and _looks_marked(el)
-            and prose.get(el, 0) < WRAPPER_SHARE * total}
+    prose = _totals(root, _by_owner(blocks, lambda b: len(b.text) if _reads_as_prose(b) else 0))
+    has_text = set(_totals(root, _by_owner(blocks, lambda b: 1)))  # an element without text cannot matter
+    limit = WRAPPER_SHARE * prose.get(root, 0)
+    return {el for el in _MAYBE_MARKED(root) if el in has_text and el is not root
+            and prose.get(el, 0) < limit and _looks_marked(el)}
 
 
 def _reads_as_prose(block: Block) -> bool:
@@ -297,17 +300,22 @@ def _inside(el, marked: set, stop, quotes_count: bool = False) -> bool:
     return False
 
 
-def _totals(root, blocks) -> dict:
-    """Text length of the given blocks summed into every ancestor of their owners, up to root."""
-    totals: dict = {}
-    for block in blocks:
-        el = block.owner
-        while el is not None:
-            totals[el] = totals.get(el, 0) + len(block.text)
-            if el is root:
-                break
-            el = el.getparent()
+def _totals(root, weights: dict) -> dict:
+    """Every element's own weight plus its descendants' (one pass, children before parents)."""
+    totals = dict(weights)
+    for el in reversed(list(root.iter())):
+        value = totals.get(el)
+        if value and el is not root:
+            parent = el.getparent()
+            totals[parent] = totals.get(parent, 0) + value
     return totals
+
+
+def _by_owner(blocks, weigh) -> dict:
+    weights: dict = {}
+    for block in blocks:
+        weights[block.owner] = weights.get(block.owner, 0) + weigh(block)
+    return weights
 
 
 # --- the container ---------------------------------------------------------------------------------
@@ -315,17 +323,19 @@ def _totals(root, blocks) -> dict:
 def best_container(root, blocks: list[Block], marked: set):
     """The container element whose prose outweighs its noise the most. A paragraph is never the
     container, even a long one: the article is what holds the paragraphs."""
-    scores: dict = {}
-    for block in blocks:
-        weight = _weight(block, _inside(block.owner, marked, root))
-        el = block.owner
-        while el is not None:
-            if el.tag in CONTAINER_TAGS:
-                scores[el] = scores.get(el, 0) + weight
-            if el is root:
-                break
-            el = el.getparent()
-    return max(scores, key=scores.get) if scores else root
+    in_marked = _within_any(root, marked)
+    scores = _totals(root, _by_owner(blocks, lambda b: _weight(b, b.owner in in_marked)))
+    candidates = [el for el in scores if el.tag in CONTAINER_TAGS]
+    return max(candidates, key=scores.get) if candidates else root
+
+
+def _within_any(root, marked) -> set:
+    """Every element that is, or is inside, one of `marked` (one pass, parents first)."""
+    inside = set()
+    for el in root.iter():
+        if el in marked or el.getparent() in inside:
+            inside.add(el)
+    return inside
 
 
 def _weight(block: Block, marked: bool) -> int:
