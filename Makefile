@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 DATE ?= $(shell date -u +%F)
 
-.PHONY: run test venv lock sample-sites db-upgrade db-url db-stop clean bench-extract
+.PHONY: run test venv lock sample-sites db-upgrade db-url db-stop clean bench-extract bench-queries faults
 
 # The virtual environment is rebuilt whenever a lock file or pyproject.toml changes.
 $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
@@ -40,7 +40,17 @@ db-stop: venv
 bench-extract: venv
 	@$(BIN)/python tests/bench/bench_extract.py $(BENCH_ARGS)
 
+# The documented queries on 100,000 generated articles: EXPLAIN (ANALYZE) plans, indexes used, timings.
+bench-queries: venv
+	@$(BIN)/python tests/bench/bench_queries.py $(BENCH_ARGS)
+
 # Regenerate the locks after changing requirements*.txt.
+# The fault matrix (a table: fault, outcome, rows lost, rows duplicated, peak memory), then the
+# property tests as a longer fuzz run. The same tests run, shorter, in `make test`.
+faults: venv
+	@$(BIN)/python tests/faults/matrix.py
+	@HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_properties.py
+
 lock: venv
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements.txt -o requirements.lock
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements-dev.txt -c requirements.lock -o requirements-dev.lock

@@ -14,9 +14,12 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from news_etl import pipeline
 from news_etl.quality import QualityGateError
 from news_etl.sources import load_sources
+from news_etl.suites import load_suite
 
-# Parsed with the DAG: a bad source file is an import error that names the file and key.
+# Parsed with the DAG: a bad source or suite file is an import error that names the file and key.
 SOURCES = {source.name: source for source in load_sources()}
+for _name in SOURCES:
+    load_suite(_name)
 
 
 def _source_run(name: str):

@@ -102,11 +102,16 @@ def parse_article(data: bytes, *, url: str | None = None, source: Source | None 
 _HTML_PARSER = etree.HTMLParser(remove_blank_text=False, no_network=True)
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _html_document(data: bytes, content_type: str | None, where: str):
     if not data or not data.strip():
         raise PageError(f"{where}: empty page")
     text = decode_html(data, content_type)
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # lxml refuses str input with an XML encoding declaration
+    # Control characters are not allowed in XML/lxml text and never carry meaning in a page.
+    text = _CONTROL_CHARS.sub("", text)
     try:
         doc = etree.fromstring(text, _HTML_PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:

@@ -4,6 +4,8 @@
     news-etl parse-article [--source NAME] [--url URL] FILE...
     news-etl parse-feed [--timezone TZ] FILE...
     news-etl db upgrade | db url | db stop
+    news-etl dq report --date D             the day's data-quality results per source and check
+    news-etl search TERMS [--since D]       articles matching the words, newest first (full text)
     news-etl sample-sites [--port P]        the offline sample publishers
 """
 
@@ -13,7 +15,7 @@ import argparse
 import gzip
 import json
 import sys
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -44,6 +46,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("action", choices=["upgrade", "url", "stop"],
                    help="upgrade: apply migrations; url: print the DSN; stop: stop the embedded server")
     p.set_defaults(func=_db)
+
+    p = sub.add_parser("dq", help="data-quality results")
+    p.add_argument("action", choices=["report"], help="report: the day's results per source and check")
+    p.add_argument("--date", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
+    p.set_defaults(func=_dq)
+
+    p = sub.add_parser("search", help="articles matching the words, newest first: source, date, title, URL")
+    p.add_argument("terms", help='web-search syntax: north korea, "north korea", pyongyang or dprk, -sport')
+    p.add_argument("--since", type=date.fromisoformat, default=None,
+                   help="published on or after this UTC day, YYYY-MM-DD (default: 30 days ago)")
+    p.add_argument("--limit", type=int, default=50, help="at most this many articles (default 50)")
+    p.set_defaults(func=_search)
 
     p = sub.add_parser("sample-sites", help="serve the sample publishers on 127.0.0.1")
     p.add_argument("--port", type=int, default=8750)
@@ -145,6 +159,49 @@ def _db(args) -> int:
         return 0
     applied = warehouse.upgrade(dsn)
     print(f"applied: {', '.join(applied)}" if applied else "warehouse schema is up to date")
+    return 0
+
+
+def _dq(args) -> int:
+    from news_etl import warehouse
+    from news_etl.quality import dq_report
+
+    with warehouse.connect(warehouse.resolve_dsn()) as conn:
+        rows = dq_report(conn, args.date)
+    if not rows:
+        print(f"no data-quality results for {args.date}")
+        return 0
+    headers = ("source", "status", "check", "action", "result", "rows", "failed", "observed")
+    table = [headers] + [
+        (r["source"], r["status"], r["check_id"] or "", r["action"] or "", "ok" if r["success"] else "FAILED",
+         "" if r["element_count"] is None else str(r["element_count"]),
+         "" if r["unexpected_count"] is None else str(r["unexpected_count"]),
+         "" if r["observed_value"] is None else json.dumps(r["observed_value"]))
+        for r in rows
+    ]
+    print(format_table(table))
+    return 0
+
+
+def format_table(table: list[tuple[str, ...]]) -> str:
+    """Plain-text table: a header row, a rule, then the rows, columns padded to fit."""
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _search(args) -> int:
+    """The documented query include/sql/queries/search_articles.sql, as a table."""
+    from news_etl import warehouse
+
+    since = args.since or datetime.now(timezone.utc).date() - timedelta(days=30)
+    with warehouse.connect(warehouse.resolve_dsn()) as conn:
+        _, found = warehouse.run_query(conn, "search_articles", terms=args.terms, since=since, limit=args.limit)
+    if not found:
+        print(f"no articles match {args.terms!r} since {since}")
+        return 0
+    print(format_table([("source", "date", "title", "url")] + [(s, d.isoformat(), t, u) for s, d, t, u in found]))
     return 0
 
 

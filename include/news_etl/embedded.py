@@ -71,6 +71,10 @@ def start(data_dir: Path, databases: tuple[str, ...] = ("news",)) -> EmbeddedPos
     pgserver = _pgserver()
     data_dir.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(data_dir, cleanup_mode=None)
+    # get_server hands back the handle it made earlier in this process even if that server has
+    # since died (killed, or stopped by `news-etl db stop`): make sure it runs.
+    with server._lock:
+        server.ensure_postgres_running()
     info = server.get_postmaster_info()
     pg = EmbeddedPostgres(data_dir=data_dir, socket_dir=str(info.socket_dir))
     for database in databases:

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -133,8 +134,13 @@ class Fetcher:
         fetched_at = datetime.now(timezone.utc)
         started = time.monotonic()
         target = url
-        for _ in range(MAX_REDIRECTS + 1):
-            self.guard.check(target)
+        for hop in range(MAX_REDIRECTS + 1):
+            try:
+                self.guard.check(target)
+            except FetchError as refused:
+                if hop == 0:
+                    raise
+                raise FetchError(f"{url}: redirected to {refused}") from None
             self._wait_for_turn(target)
             try:
                 with self.session.get(
@@ -159,7 +165,8 @@ class Fetcher:
                         fetched_at=fetched_at,
                         elapsed_ms=int((time.monotonic() - started) * 1000),
                     )
-            except requests.RequestException as exc:
+            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+                # raw reads raise urllib3's and the socket's errors unwrapped
                 raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from exc
         raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects (last to {target})")
 
@@ -169,7 +176,9 @@ class Fetcher:
         if declared and declared.isdigit() and int(declared) > cap:
             raise FetchError(f"{url}: response of {declared} bytes exceeds the {cap}-byte cap")
         chunks, size = [], 0
-        for chunk in r.iter_content(chunk_size=65536):
+        # read1 returns whatever has arrived (decompressed, at most 64 KiB), so the deadline is
+        # checked even while a server drips a byte at a time.
+        while chunk := r.raw.read1(65536, decode_content=True):
             size += len(chunk)
             if size > cap:
                 raise FetchError(f"{url}: response exceeds the {cap}-byte cap")

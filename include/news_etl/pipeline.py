@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -19,10 +20,11 @@ from news_etl.dates import isoformat
 from news_etl.errors import FeedError, FetchError, PageError
 from news_etl.feeds import FeedItem, parse_feed
 from news_etl.fetch import Fetcher
-from news_etl.quality import check_staged, collection_window
+from news_etl.quality import QualityGateError, check_staged, collection_window
 from news_etl.settings import Settings
 from news_etl.sources import Source
 from news_etl.terms import load_watch_terms
+from news_etl.suites import load_suite
 from news_etl.urls import is_http_url, normalize_url
 
 log = logging.getLogger(__name__)
@@ -50,11 +52,13 @@ def records_failure(stage):
         try:
             return stage(source, run, *args, **kwargs)
         except Exception as exc:
-            reason = f"{stage.__name__} failed: {type(exc).__name__}: {exc}".splitlines()[0][:500]
+            blocked = isinstance(exc, QualityGateError)
+            reason = str(exc) if blocked else f"{stage.__name__} failed: {type(exc).__name__}: {exc}"
             try:
                 with warehouse.connect(run.dsn) as conn:
-                    warehouse.record_run(conn, run.run_id, source.name, run.day, status="failed",
-                                         message=reason, finished=True)
+                    warehouse.record_run(conn, run.run_id, source.name, run.day,
+                                         status="blocked" if blocked else "failed",
+                                         message=reason.splitlines()[0][:1000], finished=True)
             except Exception:  # the warehouse itself may be what failed; the task log has the error
                 log.exception("could not record the failure of %s for %s", stage.__name__, source.name)
             raise
@@ -210,20 +214,32 @@ def transform(source: Source, run: Run) -> dict:
 
 @records_failure
 def check(source: Source, run: Run, now: datetime | None = None) -> dict:
-    """Great Expectations on the staged rows; failing rows go to quarantine with their reasons."""
+    """The source's quality suite on the staged rows: failing rows go to quarantine with their
+    reasons; raises QualityGateError (the load must not run) when the gate blocks the source."""
+    docs = run.settings.data_docs_root / _safe_name(run.run_id) / source.name
     with warehouse.connect(run.dsn) as conn:
         report = check_staged(
-            conn, warehouse.sqlalchemy_url(run.dsn), run.run_id, source, run.day,
+            conn, warehouse.sqlalchemy_url(run.dsn), run.run_id, source, run.day, load_suite(source.name),
             now=now or datetime.now(timezone.utc),
             lookback_days=run.settings.lookback_days,
             clock_skew=timedelta(minutes=run.settings.clock_skew_minutes),
+            docs_dir=docs,
         )
         warehouse.record_run(conn, run.run_id, source.name, run.day, passed=report.passed,
-                             quarantined=report.quarantined)
-    failed = [f"{r.expectation}({r.column}): {r.unexpected_count}" for r in report.results if not r.success]
-    if failed:
-        log.warning("%s: %d rows quarantined; failed checks: %s", source.name, report.quarantined, "; ".join(failed))
+                             quarantined=report.quarantined, data_docs=str(report.data_docs))
+    log.info("%s: %d rows checked, %d passed, %d quarantined; Data Docs: %s", source.name, report.checked,
+             report.passed, report.quarantined, report.data_docs)
+    if report.failed_checks():
+        log.warning("%s: failed checks: %s", source.name, report.failed_checks())
+    blocking = report.blocking()
+    if blocking:
+        raise QualityGateError(f"source {source.name}: load blocked by the quality gate: {'; '.join(blocking)}. "
+                               f"Failed checks: {report.failed_checks()}. Data Docs: {report.data_docs}")
     return {"source": source.name, "passed": report.passed, "quarantined": report.quarantined}
+
+
+def _safe_name(run_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", run_id)
 
 
 # --- load ----------------------------------------------------------------------------------------------
@@ -251,7 +267,7 @@ def load(source: Source, run: Run) -> dict:
 
 SUMMARY_COLUMNS = ("source", "status", "feeds_fetched", "feeds_not_modified", "feeds_failed", "articles_found",
                    "articles_fetched", "parsed", "parse_failed", "passed", "quarantined", "loaded_new",
-                   "loaded_updated", "message")
+                   "loaded_updated", "message", "data_docs")
 
 
 def run_summary(dsn: str, run_id: str) -> list[dict]:

@@ -196,6 +196,8 @@ class _Reader:
             parts = urlsplit(probe)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise self.fail(key, f"'{url}' is not an http(s) URL")
+            if "{" in probe or "}" in probe:
+                raise self.fail(key, f"'{url}' has a brace that is not a {{date:FORMAT}} field")
             urls.append(url)
         return tuple(urls)
 

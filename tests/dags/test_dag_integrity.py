@@ -61,3 +61,16 @@ def test_bad_source_file_is_an_import_error_naming_file_and_key(dagbag_of, tmp_p
     assert "news_daily" not in bag.dag_ids
     (error,) = bag.import_errors.values()
     assert f"{bad}: key 'timezone': 'Asia/Tehrn' is not an IANA time zone" in error
+
+
+def test_bad_suite_file_is_an_import_error_naming_file_and_key(dagbag_of, tmp_path, monkeypatch):
+    from news_etl.suites import DEFAULT_SUITES_DIR
+
+    suites = tmp_path / "expectations"
+    shutil.copytree(DEFAULT_SUITES_DIR, suites)
+    bad = suites / "sources" / "tehran-wire.yaml"
+    bad.write_text("thresholds: {max_failed_ratio: 5}\n")
+    monkeypatch.setenv("NEWS_ETL_SUITES", str(suites))
+    bag = dagbag_of()
+    (error,) = bag.import_errors.values()
+    assert f"{bad}: key 'thresholds.max_failed_ratio': expected a number from 0 to 1" in error
