@@ -417,3 +417,19 @@ def test_edited_articles(loaded):
         ("wire-service", canonical, 2, utc(2024, 3, 2, 8), None, MISSILE_EDITED.title,
          loaded.wire_url + MISSILE_EDITED.path)]
     assert loaded.query("edited_articles", since="2024-03-03", until="2024-03-31") == []
+
+
+def test_search_command_prints_a_table(loaded, monkeypatch, capsys):
+    from news_etl import cli
+
+    monkeypatch.setenv("AIRFLOW_CONN_NEWS_WAREHOUSE", loaded.dsn)
+    assert cli.main(["search", "north korea", "--since", "2024-03-01"]) == 0
+    talks, missile = loaded.wire_url + TALKS.path, loaded.wire_url + MISSILE_EDITED.path
+    width = max(len(talks), len(missile))
+    assert capsys.readouterr().out.splitlines() == [
+        "source        date        title                                          url",
+        "------------  ----------  ---------------------------------------------  " + "-" * width,
+        f"wire-service  2024-03-02  Valdoria and the DPRK Hold Talks in Pyongyang  {talks}",
+        f"wire-service  2024-03-01  North Korea Confirms Missile Test              {missile}"]
+    assert cli.main(["search", "atlantis", "--since", "2024-03-01"]) == 0
+    assert capsys.readouterr().out == "no articles match 'atlantis' since 2024-03-01\n"

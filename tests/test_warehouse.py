@@ -19,6 +19,7 @@ from news_etl.errors import ConfigError
          dict(host="db.internal", port="5433", user="etl", password="s@cret", dbname="news", sslmode="require")),
         ("postgres://postgres@%2Fvar%2Frun%2Fpostgresql/news",
          dict(host="/var/run/postgresql", user="postgres", dbname="news")),
+        ("postgresql://postgres@/news?host=/tmp/pg", dict(host="/tmp/pg", user="postgres", dbname="news")),
         ('{"conn_type": "postgres", "host": "db", "login": "u", "password": "p", "schema": "w", "port": 5432}',
          dict(host="db", port="5432", user="u", password="p", dbname="w")),
     ],

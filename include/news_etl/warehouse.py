@@ -45,6 +45,8 @@ def dsn_from_connection(host: str | None, port: int | None, login: str | None, p
                         schema: str | None, extra: dict | None = None) -> str:
     """A libpq DSN from the fields of an Airflow connection (host may be a socket directory)."""
     params = {k: v for k, v in (extra or {}).items() if k in _LIBPQ_EXTRAS}
+    host = host or params.pop("host", None)  # libpq's own form: postgresql://user@/db?host=/socket/dir
+    params.pop("host", None)
     return psycopg2.extensions.make_dsn(
         host=host or None, port=port or None, user=login or None, password=password or None,
         dbname=schema or None, **params,
