@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -141,7 +142,13 @@ def explain(dsn: str, name: str) -> dict:
             cur.execute(sql, variables)
             found = cur.fetchall()
             timings.append((time.perf_counter() - started) * 1000)
-    indexes = sorted(set(re.findall(r"(?:Index(?: Only)? Scan(?: Backward)? using|Bitmap Index Scan on) (\w+)", plan)))
+        # A partition's index is named after its table: count it under the index of news.article.
+        cur.execute("SELECT c.relname, p.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                    "JOIN pg_class p ON p.oid = i.inhparent WHERE c.relkind = 'i'")
+        parent = dict(cur.fetchall())
+    used = re.findall(r"(?:Index(?: Only)? Scan(?: Backward)? using|Bitmap Index Scan on) (\w+)", plan)
+    partitions = Counter(parent.get(name, name) for name in set(used))
+    indexes = [f"{name} ({n} partitions)" if name in parent.values() else name for name, n in sorted(partitions.items())]
     seq_scans = sorted(set(re.findall(r"Seq Scan on (article_\d{4}_\d\d|article_mention)\b", plan)))
     return dict(name=name, plan=plan, indexes=indexes, seq_scans=seq_scans, rows=len(found),
                 median_ms=statistics.median(timings))
