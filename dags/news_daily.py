@@ -1,10 +1,9 @@
 """news_daily: every day, collect each source's new articles, check them, load the warehouse.
 
 Orchestration only; the work is in the news_etl package. One mapped task group per source, so a
-source that fails or is blocked never stops the others.
+source that fails or is blocked never stops the others. Each run updates the `news.articles`
+Asset, on which news_digest is scheduled.
 """
-
-from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task, task_group
@@ -12,14 +11,16 @@ from airflow.sdk.exceptions import AirflowFailException
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from news_etl import pipeline
+from news_etl.orchestration import NEWS_ARTICLES, DagSettings, task_failed
 from news_etl.quality import QualityGateError
 from news_etl.sources import load_sources
 from news_etl.suites import load_suite
 
-# Parsed with the DAG: a bad source or suite file is an import error that names the file and key.
+# Parsed with the DAG: a bad source or suite file, or setting, is an import error naming it.
 SOURCES = {source.name: source for source in load_sources()}
 for _name in SOURCES:
     load_suite(_name)
+SETTINGS = DagSettings.from_env()
 
 
 def _source_run(name: str):
@@ -30,14 +31,23 @@ def _source_run(name: str):
 
 @dag(
     dag_id="news_daily",
-    # Real one-day intervals: a run covers [D, D+1) and starts once D is over.
-    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
+    # Real intervals: the run for [D, D+1) starts once D is over (Airflow 3's @daily has none).
+    schedule=CronDataIntervalTimetable(SETTINGS.schedule, timezone=SETTINGS.timezone),
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=4,
-    params={"date": Param(None, type=["null", "string"], format="date",
-                          description="Collect this day instead of the run's logical date (YYYY-MM-DD)")},
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=30), "retry_exponential_backoff": True},
+    catchup=SETTINGS.catchup,
+    max_active_runs=SETTINGS.max_active_runs,
+    params={
+        "date": Param(None, type=["null", "string"], format="date",
+                      description="Collect this day instead of the run's logical date (YYYY-MM-DD)"),
+        "refetch": Param(False, type="boolean",
+                         description="Fetch the feeds again even when the archive already holds the day"),
+    },
+    default_args={
+        "retries": SETTINGS.retries,
+        "retry_delay": SETTINGS.retry_delay,
+        "retry_exponential_backoff": True,
+        "on_failure_callback": lambda context: task_failed(context, list(SOURCES)),
+    },
     tags=["news", "etl"],
     doc_md=__doc__,
 )
@@ -70,10 +80,13 @@ def news_daily():
         # Returns nothing, so `expand` gives the group itself and >> wires its first and last tasks.
         load(check(transform(extract(name))))
 
-    @task(trigger_rule="all_done")
-    def summary() -> list[dict]:
+    @task(trigger_rule="all_done", outlets=[NEWS_ARTICLES])
+    def summary(*, outlet_events=None) -> list[dict]:
         run = pipeline.run_for(get_current_context())
-        return pipeline.run_summary(run.dsn, run.run_id)
+        rows = pipeline.run_summary(run.dsn, run.run_id)
+        outlet_events[NEWS_ARTICLES].extra = {"day": run.day.isoformat(),
+                                              "loaded_new": sum(r["loaded_new"] for r in rows)}
+        return rows
 
     migrate_warehouse() >> source.expand(name=list(SOURCES)) >> summary()
 

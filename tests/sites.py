@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -21,11 +22,14 @@ class StaticSite:
     def __init__(self):
         self.pages: dict[str, Page] = {}
         self.requests: list[str] = []
+        self.request_times: list[tuple[str, float]] = []  # (path, time.monotonic() on arrival)
+        self.posted: list[tuple[str, bytes]] = []  # (path, body) of every POST
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 site.requests.append(self.path)
+                site.request_times.append((self.path, time.monotonic()))
                 page = site.pages.get(self.path)
                 if page is None:
                     self.send_response(404)
@@ -45,6 +49,12 @@ class StaticSite:
                     self.send_header(k, v)
                 self.end_headers()
                 self.wfile.write(page.body)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                site.posted.append((self.path, self.rfile.read(length)))
+                self.send_response(204)
+                self.end_headers()
 
             def log_message(self, *args):
                 pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timezone
 
 import pytest
@@ -40,7 +41,40 @@ def test_server_errors_are_retried_a_bounded_number_of_times(site, settings, mon
     site.pages["/flaky"] = Page(b"down", status=503)
     with Fetcher(type(settings).from_env()) as fetcher, pytest.raises(FetchError, match="HTTP 503"):
         fetcher.get(site.url("/flaky"))
-    assert site.requests == ["/flaky"] * 3  # the first try and two retries
+    assert [r for r in site.requests if r != "/robots.txt"] == ["/flaky"] * 3  # the first try and two retries
+
+
+def test_robots_txt_disallow_and_crawl_delay_are_honoured(site, settings):
+    site.pages["/robots.txt"] = Page(b"User-agent: news-etl\nDisallow: /private/\nCrawl-delay: 1\n\n"
+                                     b"User-agent: *\nDisallow: /\n", content_type="text/plain")
+    site.pages["/private/a"] = Page(b"secret")
+    site.pages["/public/a"] = Page(b"hello")
+    with Fetcher(settings) as fetcher:
+        with pytest.raises(FetchError, match=r"/private/a: disallowed by robots.txt of http://127.0.0.1:\d+"):
+            fetcher.get(site.url("/private/a"))
+        for _ in range(3):
+            assert fetcher.get(site.url("/public/a")).body == b"hello"
+    arrivals = [t for path, t in site.request_times if path == "/public/a"]
+    assert all(b - a >= 0.9 for a, b in zip(arrivals, arrivals[1:]))  # Crawl-delay: 1, give or take latency
+    assert site.requests.count("/robots.txt") == 1
+    assert "/private/a" not in site.requests
+
+
+def test_spacing_and_robots_hold_across_fetchers_of_one_run(site, settings, dsn):
+    """Two tasks of one run (two Fetchers, as in two worker processes) share the host's turns and
+    its robots.txt through the warehouse."""
+    site.pages["/robots.txt"] = Page(b"User-agent: *\nAllow: /\n", content_type="text/plain")
+    site.pages["/a"] = Page(b"a")
+    fetchers = [Fetcher(settings, crawl_delay=0.25, dsn=dsn, run_id="run-1") for _ in range(2)]
+    threads = [threading.Thread(target=lambda f=f: [f.get(site.url("/a")) for _ in range(3)]) for f in fetchers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    arrivals = sorted(t for path, t in site.request_times if path == "/a")
+    assert len(arrivals) == 6
+    assert all(b - a >= 0.2 for a, b in zip(arrivals, arrivals[1:]))  # 0.25 s apart, give or take latency
+    assert site.requests.count("/robots.txt") == 1
 
 
 def test_connection_refused_is_a_fetch_error(settings):
@@ -53,8 +87,9 @@ def _response(url: str, body: bytes) -> Response:
                     fetched_at=datetime(2024, 3, 1, 12, tzinfo=timezone.utc), elapsed_ms=5)
 
 
-def test_archive_keeps_every_feed_fetch_and_each_page_once(tmp_path):
-    archive = Archive(tmp_path)
+@pytest.mark.parametrize("root", ["local", "memory://news-archive/test"])
+def test_archive_keeps_every_feed_fetch_and_each_page_once(tmp_path, root):
+    archive = Archive(str(tmp_path) if root == "local" else f"{root}-{tmp_path.name}")
     day = date(2024, 3, 1)
     page_ref = archive.put("src", day, PAGES, _response("https://e.org/a", b"<html>1</html>"), feed_item={"title": "t"})
     assert archive.put("src", day, PAGES, _response("https://e.org/a", b"<html>changed</html>")) == page_ref
@@ -71,3 +106,6 @@ def test_archive_keeps_every_feed_fetch_and_each_page_once(tmp_path):
     (page,) = archive.entries("src", day, PAGES)
     assert (page.url, page.status, page.feed_item, page.ref) == ("https://e.org/a", 200, {"title": "t"}, page_ref)
     assert archive.entries("src", date(2024, 3, 2), PAGES) == []
+    assert not archive.is_complete("src", day)
+    archive.mark_complete("src", day, {"articles_fetched": 1})
+    assert archive.is_complete("src", day) and not archive.is_complete("src", date(2024, 3, 2))

@@ -3,7 +3,7 @@ run that changes nothing, quarantine with reasons, and failing feeds recorded, n
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -11,7 +11,7 @@ from conftest import SAMPLE_NOW
 from helpers import expected_articles, loaded_articles, rows
 from news_etl import pipeline
 from news_etl.errors import FetchError
-from news_etl.sources import load_source
+from news_etl.sources import DEFAULT_SOURCES_DIR, load_source, load_sources
 
 DAY = date(2024, 3, 1)
 
@@ -45,17 +45,35 @@ def test_one_day_of_every_sample_publisher_loads_exactly(dsn, settings, sample_s
         ("harbor-times", "success"), ("nordic-dispatch", "success"), ("tehran-wire", "success")]
 
 
-def test_second_run_of_the_same_day_changes_no_row(dsn, settings, sample_sources):
-    for run_id in ("first", "second"):
-        run = pipeline.Run(run_id=run_id, day=DAY, dsn=dsn, settings=settings)
+def test_runs_of_the_same_day_again_change_no_row(dsn, settings, sample_sources, site):
+    """A second run reuses the day's archive (nothing fetched); a third, with refetch, asks the
+    feeds again (conditional GET: 304s) and finds nothing new. No row changes."""
+    for run_id, refetch in (("first", False), ("second", False), ("third", True)):
+        run = pipeline.Run(run_id=run_id, day=DAY, dsn=dsn, settings=settings, refetch=refetch)
         counts = {name: run_source(source, run) for name, source in sample_sources.items()}
         if run_id == "first":
             before = rows(dsn, "SELECT * FROM news.article ORDER BY article_id")
-    assert rows(dsn, "SELECT * FROM news.article ORDER BY article_id") == before
-    for name, c in counts.items():
-        assert (c["articles_fetched"], c["loaded_new"], c["loaded_updated"], c["quarantined"]) == (0, 0, 0, 0), name
-        assert c["feeds_not_modified"] == 3 and c["feeds_fetched"] == 0  # conditional GET: 304s
-        assert c["parsed"] == c["passed"] > 0                            # transformed again from the archive
+        elif run_id == "second":
+            assert all(c.get("from_archive") for c in counts.values())
+            assert rows(dsn, "SELECT count(*) FROM news.feed_fetch WHERE run_id = 'second'") == [(0,)]
+        else:
+            assert all(c["feeds_not_modified"] == 3 and c["feeds_fetched"] == 0 for c in counts.values())
+        assert rows(dsn, "SELECT * FROM news.article ORDER BY article_id") == before
+        for name, c in counts.items():
+            assert (c["articles_fetched"], c["loaded_new"], c["loaded_updated"], c["quarantined"]) == (0, 0, 0, 0) \
+                or run_id == "first", name
+            assert c["parsed"] == c["passed"] > 0  # transformed (again) from the archive
+
+
+def test_a_day_without_raw_data_is_recorded_and_does_not_fail(dsn, settings, site, write_file):
+    from sites import Page
+
+    site.pages["/feed.xml"] = Page(feed(site, []))  # a feed with nothing for the day
+    source = load_source(write_file("crafted.yaml", BAD_SOURCE.format(feed=site.url("/feed.xml"))))
+    run = pipeline.Run(run_id="r", day=DAY, dsn=dsn, settings=settings)
+    counts = run_source(source, run, now=datetime(2024, 3, 2, tzinfo=timezone.utc))
+    assert (counts["articles_fetched"], counts["loaded_new"]) == (0, 0)
+    assert rows(dsn, "SELECT status, message FROM news.etl_run") == [("no_data", "no raw data for 2024-03-01")]
 
 
 BAD_SOURCE = """
@@ -128,3 +146,31 @@ def test_run_day_prefers_param_then_logical_date():
     assert pipeline.run_day({"params": {"date": None}, "logical_date": datetime(2024, 3, 2, tzinfo=timezone.utc)}) \
         == date(2024, 3, 2)
     assert pipeline.run_day({"params": {}, "logical_date": None, "dag_run": DagRun()}) == date(2024, 5, 5)
+
+
+def test_a_deleted_warehouse_is_rebuilt_from_the_archive(make_database, settings, sample_sources, monkeypatch):
+    """Backfilling a week into an empty warehouse from the archive alone (the publishers now
+    unreachable) reproduces the same article rows."""
+    names = ("tehran-wire", "harbor-times")
+    days = [date(2024, 2, 24) + timedelta(days=n) for n in range(7)]
+    content = """SELECT s.name, a.identity, a.story_code, a.url, a.canonical_url, a.title, a.published_at,
+                        a.updated_at, a.authors, a.section, a.language, a.body, a.word_count, a.content_hash
+                 FROM news.article a JOIN news.source s USING (source_id) ORDER BY 1, 2"""
+
+    def backfill(dsn, sources):
+        for day in days:
+            run = pipeline.Run(run_id=f"backfill-{day}", day=day, dsn=dsn, settings=settings)
+            for name in names:
+                run_source(sources[name], run)
+
+    first, _ = make_database()
+    backfill(first, sample_sources)
+    original = rows(first, content)
+    assert len(original) > 6 * 7
+
+    monkeypatch.setenv("NEWS_SAMPLE_URL", "http://127.0.0.1:9")  # nothing answers there
+    offline = {s.name: s for s in load_sources(DEFAULT_SOURCES_DIR)}
+    rebuilt, _ = make_database()
+    backfill(rebuilt, offline)
+    assert rows(rebuilt, content) == original
+    assert rows(rebuilt, "SELECT count(*) FROM news.feed_fetch") == [(0,)]  # not a single request

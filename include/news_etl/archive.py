@@ -1,8 +1,12 @@
 """The raw archive: every fetched feed and page, kept immutably, partitioned by source and day.
 
-Layout: <root>/<source>/<YYYY-MM-DD>/<kind>/<key>.gz (the body, gzip) and <key>.json (URL, final URL,
-status, headers, fetched_at). The metadata file is written last and atomically, so a listing never
-sees a half-written entry. Everything downstream of extract can be rebuilt from here.
+Layout under the root: <source>/<YYYY-MM-DD>/<kind>/<key>.gz (the body, gzip) and <key>.json
+(URL, final URL, status, headers, fetched_at). The metadata is written after the body, so an entry
+without metadata is incomplete and never listed; `_complete.json` in a day's folder records that an
+extract of that source and day finished. Everything downstream can be rebuilt from here.
+
+The root is a local folder or any fsspec URL (s3://bucket/archive, gs://…, memory://…) through
+Airflow's ObjectStoragePath, so workers on several machines can share one archive.
 """
 
 from __future__ import annotations
@@ -10,16 +14,17 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
-import tempfile
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
 from news_etl.fetch import Response
 
+log = logging.getLogger(__name__)
+
 FEEDS = "feeds"
 PAGES = "pages"
+_COMPLETE = "_complete.json"
 
 
 @dataclass(frozen=True)
@@ -38,8 +43,13 @@ def page_key(url: str) -> str:
 
 
 class Archive:
-    def __init__(self, root: Path | str):
-        self.root = Path(root)
+    def __init__(self, root: str):
+        from airflow.sdk import ObjectStoragePath  # here: importing Airflow takes seconds
+
+        self.root = ObjectStoragePath(root)
+
+    def _path(self, *parts: str):
+        return self.root.joinpath(*parts)
 
     def put(self, source: str, day: date, kind: str, response: Response, feed_item: dict | None = None) -> str:
         """Store a response; pages are write-once per day (a second put of the same URL is a no-op)."""
@@ -49,7 +59,7 @@ class Archive:
             stamp = response.fetched_at.strftime("%Y%m%dT%H%M%S%f")
             key = f"{stamp}-{page_key(response.url)[:12]}"
         ref = f"{source}/{day.isoformat()}/{kind}/{key}"
-        meta_path = self.root / f"{ref}.json"
+        meta_path = self._path(f"{ref}.json")
         if meta_path.exists():
             return ref
         meta = {
@@ -63,45 +73,45 @@ class Archive:
         }
         if feed_item is not None:
             meta["feed_item"] = feed_item
-        _write_atomically(self.root / f"{ref}.gz", gzip.compress(response.body, compresslevel=5, mtime=0))
-        _write_atomically(meta_path, json.dumps(meta, sort_keys=True).encode("utf-8"))
+        meta_path.parent.mkdir(parents=True, exist_ok=True)
+        self._path(f"{ref}.gz").write_bytes(gzip.compress(response.body, compresslevel=5, mtime=0))
+        meta_path.write_bytes(json.dumps(meta, sort_keys=True).encode("utf-8"))
         return ref
 
     def entries(self, source: str, day: date, kind: str) -> list[ArchivedResponse]:
         """Complete entries of one partition, oldest fetch first."""
-        folder = self.root / source / day.isoformat() / kind
-        if not folder.is_dir():
+        folder = self._path(source, day.isoformat(), kind)
+        if not folder.exists():
             return []
         found = []
         for meta_path in folder.glob("*.json"):
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            found.append(
-                ArchivedResponse(
-                    ref=f"{source}/{day.isoformat()}/{kind}/{meta_path.stem}",
-                    url=meta["url"],
-                    final_url=meta["final_url"],
-                    status=meta["status"],
-                    headers=meta["headers"],
-                    fetched_at=datetime.fromisoformat(meta["fetched_at"]),
-                    feed_item=meta.get("feed_item"),
-                )
-            )
+            try:
+                meta = json.loads(meta_path.read_bytes())
+            except ValueError:  # cut short by a crash while written: the entry is incomplete
+                log.warning("skipping unreadable archive metadata %s", meta_path)
+                continue
+            found.append(ArchivedResponse(
+                ref=f"{source}/{day.isoformat()}/{kind}/{meta_path.stem}",
+                url=meta["url"],
+                final_url=meta["final_url"],
+                status=meta["status"],
+                headers=meta["headers"],
+                fetched_at=datetime.fromisoformat(meta["fetched_at"]),
+                feed_item=meta.get("feed_item"),
+            ))
         return sorted(found, key=lambda e: (e.fetched_at, e.ref))
 
     def has_page(self, source: str, day: date, url: str) -> bool:
-        return (self.root / source / day.isoformat() / PAGES / f"{page_key(url)}.json").exists()
+        return self._path(source, day.isoformat(), PAGES, f"{page_key(url)}.json").exists()
 
     def read(self, ref: str) -> bytes:
-        return gzip.decompress((self.root / f"{ref}.gz").read_bytes())
+        return gzip.decompress(self._path(f"{ref}.gz").read_bytes())
 
+    def mark_complete(self, source: str, day: date, summary: dict) -> None:
+        """Record that an extract of this source and day finished (what a later run reuses)."""
+        path = self._path(source, day.isoformat(), _COMPLETE)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(json.dumps(summary, sort_keys=True, default=str).encode("utf-8"))
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    def is_complete(self, source: str, day: date) -> bool:
+        return self._path(source, day.isoformat(), _COMPLETE).exists()

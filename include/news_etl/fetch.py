@@ -26,6 +26,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from news_etl.errors import FetchError
+from news_etl.politeness import ROBOTS_MAX_BYTES, HostTurns, LocalTurns, RobotsRules, site_of
 from news_etl.settings import Settings
 
 MAX_REDIRECTS = 5
@@ -91,14 +92,20 @@ class AddressGuard:
 
 
 class Fetcher:
-    """One HTTP session per task: connections are reused, and requests to the same host are spaced
-    by `crawl_delay` seconds so a source is never hammered."""
+    """One HTTP session per task: connections are reused; requests to one host are spaced by the
+    source's crawl_delay or the site's robots.txt Crawl-delay, whichever is longer, and URLs that
+    robots.txt disallows for our User-Agent are not fetched."""
 
-    def __init__(self, settings: Settings, crawl_delay: float = 0.0):
+    def __init__(self, settings: Settings, crawl_delay: float = 0.0, dsn: str | None = None,
+                 run_id: str | None = None):
+        """With a warehouse `dsn`, spacing per host holds across parallel tasks and robots.txt is
+        read once per host per run (`run_id`); without, both are kept in this process."""
         self.settings = settings
         self.crawl_delay = crawl_delay
         self.guard = AddressGuard(settings.allow_hosts)
-        self._last_request: dict[str, float] = {}
+        self.turns = HostTurns(dsn) if dsn else LocalTurns()
+        self.robots = RobotsRules(dsn, run_id or "local", settings.user_agent, self.fetch_robots) \
+            if settings.obey_robots else None
         self.session = requests.Session()
         self.session.headers["User-Agent"] = settings.user_agent
         retry = Retry(
@@ -141,7 +148,12 @@ class Fetcher:
                 if hop == 0:
                     raise
                 raise FetchError(f"{url}: redirected to {refused}") from None
-            self._wait_for_turn(target)
+            delay = self.crawl_delay
+            if self.robots is not None:
+                if not self.robots.allowed(target):
+                    raise FetchError(f"{url}: disallowed by robots.txt of {site_of(target)}")
+                delay = max(delay, self.robots.crawl_delay(target))
+            self.turns.wait(site_of(target), delay)
             try:
                 with self.session.get(
                     target,
@@ -187,11 +199,15 @@ class Fetcher:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _wait_for_turn(self, url: str) -> None:
-        host = urlsplit(url).netloc.lower()
-        last = self._last_request.get(host)
-        if last is not None and self.crawl_delay > 0:
-            pause = self.crawl_delay - (time.monotonic() - last)
-            if pause > 0:
-                time.sleep(pause)
-        self._last_request[host] = time.monotonic()
+    def fetch_robots(self, url: str) -> tuple[int, str | None]:
+        """(status, text) of a robots.txt; any HTTP status is an answer, only network errors raise."""
+        self.guard.check(url)
+        try:
+            with self.session.get(url, timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                                  stream=True) as r:
+                if r.status_code >= 400:
+                    return r.status_code, None
+                body = r.raw.read(ROBOTS_MAX_BYTES, decode_content=True)
+                return r.status_code, body.decode(r.encoding or "utf-8", errors="replace")
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from exc

@@ -38,6 +38,7 @@ class Run:
     day: date
     dsn: str
     settings: Settings
+    refetch: bool = False  # fetch again even when the archive holds the day
 
     @property
     def archive(self) -> Archive:
@@ -74,86 +75,30 @@ def migrate(dsn: str) -> list[str]:
 
 @records_failure
 def extract(source: Source, run: Run, now: datetime | None = None) -> dict:
-    """Fetch the source's feeds for the run's window, then every new article page they announce.
-    Every response goes to the raw archive, every outcome to the fetch log. Fails only when every
-    feed failed (after recording why), so Airflow retries that source alone."""
-    settings, archive = run.settings, run.archive
-    window = collection_window(run.day, source, settings.lookback_days)
-    # A day's archive feed cannot exist before that day has begun where the source is.
-    source_today = (now or datetime.now(timezone.utc)).astimezone(source.timezone).date()
-    days = [d for d in (run.day - timedelta(days=n) for n in range(settings.lookback_days, -1, -1))
-            if d <= source_today]
-    feed_urls = list(dict.fromkeys(u for d in days for u in source.feed_urls(d)))
+    """Collect the source's raw data for the run's day into the archive.
+
+    When the archive already holds a finished extract of this source and day, it is reused and
+    nothing is fetched (unless the run's `refetch` param is set): a re-run or backfill is then a
+    re-run of pure transformations over stored data. Otherwise the feeds for the run's window are
+    fetched (per-day archive feeds and sitemaps, which is how a past day is found), then every new
+    article page they announce. Every response goes to the archive, every outcome to the fetch log.
+    Fails only when every feed failed (after recording why), so Airflow retries that source alone.
+    """
+    archive = run.archive
+    if not run.refetch and archive.is_complete(source.name, run.day):
+        pages = len(archive.entries(source.name, run.day, PAGES))
+        with warehouse.connect(run.dsn) as conn:
+            warehouse.record_run(conn, run.run_id, source.name, run.day)
+        log.info("%s: the archive holds %s (%d pages): nothing fetched", source.name, run.day, pages)
+        return {"source": source.name, "from_archive": True, "articles_fetched": 0}
+
     with warehouse.connect(run.dsn) as conn:
         warehouse.record_run(conn, run.run_id, source.name, run.day)
-        states = warehouse.feed_states(conn, feed_urls)
-
     fetch_log: list[dict] = []
-    counts = dict(feeds_fetched=0, feeds_not_modified=0, feeds_failed=0)
-    items: dict[str, FeedItem] = {}
-    feed_errors = []
-    with Fetcher(settings, crawl_delay=source.crawl_delay) as fetcher:
-        for url in feed_urls:
-            entry = {"run_id": run.run_id, "source": source.name, "kind": "feed", "url": url}
-            fetch_log.append(entry)
-            etag, last_modified, last_ref = states.get(url, (None, None, None))
-            try:
-                # Conditional only when the body the validators stand for is in the archive.
-                resp = fetcher.get(url, etag=etag if last_ref else None,
-                                   last_modified=last_modified if last_ref else None)
-            except FetchError as exc:
-                counts["feeds_failed"] += 1
-                feed_errors.append(str(exc))
-                entry.update(outcome="failed", error=str(exc), fetched_at=datetime.now(timezone.utc))
-                continue
-            entry.update(final_url=resp.final_url, http_status=resp.status, fetched_at=resp.fetched_at,
-                         elapsed_ms=resp.elapsed_ms)
-            if resp.not_modified and last_ref:
-                # Unchanged since the last fetch: read the archived copy it stands for, so items
-                # whose pages failed last time are tried again.
-                body, ref = archive.read(last_ref), last_ref
-                entry["outcome"] = "not_modified"
-            else:
-                body = resp.body
-                ref = archive.put(source.name, run.day, FEEDS, resp)
-                entry.update(outcome="ok", bytes=len(body))
-                with warehouse.connect(run.dsn) as conn:
-                    warehouse.save_feed_state(conn, source.name, url, resp.headers.get("etag"),
-                                              resp.headers.get("last-modified"), ref)
-            entry["raw_ref"] = ref
-            try:
-                feed = parse_feed(body, url=resp.final_url, tz=source.timezone.key)
-            except FeedError as exc:
-                counts["feeds_failed"] += 1
-                feed_errors.append(str(exc))
-                entry.update(outcome="failed", error=str(exc))
-                continue
-            counts["feeds_not_modified" if entry["outcome"] == "not_modified" else "feeds_fetched"] += 1
-            entry["items"] = len(feed.items)
-            # A sitemap index lists sitemaps, not stories: those changed since the window began are read too.
-            feed_urls.extend([s.url for s in feed.sitemaps if s.url not in feed_urls
-                              and (s.modified_at is None or s.modified_at >= window[0])])
-            for item in feed.items:
-                if item.link and is_http_url(item.link) and _in_window(item, window):
-                    items.setdefault(normalize_url(item.link), item)
-
-        with warehouse.connect(run.dsn) as conn:
-            known = warehouse.known_urls(conn, source.name, list(items))
-        new_urls = [u for u in items if u not in known and not archive.has_page(source.name, run.day, u)]
-        counts.update(articles_found=len(items), articles_fetched=0, fetch_failed=0)
-        for url in new_urls:
-            entry = {"run_id": run.run_id, "source": source.name, "kind": "page", "url": url}
-            fetch_log.append(entry)
-            try:
-                resp = fetcher.get(url)
-            except FetchError as exc:
-                counts["fetch_failed"] += 1
-                entry.update(outcome="failed", error=str(exc), fetched_at=datetime.now(timezone.utc))
-                continue
-            ref = archive.put(source.name, run.day, PAGES, resp, feed_item=_item_dict(items[url]))
-            counts["articles_fetched"] += 1
-            entry.update(outcome="ok", final_url=resp.final_url, http_status=resp.status, bytes=len(resp.body),
-                         elapsed_ms=resp.elapsed_ms, raw_ref=ref, fetched_at=resp.fetched_at)
+    with Fetcher(run.settings, crawl_delay=source.crawl_delay, dsn=run.dsn, run_id=run.run_id) as fetcher:
+        counts, items, feed_errors = _fetch_feeds(source, run, fetcher, fetch_log, now)
+        if counts["feeds_fetched"] + counts["feeds_not_modified"]:
+            counts.update(_fetch_pages(source, run, fetcher, fetch_log, items))
 
     ok = counts["feeds_fetched"] + counts["feeds_not_modified"]
     with warehouse.connect(run.dsn) as conn:
@@ -162,9 +107,96 @@ def extract(source: Source, run: Run, now: datetime | None = None) -> dict:
                              status="failed" if not ok else None,
                              message=f"every feed failed: {feed_errors[0]}" if not ok else None)
     if not ok:
-        raise FetchError(f"source {source.name}: all {len(feed_urls)} feeds failed; first: {feed_errors[0]}")
+        raise FetchError(f"source {source.name}: all {counts['feeds_failed']} feeds failed; first: {feed_errors[0]}")
+    archive.mark_complete(source.name, run.day, {"run_id": run.run_id, **counts})
     log.info("%s: %s", source.name, counts)
     return {"source": source.name, **counts}
+
+
+def _fetch_feeds(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dict],
+                 now: datetime | None) -> tuple[dict, dict[str, FeedItem], list[str]]:
+    """Fetch (conditionally) and parse every feed of the run's window; returns the counters, the
+    items dated in the window (or undated) by normalized link, and the feeds' errors."""
+    settings, archive = run.settings, run.archive
+    window = collection_window(run.day, source, settings.lookback_days)
+    # A day's archive feed cannot exist before that day has begun where the source is.
+    source_today = (now or datetime.now(timezone.utc)).astimezone(source.timezone).date()
+    days = [d for d in (run.day - timedelta(days=n) for n in range(settings.lookback_days, -1, -1))
+            if d <= source_today]
+    feed_urls = list(dict.fromkeys(u for d in days for u in source.feed_urls(d)))
+    with warehouse.connect(run.dsn) as conn:
+        states = warehouse.feed_states(conn, feed_urls)
+    counts = dict(feeds_fetched=0, feeds_not_modified=0, feeds_failed=0)
+    items: dict[str, FeedItem] = {}
+    errors: list[str] = []
+    for url in feed_urls:
+        entry = {"run_id": run.run_id, "source": source.name, "kind": "feed", "url": url}
+        fetch_log.append(entry)
+        etag, last_modified, last_ref = states.get(url, (None, None, None))
+        try:
+            # Conditional only when the body the validators stand for is in the archive.
+            resp = fetcher.get(url, etag=etag if last_ref else None,
+                               last_modified=last_modified if last_ref else None)
+        except FetchError as exc:
+            counts["feeds_failed"] += 1
+            errors.append(str(exc))
+            entry.update(outcome="failed", error=str(exc), fetched_at=datetime.now(timezone.utc))
+            continue
+        entry.update(final_url=resp.final_url, http_status=resp.status, fetched_at=resp.fetched_at,
+                     elapsed_ms=resp.elapsed_ms)
+        if resp.not_modified and last_ref:
+            # Unchanged since the last fetch: read the archived copy it stands for, so items
+            # whose pages failed last time are tried again.
+            body, ref = archive.read(last_ref), last_ref
+            entry["outcome"] = "not_modified"
+        else:
+            body = resp.body
+            ref = archive.put(source.name, run.day, FEEDS, resp)
+            entry.update(outcome="ok", bytes=len(body))
+            with warehouse.connect(run.dsn) as conn:
+                warehouse.save_feed_state(conn, source.name, url, resp.headers.get("etag"),
+                                          resp.headers.get("last-modified"), ref)
+        entry["raw_ref"] = ref
+        try:
+            feed = parse_feed(body, url=resp.final_url, tz=source.timezone.key)
+        except FeedError as exc:
+            counts["feeds_failed"] += 1
+            errors.append(str(exc))
+            entry.update(outcome="failed", error=str(exc))
+            continue
+        counts["feeds_not_modified" if entry["outcome"] == "not_modified" else "feeds_fetched"] += 1
+        entry["items"] = len(feed.items)
+        # A sitemap index lists sitemaps, not stories: those changed since the window began are read too.
+        feed_urls.extend([s.url for s in feed.sitemaps if s.url not in feed_urls
+                          and (s.modified_at is None or s.modified_at >= window[0])])
+        for item in feed.items:
+            if item.link and is_http_url(item.link) and _in_window(item, window):
+                items.setdefault(normalize_url(item.link), item)
+    return counts, items, errors
+
+
+def _fetch_pages(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dict],
+                 items: dict[str, FeedItem]) -> dict:
+    """Fetch the pages of the items the warehouse and the day's archive do not hold yet."""
+    archive = run.archive
+    with warehouse.connect(run.dsn) as conn:
+        known = warehouse.known_urls(conn, source.name, list(items))
+    new_urls = [u for u in items if u not in known and not archive.has_page(source.name, run.day, u)]
+    counts = dict(articles_found=len(items), articles_fetched=0, fetch_failed=0)
+    for url in new_urls:
+        entry = {"run_id": run.run_id, "source": source.name, "kind": "page", "url": url}
+        fetch_log.append(entry)
+        try:
+            resp = fetcher.get(url)
+        except FetchError as exc:
+            counts["fetch_failed"] += 1
+            entry.update(outcome="failed", error=str(exc), fetched_at=datetime.now(timezone.utc))
+            continue
+        ref = archive.put(source.name, run.day, PAGES, resp, feed_item=_item_dict(items[url]))
+        counts["articles_fetched"] += 1
+        entry.update(outcome="ok", final_url=resp.final_url, http_status=resp.status, bytes=len(resp.body),
+                     elapsed_ms=resp.elapsed_ms, raw_ref=ref, fetched_at=resp.fetched_at)
+    return counts
 
 
 def _in_window(item: FeedItem, window: tuple[datetime, datetime]) -> bool:
@@ -258,8 +290,11 @@ def load(source: Source, run: Run) -> dict:
         warehouse.upsert_source(conn, name=source.name, title=source.title, timezone=source.timezone.key,
                                 has_story_codes=source.story_codes is not None)
         inserted, updated = warehouse.merge_articles(conn, run.run_id, source.name)
-        warehouse.record_run(conn, run.run_id, source.name, run.day, loaded_new=inserted,
-                             loaded_updated=updated, status="success", message="", finished=True)
+        # A day with nothing in the archive is not a failure, but it must be visible.
+        no_data = warehouse.staged_rows(conn, run.run_id, source.name) == 0
+        warehouse.record_run(conn, run.run_id, source.name, run.day, loaded_new=inserted, loaded_updated=updated,
+                             status="no_data" if no_data else "success",
+                             message=f"no raw data for {run.day}" if no_data else "", finished=True)
     return {"source": source.name, "loaded_new": inserted, "loaded_updated": updated}
 
 
@@ -292,4 +327,5 @@ def run_for(context) -> Run:
     """The Run of an Airflow task context: its id, its day, the warehouse and the settings."""
     settings = Settings.from_env()
     return Run(run_id=context["run_id"], day=run_day(context), settings=settings,
-               dsn=warehouse.resolve_dsn(settings, in_airflow_task=True))
+               dsn=warehouse.resolve_dsn(settings, in_airflow_task=True),
+               refetch=bool((context.get("params") or {}).get("refetch")))

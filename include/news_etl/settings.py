@@ -29,8 +29,9 @@ def _number(name: str, default: float, minimum: float = 0) -> float:
 @dataclass(frozen=True)
 class Settings:
     state_dir: Path            # local state: embedded warehouse, Airflow home, archive, logs
-    archive_root: Path         # raw responses, partitioned by source and day
+    archive_root: str          # raw responses by source and day: a folder or an fsspec URL (s3://…)
     data_docs_root: Path       # Great Expectations Data Docs, a folder per run and source
+    reports_dir: Path          # the daily digests
     lookback_days: int         # a run for day D also collects articles of the days before D
     clock_skew_minutes: int    # how far in the future a published_at may be before it is rejected
     user_agent: str
@@ -40,6 +41,7 @@ class Settings:
     total_timeout: float       # the longest one response may take, however slowly it trickles
     retries: int               # per HTTP request, with exponential backoff
     allow_hosts: tuple[str, ...]  # private/loopback hosts that may be fetched anyway (host[:port] or CIDR)
+    obey_robots: bool          # honour robots.txt (Disallow and Crawl-delay for our User-Agent)
     feed_date_tolerance_hours: float = 36  # page and feed dates of one story further apart disagree
 
     @classmethod
@@ -47,8 +49,9 @@ class Settings:
         state = Path(os.environ.get("NEWS_ETL_STATE_DIR", PROJECT_DIR / ".state"))
         return cls(
             state_dir=state,
-            archive_root=Path(os.environ.get("NEWS_ETL_ARCHIVE", state / "archive")),
+            archive_root=os.environ.get("NEWS_ETL_ARCHIVE") or str(state / "archive"),
             data_docs_root=Path(os.environ.get("NEWS_ETL_DATA_DOCS", state / "data_docs")),
+            reports_dir=Path(os.environ.get("NEWS_ETL_REPORTS", state / "reports")),
             lookback_days=int(_number("NEWS_ETL_LOOKBACK_DAYS", 1)),
             clock_skew_minutes=int(_number("NEWS_ETL_CLOCK_SKEW_MINUTES", 10)),
             user_agent=os.environ.get(
@@ -59,6 +62,7 @@ class Settings:
             max_response_bytes=int(_number("NEWS_ETL_MAX_RESPONSE_BYTES", 10 * 1024 * 1024, minimum=1024)),
             total_timeout=_number("NEWS_ETL_TOTAL_TIMEOUT", 120, minimum=1),
             retries=int(_number("NEWS_ETL_RETRIES", 2)),
+            obey_robots=os.environ.get("NEWS_ETL_OBEY_ROBOTS", "true").strip().lower() not in ("0", "false", "no"),
             allow_hosts=tuple(h.strip() for h in os.environ.get("NEWS_ETL_ALLOW_HOSTS", "").split(",") if h.strip()),
             feed_date_tolerance_hours=_number("NEWS_ETL_FEED_DATE_TOLERANCE_HOURS", 36),
         )

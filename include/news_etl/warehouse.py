@@ -238,6 +238,12 @@ def stage_records(conn, run_id: str, source: str, day: date, records: Iterable[d
     return count
 
 
+def staged_rows(conn, run_id: str, source: str) -> int:
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM news.stage_article WHERE run_id = %s AND source = %s", (run_id, source))
+        return cur.fetchone()[0]
+
+
 def upsert_source(conn, *, name: str, title: str, timezone: str, has_story_codes: bool) -> None:
     with conn.cursor() as cur:
         cur.execute(sql_file("load/upsert_source.sql"),
@@ -306,6 +312,17 @@ def record_run(conn, run_id: str, source: str, day: date, *, status: str | None 
         if sets:
             cur.execute(f"UPDATE news.etl_run SET {', '.join(sets)} WHERE run_id = %(run_id)s "
                         "AND source = %(source)s", params)
+
+
+def record_failure(conn, run_id: str, source: str, day: date, reason: str) -> None:
+    """A task's failure, unless its stage already recorded one (or the gate's block)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO news.etl_run (run_id, source, day, status, message, finished_at) "
+            "VALUES (%(run_id)s, %(source)s, %(day)s, 'failed', %(reason)s, now()) "
+            "ON CONFLICT (run_id, source) DO UPDATE SET status = 'failed', message = EXCLUDED.message, "
+            "finished_at = now() WHERE news.etl_run.status NOT IN ('failed', 'blocked')",
+            dict(run_id=run_id, source=source, day=day, reason=reason))
 
 
 def log_fetches(conn, rows: list[dict]) -> None:

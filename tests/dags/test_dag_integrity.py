@@ -28,7 +28,7 @@ def dagbag_of(monkeypatch):
 def test_dags_import_with_expected_ids_tags_and_retries(dagbag_of):
     bag = dagbag_of()
     assert bag.import_errors == {}
-    assert sorted(bag.dag_ids) == ["news_daily"]
+    assert sorted(bag.dag_ids) == ["news_daily", "news_digest"]
     for dag in bag.dags.values():
         assert dag.tags, dag.dag_id
         for task in dag.tasks:
@@ -47,9 +47,18 @@ def test_news_daily_wiring(dagbag_of):
         "summary": ["source.load"],
     }
     assert dag.get_task("summary").trigger_rule == "all_done"
+    assert [a.name for a in dag.get_task("summary").outlets] == ["news.articles"]
+    assert set(dag.params) == {"date", "refetch"}
+    assert dag.default_args["on_failure_callback"] is not None
     # Real one-day intervals (not the zero-width intervals of Airflow 3's @daily preset).
     interval = dag.timetable.infer_manual_data_interval(run_after=pendulum.datetime(2024, 3, 2, tz="UTC"))
     assert (interval.end - interval.start).total_seconds() == 86400
+
+
+def test_news_digest_is_scheduled_on_the_articles_asset(dagbag_of):
+    digest = dagbag_of().dags["news_digest"]
+    assert [a.name for a in digest.timetable.asset_condition.objects] == ["news.articles"]
+    assert [t.task_id for t in digest.tasks] == ["digest"]
 
 
 def test_bad_source_file_is_an_import_error_naming_file_and_key(dagbag_of, tmp_path):

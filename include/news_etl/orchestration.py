@@ -1,0 +1,90 @@
+"""What the DAG files share: the `news.articles` Asset, their settings from the environment, and
+the failure callback. The only module of the package that imports Airflow at the top.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.request
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from airflow.sdk import Asset
+
+from news_etl import pipeline, warehouse
+from news_etl.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+# Updated by every news_daily run (its summary task); news_digest is scheduled on it.
+NEWS_ARTICLES = Asset("news.articles")
+
+
+@dataclass(frozen=True)
+class DagSettings:
+    schedule: str              # cron of news_daily; each run covers the interval up to the next one
+    timezone: str
+    catchup: bool
+    max_active_runs: int
+    retries: int
+    retry_delay: timedelta     # doubled on every retry (exponential backoff)
+
+    @classmethod
+    def from_env(cls) -> DagSettings:
+        def number(name: str, default: int) -> int:
+            raw = os.environ.get(name, "")
+            if not raw:
+                return default
+            if not raw.isdigit():
+                raise ConfigError(f"environment variable {name}={raw!r}: expected a whole number")
+            return int(raw)
+
+        return cls(
+            schedule=os.environ.get("NEWS_ETL_SCHEDULE") or "0 0 * * *",
+            timezone=os.environ.get("NEWS_ETL_SCHEDULE_TIMEZONE") or "UTC",
+            catchup=os.environ.get("NEWS_ETL_CATCHUP", "false").strip().lower() in ("1", "true", "yes"),
+            max_active_runs=number("NEWS_ETL_MAX_ACTIVE_RUNS", 4),
+            retries=number("NEWS_ETL_TASK_RETRIES", 2),
+            retry_delay=timedelta(seconds=number("NEWS_ETL_RETRY_DELAY_SECONDS", 30)),
+        )
+
+
+def task_failed(context, source_names: list[str]) -> None:
+    """on_failure_callback: a clear one-line reason in news.etl_run (unless the stage already
+    wrote one) and, if NEWS_ETL_WEBHOOK_URL is set, the same line posted there as JSON."""
+    ti = context["ti"]
+    source = source_names[ti.map_index] if 0 <= ti.map_index < len(source_names) else "(run)"
+    error = context.get("exception")
+    reason = f"{ti.task_id} failed for {source}: {type(error).__name__ if error else 'error'}: {error}"
+    reason = reason.splitlines()[0][:1000]
+    run = pipeline.run_for(context)
+    try:
+        with warehouse.connect(run.dsn) as conn:
+            warehouse.record_failure(conn, run.run_id, source, run.day, reason)
+    except Exception:  # the warehouse may be what failed; the task log has the error
+        log.exception("could not record the failure in news.etl_run")
+    notify(reason, context)
+
+
+def notify(reason: str, context) -> None:
+    url = os.environ.get("NEWS_ETL_WEBHOOK_URL")
+    if not url:
+        return
+    payload = {"text": f"news-etl: {reason}", "dag_id": context["dag"].dag_id, "run_id": context["run_id"],
+               "task_id": context["ti"].task_id, "map_index": context["ti"].map_index}
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5):
+            pass
+    except OSError as exc:  # an alert that cannot be sent must not hide the failure it reports
+        log.warning("webhook %s not reached: %s", url, exc)
+
+
+def digest_days(triggering_asset_events) -> list[date]:
+    """The days the news_daily runs behind this digest run collected."""
+    days = {date.fromisoformat(e.extra["day"]) for events in (triggering_asset_events or {}).values()
+            for e in events if (e.extra or {}).get("day")}
+    return sorted(days)
