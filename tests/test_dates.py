@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from news_etl.dates import feed_date_disagrees, find_date, isoformat, parse_date, to_utc
+from news_etl.dates import find_date, isoformat, parse_date, to_utc
 from news_etl.errors import ConfigError, DateParseError
 
 # (text, tz, formats, expected isoformat)
@@ -192,17 +192,3 @@ def test_find_date_reads_the_first_date_in_running_text(text, tz, day_first, exp
 
 
 # (page date, feed date, tolerance in hours, disagree?)
-FEED_DATE_CASES = [
-    ("2024-03-01T23:49:00+03:30", "Fri, 01 Mar 2024 20:19:00 GMT", 36, False),  # the same instant
-    ("2024-03-01T23:49:00+03:30", "Sun, 03 Mar 2024 20:19:00 GMT", 36, True),   # two days apart
-    ("2024-03-01T23:49:00+03:30", "Sun, 03 Mar 2024 20:19:00 GMT", 48, False),
-    ("2024-03-01T23:49:00+03:30", None, 36, False),
-    (None, "Fri, 01 Mar 2024 20:19:00 GMT", 36, False),
-]
-
-
-@pytest.mark.parametrize("page, feed, hours, disagree", FEED_DATE_CASES)
-def test_feed_date_disagrees_beyond_the_tolerance(page, feed, hours, disagree):
-    page_date = parse_date(page) if page else None
-    feed_date = parse_date(feed) if feed else None
-    assert feed_date_disagrees(page_date, feed_date, timedelta(hours=hours)) is disagree

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from news_etl.datenames import MONTH_NUMBERS, WEEKDAY_NAMES, is_weekday, month_number
 from news_etl.errors import ConfigError, DateParseError
 
-__all__ = ["parse_date", "find_date", "to_utc", "isoformat", "resolve_zone", "feed_date_disagrees"]
+__all__ = ["parse_date", "find_date", "to_utc", "isoformat", "resolve_zone"]
 
 _ENGLISH_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
@@ -162,15 +162,6 @@ def isoformat(dt: datetime) -> str:
     """``2024-03-01T23:49:00+03:30``: seconds always, microseconds only when non-zero."""
     _require_aware(dt)
     return dt.isoformat(timespec="microseconds" if dt.microsecond else "seconds")
-
-
-def feed_date_disagrees(page: datetime | None, feed: datetime | None, tolerance: timedelta) -> bool:
-    """Whether a story's page date and its feed's date are further apart than ``tolerance``
-    (Settings.feed_date_tolerance_hours). Both dates are kept on the record either way; this says
-    when the quality checks should look twice. False when either date is missing."""
-    if page is None or feed is None:
-        return False
-    return abs(to_utc(page) - to_utc(feed)) > tolerance
 
 
 def _require_aware(dt: datetime) -> None:

@@ -215,11 +215,9 @@ def staged_rows_query(run_id: str, source: Source) -> str:
         "run_id": literal(run_id),
         "source": literal(source.name),
         "site_names": literal(names) + "::text[]",
-        "url_code_regex": literal(source.story_codes.url.pattern) if source.story_codes and source.story_codes.url
-        else "NULL",
     }
     text = "\n".join(ln for ln in sql_file("quality/staged_articles.sql").splitlines() if not ln.startswith("--"))
-    return re.sub(r"\{(run_id|source|site_names|url_code_regex)\}", lambda m: fill[m.group(1)], text).strip()
+    return re.sub(r"\{(run_id|source|site_names)\}", lambda m: fill[m.group(1)], text).strip()
 
 
 def check_staged(conn, sqlalchemy_url: str, run_id: str, source: Source, day: date, suite: Suite, *,

@@ -42,7 +42,6 @@ class Settings:
     retries: int               # per HTTP request, with exponential backoff
     allow_hosts: tuple[str, ...]  # private/loopback hosts that may be fetched anyway (host[:port] or CIDR)
     obey_robots: bool          # honour robots.txt (Disallow and Crawl-delay for our User-Agent)
-    feed_date_tolerance_hours: float = 36  # page and feed dates of one story further apart disagree
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -64,5 +63,4 @@ class Settings:
             retries=int(_number("NEWS_ETL_RETRIES", 2)),
             obey_robots=os.environ.get("NEWS_ETL_OBEY_ROBOTS", "true").strip().lower() not in ("0", "false", "no"),
             allow_hosts=tuple(h.strip() for h in os.environ.get("NEWS_ETL_ALLOW_HOSTS", "").split(",") if h.strip()),
-            feed_date_tolerance_hours=_number("NEWS_ETL_FEED_DATE_TOLERANCE_HOURS", 36),
         )

@@ -206,7 +206,7 @@ def upgrade(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
 STAGE_COLUMNS = (
     "run_id", "source", "day", "identity", "url", "canonical_url", "story_code", "title", "published_at",
     "feed_published_at", "updated_at", "authors", "section", "language", "body", "word_count",
-    "content_hash", "raw_ref", "parse_error",
+    "content_hash", "raw_ref", "parse_error", "story_code_in_url",
 )
 
 

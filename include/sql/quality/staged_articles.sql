@@ -1,6 +1,5 @@
 -- The rows the quality checks see: one run and source of news.stage_article, plus derived columns.
--- {run_id}, {source}, {site_names} (text[]) and {url_code_regex} (text or NULL) are quoted
--- literals filled in by quality.py. published_at is text in staging: only a value that states its
+-- {run_id}, {source} and {site_names} (text[]) are quoted literals filled in by quality.py. published_at is text in staging: only a value that states its
 -- offset becomes a timestamp, so a date without a time zone can never pass as UTC.
 SELECT d.*,
        (abs(extract(epoch FROM d.published_at_utc - d.feed_published_utc)) / 3600)::float8 AS feed_date_gap_hours,
@@ -8,7 +7,8 @@ SELECT d.*,
        d.word_count < 150
            AND d.body ~* '(subscribe|log ?in|sign ?in|register) to (continue|read)|already a subscriber|enable javascript|accept (all )?cookies|access denied|page not found|(404|403) error'
            AS body_is_boilerplate,
-       d.url_story_code IS NULL OR d.story_code IS NULL OR d.url_story_code = d.story_code AS story_code_matches_url,
+       d.story_code_in_url IS NULL OR d.story_code IS NULL OR d.story_code_in_url = d.story_code
+           AS story_code_matches_url,
        EXISTS (SELECT 1 FROM news.article a JOIN news.source src USING (source_id)
                WHERE src.name = d.source AND a.story_code = d.story_code
                  AND a.canonical_url IS DISTINCT FROM d.canonical_url) AS story_code_taken,
@@ -25,7 +25,6 @@ FROM (
                AS published_at_utc,
            CASE WHEN s.feed_published_at ~ '(Z|[+-]\d\d(:?\d\d)?)$' THEN s.feed_published_at::timestamptz END
                AS feed_published_utc,
-           substring(s.url FROM {url_code_regex}) AS url_story_code,
            CASE WHEN s.story_code ~ '^\d{1,18}$' THEN s.story_code::numeric END AS code_number
     FROM news.stage_article s
     WHERE s.run_id = {run_id} AND s.source = {source}
