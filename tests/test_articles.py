@@ -99,6 +99,30 @@ def test_generic_extractor_reads_json_ld_graph_meta_and_time():
                            "Second paragraph of the story, again with enough words to count.")
 
 
+# (name, byline markup, authors): pages without JSON-LD or meta authors name them in their markup.
+BYLINES = [
+    ("WordPress hCards", '<span class="byline"> by <span class="author vcard"><a class="url fn n" href="/a/">Ada Byrne'
+                         '</a></span> and <span class="author vcard"><a class="url fn n" href="/b/">Li Wei</a></span>'
+                         "</span>", ("Ada Byrne", "Li Wei")),
+    ("a rel=author link", 'By <a rel="author" href="/staff/ada">Ada Byrne</a>', ("Ada Byrne",)),
+    ("microdata with a name", '<span itemprop="author" itemscope><span itemprop="name">Ana de la Cruz</span></span>',
+     ("Ana de la Cruz",)),
+    ("microdata as text", '<span itemprop="author">By Ada Byrne and Li Wei</span>', ("Ada Byrne", "Li Wei")),
+    ("not a label on an author link", '<a rel="author" href="/staff/ada">More from this author</a>', ()),
+]
+
+
+@pytest.mark.parametrize("name, byline, authors", BYLINES, ids=[b[0] for b in BYLINES])
+def test_authors_from_byline_markup_but_never_from_comments(name, byline, authors):
+    comments = ('<div id="comments" class="comments-area"><div class="comment-author vcard"><b class="fn">Reader One'
+                '</b></div><p>A reader comment that is long enough to be read as a paragraph of text.</p>'
+                '<a rel="author" href="/u/2">Reader Two</a></div>')
+    html = (f"<html><body><article><h1>Bridge reopens</h1><div class='meta'>{byline}</div>"
+            "<p>The harbour bridge reopened after three months of repairs and new supports, officials said.</p>"
+            f"</article>{comments}</body></html>").encode()
+    assert parse_article(html, url="https://example.org/a").authors == authors
+
+
 def test_time_element_outside_related_blocks_is_the_fallback_date():
     html = b"""<html><body><aside class="related"><time datetime="2019-05-05T10:00:00Z">x</time></aside>
     <article><h1>Title here</h1><time datetime="2024-03-01T08:00:00-05:00">1 March</time>

@@ -57,6 +57,20 @@ PAGES = [
     ("a subheading with text after it stays; a heading over nothing goes",
      page(f"<article><p>{P1}</p><h2>What changes for drivers</h2><p>{P2}</p><h2>Related</h2></article>"),
      [P1, "What changes for drivers", P2]),
+    ("a compound class names its block: Jetpack's related posts are not the article",
+     page(f"<div class='entry-content'><p>{P1}</p><p>{P2}</p><div id='jp-relatedposts' class='jp-relatedposts'>"
+          f"<h3>Related</h3><div class='jp-relatedposts-post'><h4><a href='/x'>Ferry strike ends after talks</a>"
+          f"</h4><p>March 1, 2024</p><p>In &quot;Transport&quot;</p></div></div></div>"), [P1, P2]),
+    ("a section link above the headline is a kicker, not the first paragraph",
+     page(f"<div class='css-1a2b3c'><a href='/world'>World</a><p>{P1}</p><p>{P2}</p></div>"), [P1, P2]),
+    ("a short article followed by longer plugin blocks is still the article",
+     page("<div class='entry-content'><p>Officials said the bridge would reopen later this week.</p>"
+          "<p>More details will follow as they become known.</p>"
+          "<div class='sharing'><h3>Share this:</h3><ul><li><a href='#f'>Facebook</a></li><li><a href='#e'>Email</a>"
+          "</li></ul></div><div class='related-posts'><h3>Related</h3><ul>"
+          + "".join(f"<li><a href='/{n}'>Another story about the harbour and its bridges, part {n}</a></li>"
+                    for n in range(4)) + "</ul></div></div>"),
+     ["Officials said the bridge would reopen later this week.", "More details will follow as they become known."]),
     ("inline markup does not split words",
      page("<article><p>The <b>b</b>ridge re<i>opened</i> on <a href='/t'>Tuesday</a>, after long and costly "
           "repairs that took three months.</p></article>"),

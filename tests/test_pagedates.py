@@ -64,6 +64,20 @@ def test_publication_date_of_a_page_without_rules(oslo, name, html, url, publish
     assert (isoformat(parsed.published_at) if parsed.published_at else None) == published
 
 
+def test_updated_date_from_hatom_time_elements_as_wordpress_prints_them(oslo):
+    edited = ('<time class="entry-date published" datetime="2024-03-01T07:00:00+01:00">1 March</time>'
+              '<time class="updated" datetime="2024-03-01T12:30:00+01:00">1 March</time>')
+    never_edited = '<time class="entry-date published updated" datetime="2024-03-01T07:00:00+01:00">1 March</time>'
+    comment = ('<div class="comments"><time class="updated" datetime="2024-03-02T08:00:00+01:00">2 March</time>'
+               '<p>A reader’s comment on the bridge, long enough to be read as a paragraph.</p></div>')
+    for article, after, updated in ((edited + BODY, RELATED, "2024-03-01T12:30:00+01:00"),
+                                    (never_edited + BODY, RELATED, None),
+                                    (never_edited + BODY, comment, None)):
+        parsed = parse_article(page(article=article, after=after), url="https://example.org/a", source=oslo)
+        assert isoformat(parsed.published_at) == "2024-03-01T07:00:00+01:00"
+        assert (isoformat(parsed.updated_at) if parsed.updated_at else None) == updated
+
+
 def test_updated_date_is_reported_only_when_later_than_published(oslo):
     head = ('<meta property="article:published_time" content="2024-03-01T09:00:00+01:00">'
             '<meta property="article:modified_time" content="{}">')

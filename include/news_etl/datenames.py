@@ -3,7 +3,8 @@
 A full name in any listed language is read; so is a prefix of three letters or more ("Sept",
 "févr.", "Okt") of a name in a language that abbreviates that way, when every such name it starts
 points to the same month ("Jui" could be juin or juillet and is not read). Names are matched in
-lower case, without a trailing dot.
+lower case, without a trailing dot. Arabic is read in the Gregorian month names of Egypt and the
+Gulf (يناير ... ديسمبر), with and without hamza; Arabic names are never abbreviated.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ MONTHS_BY_LANGUAGE = {
     "id": "januari februari maret april mei juni juli agustus september oktober november desember",
     "ro": "ianuarie februarie martie aprilie mai iunie iulie august septembrie octombrie noiembrie decembrie",
     "hu": "január február március április május június július augusztus szeptember október november december",
+    "ar": "يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر",
+    "ar-alt": "يناير فبراير مارس ابريل مايو يونيه يوليه اغسطس سبتمبر اكتوبر نوفمبر ديسمبر",
 }
 
 # Languages whose month abbreviations are prefixes of the name ("Sept", "févr", "Okt", "Set").
@@ -53,7 +56,10 @@ WEEKDAYS_BY_LANGUAGE = {
     "ru": "понедельник вторник среда четверг пятница суббота воскресенье",
     "tr": "pazartesi salı çarşamba perşembe cuma cumartesi pazar",
     "id": "senin selasa rabu kamis jumat sabtu minggu",
+    "ar": "الاثنين الثلاثاء الأربعاء الخميس الجمعة السبت الأحد الإثنين الاربعاء الاحد",
 }
+# Languages whose week-day names are never shortened: only their full names are names.
+UNABBREVIATED_WEEKDAYS = ("ar",)
 # Abbreviations in use that are not prefixes of the full name.
 ODD_WEEKDAYS = {"weds", "thur", "thurs", "tues", "seg", "ter", "qua", "qui", "sex", "sáb", "dom"}
 
@@ -74,9 +80,10 @@ def _month_names() -> dict[str, int]:
 
 def _weekday_names() -> set[str]:
     names = set(ODD_WEEKDAYS)
-    for words in WEEKDAYS_BY_LANGUAGE.values():
+    for language, words in WEEKDAYS_BY_LANGUAGE.items():
         for name in words.split():
-            names.update(name[:end] for end in range(2, len(name) + 1))
+            shortest = len(name) if language in UNABBREVIATED_WEEKDAYS else 2
+            names.update(name[:end] for end in range(shortest, len(name) + 1))
     return names
 
 

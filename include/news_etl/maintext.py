@@ -62,6 +62,11 @@ OTHER_STORY_WORDS = frozenset((
     "popular", "trending", "mostread", "comment", "comments", "disqus", "sidebar", "featured", "teaser",
     "teasers", "latest", "outbrain", "taboola", "sponsored", "footer", "newsletter", "breaking", "ticker",
 ))
+# Nouns that make a compound with a marked word in one class word: "relatedposts" (Jetpack's related
+# posts), "sharebuttons", "commentlist", "adbox". The compound names what its first part names.
+COMPOUND_TAILS = ("posts", "post", "stories", "story", "articles", "article", "links", "link", "list", "box",
+                  "bar", "buttons", "button", "icons", "area", "block", "wrap", "wrapper", "container", "widget",
+                  "module", "items", "item")
 # First words of class tokens that describe the page's layout, not the block ("has-sidebar", "no-ads").
 LAYOUT_FLAGS = frozenset(("has", "with", "no", "is", "show", "hide", "enable", "enabled", "disable", "disabled"))
 # Class tokens made only of these name the article itself ("content", "article-body", "post-text").
@@ -74,6 +79,7 @@ _MAYBE_MARKED = etree.XPath(
     "descendant-or-self::*[@class or @id or @role]|"
     + "|".join(f"descendant-or-self::{tag}" for tag in sorted(MARKED_TAGS)))
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_MARKED_OR_OTHER = MARKED_WORDS | OTHER_STORY_WORDS
 # Lines that are interface, not text, whatever block they are in.
 _INTERFACE_LINE = re.compile(
     r"^(?:advertisement|advertisements?|ad|sponsored|caption|close|share|share this|share this article|"
@@ -256,11 +262,21 @@ def _names_a_block(class_attr: str | None, id_attr: str | None, words: frozenset
 
 @lru_cache(maxsize=8192)
 def _token_words(token: str) -> frozenset:
-    """The lower-case words of one class or id token; none for a layout flag."""
+    """The lower-case words of one class or id token, with the marked word a compound starts
+    with ("jp-relatedposts": jp, relatedposts, related); none for a layout flag."""
     parts = [w.lower() for w in _WORD_SPLIT.split(token) if w]
     if not parts or parts[0] in LAYOUT_FLAGS or "sticky" in parts:
         return frozenset()
-    return frozenset(parts)
+    return frozenset(parts + [head for part in parts if (head := _compound_head(part))])
+
+
+def _compound_head(word: str) -> str | None:
+    """"relatedposts" -> "related": the marked word before a layout noun, when that is all the word is."""
+    for tail in COMPOUND_TAILS:
+        head = word[:-len(tail)]
+        if word.endswith(tail) and head in _MARKED_OR_OTHER:
+            return head
+    return None
 
 
 def _holds_other_stories(el) -> bool:
@@ -326,7 +342,22 @@ def best_container(root, blocks: list[Block], marked: set):
     in_marked = _within_any(root, marked)
     scores = _totals(root, _by_owner(blocks, lambda b: _weight(b, b.owner in in_marked)))
     candidates = [el for el in scores if el.tag in CONTAINER_TAGS]
-    return max(candidates, key=scores.get) if candidates else root
+    if not candidates:
+        return root
+    best = max(candidates, key=scores.get)
+    if scores[best] > 0:
+        return best
+    # No element's prose outweighs its noise: a short article followed by long blocks a plugin
+    # appends to it (share buttons, related posts). The marked blocks are left out of the body
+    # anyway; the container is then the deepest element holding the most prose outside them.
+    unmarked = _totals(root, _by_owner(blocks, lambda b: 0 if b.owner in in_marked else _weight(b, False)))
+    fallback = max((el for el in unmarked if el.tag in CONTAINER_TAGS),
+                   key=lambda el: (unmarked[el], _depth(el)), default=None)
+    return fallback if fallback is not None and unmarked[fallback] > 0 else best
+
+
+def _depth(el) -> int:
+    return sum(1 for _ in el.iterancestors())
 
 
 def _within_any(root, marked) -> set:
@@ -350,15 +381,18 @@ def _weight(block: Block, marked: bool) -> int:
 def _body_blocks(blocks: list[Block], marked: set, container) -> list[Block]:
     """The container's blocks a reader counts as the article: not marked, not the headline, not
     interface words, not link lists (two or more link lines in a row, or link lines in a list)
-    nor their labels; a heading only when text follows it. A single link line between paragraphs
-    is kept: it is a quoted tweet's byline, a product link, a source cited."""
+    nor their labels, not link lines before the first paragraph (a kicker, a section label); a
+    heading only when text follows it. A single link line between paragraphs is kept: it is a
+    quoted tweet's byline, a product link, a source cited."""
     blocks = [b for b in blocks if not _inside(b.owner, marked, container, quotes_count=True)
               and not _INTERFACE_LINE.match(b.text) and b.owner.tag != "h1"]  # the headline is the title
     linky = [b.link_chars > MAX_KEPT_LINK_SHARE * len(b.text) for b in blocks]
     drop = [False] * len(blocks)
+    leading = True
     for i, block in enumerate(blocks):
         in_run = (i > 0 and linky[i - 1]) or (i + 1 < len(blocks) and linky[i + 1])
-        drop[i] = linky[i] and (in_run or _in_list(block.owner, container))
+        leading = leading and linky[i]
+        drop[i] = linky[i] and (in_run or leading or _in_list(block.owner, container))
     for i in range(len(blocks) - 1):
         # "You may also like", "Don't miss": the label of a dropped link list.
         if drop[i + 1] and not drop[i] and len(blocks[i].text) < MIN_GOOD_CHARS:

@@ -13,7 +13,8 @@ Candidates are tried from the most to the least explicit; the first that reads a
 8. a date line in the text next to the article: between its headline and its body, or just after;
 9. the date in the page's URL (/2024/03/01/), at the start of that day.
 
-Steps 5, 6 and 8 never look inside blocks about other stories (related, featured, most read,
+The last update is read from JSON-LD dateModified, meta tags, microdata, then hAtom's
+<time class="updated">. Steps 5, 6 and 8 never look inside blocks about other stories (related, featured, most read,
 comments, menus): their dates are those stories' dates. A date without an offset takes the
 source's time zone; with no zone known it cannot be placed in time and is skipped.
 """
@@ -77,7 +78,8 @@ def published_at(meta: PageMetadata, main: MainText, tz: tzinfo | None, url: str
 def updated_at(meta: PageMetadata, main: MainText, tz: tzinfo | None) -> datetime | None:
     return (_parsed(meta.article_value("dateModified"), tz)
             or _first_parsed((v for k, v in meta.meta.items() if _is_updated_meta(k)), tz)
-            or _from_properties(meta, main, _UPDATED_PROPS, tz))
+            or _from_properties(meta, main, _UPDATED_PROPS, tz)
+            or _updated_time_element(meta, main, tz))
 
 
 # --- candidates ----------------------------------------------------------------------------------
@@ -129,6 +131,19 @@ def _from_time_elements(meta: PageMetadata, main: MainText, tz) -> datetime | No
                         or _PUBLISHED_CLASS.search(el.get("class") or "")]
     plain = [el for el in times if not _UPDATED_CLASS.search(el.get("class") or "")]
     for el in marked_published + plain:
+        found = _parsed(el.get("datetime"), tz) or _parsed(text_of(el), tz)
+        if found is not None:
+            return found
+    return None
+
+
+def _updated_time_element(meta: PageMetadata, main: MainText, tz) -> datetime | None:
+    """hAtom's <time class="updated">, as WordPress themes print an edited post's date; one
+    marked both published and updated (a post never edited) comes after those marked updated only."""
+    times = [el for el in meta.doc.iter("time")
+             if _UPDATED_CLASS.search(el.get("class") or "") and not main.in_other_stories(el)]
+    times.sort(key=lambda el: bool(_PUBLISHED_CLASS.search(el.get("class") or "")))
+    for el in times:
         found = _parsed(el.get("datetime"), tz) or _parsed(text_of(el), tz)
         if found is not None:
             return found

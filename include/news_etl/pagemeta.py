@@ -3,15 +3,21 @@
 JSON-LD is read first: the first object typed NewsArticle or a relative (also inside @graph and
 mainEntity). Then OpenGraph, Twitter, Dublin Core and article meta tags. Everything is read when
 the page is loaded, before any block of it is removed (JSON-LD lives in <script> elements).
+Authors that neither names come from the byline's markup: rel="author" links, hCard names
+(`.author .fn`, as WordPress themes print them) and microdata (itemprop="author"), outside
+comments and other stories.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from lxml import etree
+
+if TYPE_CHECKING:
+    from news_etl.maintext import MainText
 
 from news_etl.urls import is_http_url
 
@@ -22,6 +28,24 @@ ARTICLE_TYPES = frozenset((
 ))
 _BYLINE_PREFIX = re.compile(r"^\s*(?:by|written by|von|par|por|di|door|av|af)\s+", re.I)
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&|\bund\b|\bet\b|\by\b|\be\b)\s*")
+
+
+def _has_token(attribute: str, token: str) -> str:
+    return f"contains(concat(' ', normalize-space(@{attribute}), ' '), ' {token} ')"
+
+
+# Byline markup, in document order: rel="author" links, hCard names inside an author card, microdata.
+_BYLINE_ELEMENTS = etree.XPath(
+    f"//body//a[{_has_token('rel', 'author')}]"
+    f" | //body//*[{_has_token('class', 'fn')}][ancestor-or-self::*[{_has_token('class', 'author')}]]"
+    " | //body//*[@itemprop='author']"
+)
+_ITEMPROP_NAME = etree.XPath(".//*[@itemprop='name']")
+# Lower-case words that belong inside names ("Ludwig van Beethoven", "Ana de la Cruz").
+_NAME_PARTICLES = frozenset(("van", "von", "der", "den", "de", "del", "della", "la", "le", "da", "do", "dos", "du",
+                             "di", "bin", "ibn", "al", "el", "ter", "ten", "y"))
+_MAX_NAME_CHARS = 60
+_MAX_NAME_WORDS = 6
 
 
 def split_authors(text: str) -> list[str]:
@@ -72,7 +96,9 @@ class PageMetadata:
         title = self.doc.find(".//title")
         return (text_of(title) or None) if title is not None else None
 
-    def authors(self) -> tuple[str, ...]:
+    def authors(self, main: MainText | None = None) -> tuple[str, ...]:
+        """JSON-LD authors, else the meta author tags, else (given the page's main text, to tell
+        the article from comments and other stories) the names its byline markup holds."""
         names: list[str] = []
         if self.article:
             for person in as_list(self.article.get("author")):
@@ -83,6 +109,8 @@ class PageMetadata:
             meta_author = self.first_meta("author", "article:author", "dc.creator", "byl")
             if meta_author and not is_http_url(meta_author):
                 names = split_authors(meta_author)
+        if not names and main is not None:
+            names = byline_authors(self.doc, main)
         return tuple(dict.fromkeys(names))
 
     def section(self) -> str | None:
@@ -116,6 +144,32 @@ class PageMetadata:
                 if isinstance(value, str) and is_http_url(value):
                     return value
         return None
+
+
+def byline_authors(doc, main: MainText) -> list[str]:
+    """Names in the page's byline markup, outside comments and other stories, in page order."""
+    names = []
+    for el in _BYLINE_ELEMENTS(doc):
+        if main.in_other_stories(el):
+            continue
+        if el.get("itemprop") == "author":
+            named = _ITEMPROP_NAME(el)
+            found = [text_of(named[0])] if named else split_authors(el.get("content") or text_of(el))
+        else:
+            found = [_BYLINE_PREFIX.sub("", text_of(el))]
+        names.extend(name for name in found if _looks_like_name(name))
+    return names
+
+
+def _looks_like_name(text: str) -> bool:
+    """A person's name, not a label ("More from this author") or a date: a few words, no digits,
+    each capitalized where the script has capitals, but for particles such as "van" and "de"."""
+    words = text.split()
+    if not 0 < len(words) <= _MAX_NAME_WORDS or len(text) > _MAX_NAME_CHARS:
+        return False
+    if any(c.isdigit() or c == "@" for c in text):
+        return False
+    return all(w[:1] == w[:1].upper() or w.lower() in _NAME_PARTICLES for w in words)
 
 
 def as_list(value) -> list:
