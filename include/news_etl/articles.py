@@ -5,6 +5,8 @@ fills whatever the rules do not give and serves sources without rules, in this o
 OpenGraph and article meta tags, <time> elements, then main-text detection. Blocks that are not the
 article (navigation, related and featured stories, comments, share bars, footers) are removed
 before anything is read from the page, so their titles and dates never leak into the article.
+The language is the one the page declares, else the one its text is written in (language.py),
+else the source's.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from lxml import etree
 from news_etl.dates import isoformat, parse_date
 from news_etl.encoding import decode_html
 from news_etl.errors import DateParseError, PageError
+from news_etl.language import identify_language
 from news_etl.maintext import body_of, drop_tree, main_text
 from news_etl.pagedates import published_at, updated_at
 from news_etl.pagemeta import PageMetadata, as_list, split_authors, text_of
@@ -84,6 +87,10 @@ def parse_article(data: bytes, *, url: str | None = None, source: Source | None 
         canonical = normalize_url(canonical, base=url)
     elif url:
         canonical = normalize_url(url)
+    body_text = body if body is not None else main.body
+    # What the page declares, else what its text is written in, else what the source is written in.
+    language = meta.language() or identify_language(f"{title or ''}\n{body_text}") \
+        or (source.language if source else None)
     return ParsedArticle(
         title=title,
         published_at=published,
@@ -91,8 +98,8 @@ def parse_article(data: bytes, *, url: str | None = None, source: Source | None 
         story_code=story_code,
         authors=authors or meta.authors(main),
         section=section or meta.section(),
-        body=body if body is not None else main.body,
-        language=meta.language() or (source.language if source else None),
+        body=body_text,
+        language=language,
         canonical_url=canonical,
     )
 
