@@ -29,11 +29,11 @@ def _page(article, now):
     return reply.body
 
 
-# Days chosen to cross DST changes in Europe (2024-03-31) and the US (2024-11-03), a leap day
-# and dates far from the seed.
+# Days chosen to cross DST changes in Europe (2024-03-31), the US (2024-11-03) and Egypt (2024-10-31,
+# whose last hour comes twice), a leap day and dates far from the seed.
 @pytest.mark.parametrize("publisher", sorted(PUBLISHERS))
 @pytest.mark.parametrize("day", [date(2024, 3, 1), date(2024, 2, 29), date(2024, 3, 31), date(2024, 11, 3),
-                                 date(2031, 7, 15)])
+                                 date(2024, 10, 31), date(2031, 7, 15)])
 def test_sample_publisher_pages_parse_exactly(sources, publisher, day):
     source = sources[publisher]
     now = datetime.combine(day + timedelta(days=2), datetime.min.time(), timezone.utc)

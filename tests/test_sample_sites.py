@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,30 +20,45 @@ import lxml.html
 import pytest
 from lxml import etree
 
+from news_etl.dates import find_date
 from news_etl.sample_sites import PUBLISHERS, articles_for, find_article, serve_in_thread
+from news_etl.sample_sites.newsapp import css_class
 from news_etl.sample_sites.publishers import archive_feed_path, live_feed_path
 from news_etl.sample_sites.server import route
 
 DAY = date(2024, 3, 1)
-NOON = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)  # part way through DAY for all three sites
+NOON = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)  # part way through DAY for every site
 NEXT_DAY = datetime(2024, 3, 2, 12, 0, tzinfo=timezone.utc)  # every article of DAY is out by then
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RSS1 = "{http://purl.org/rss/1.0/}"
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
+CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
+DC = "{http://purl.org/dc/elements/1.1/}"
 
 # publisher -> (feed root tag, item path, how to read an item's link)
+RSS_SHAPE = ("rss", "channel/item", lambda item: item.findtext("link"))
 FEED_SHAPES = {
-    "tehran-wire": ("rss", "channel/item", lambda item: item.findtext("link")),
+    "tehran-wire": RSS_SHAPE,
     "harbor-times": (f"{ATOM}feed", f"{ATOM}entry", lambda item: item.find(f"{ATOM}link").get("href")),
     "nordic-dispatch": (f"{RDF}RDF", f"{RSS1}item", lambda item: item.findtext(f"{RSS1}link")),
+    "prairie-courier": RSS_SHAPE,
+    "meridian-report": (f"{SITEMAP}urlset", f"{SITEMAP}url", lambda item: item.findtext(f"{SITEMAP}loc")),
+    "wadi-post": RSS_SHAPE,
 }
+LIVE_FEEDS = [slug for slug in PUBLISHERS if live_feed_path(slug)]
 
 # publisher -> (XPath of the body paragraphs in document order, XPath of the headline)
 PAGE_SELECTORS = {
     "tehran-wire": ('//div[@class="news-body"]/p', '//h1[@class="news-title"]'),
     "harbor-times": ('//article/div[@class="article-body"]/p', '//h1[@class="headline"]'),
     "nordic-dispatch": ('//div[@id="story"]/p | //div[@id="story"]/blockquote', "//h1"),
+    "prairie-courier": ('//article/div[@class="entry-content"]/p | //div[@class="entry-content"]/blockquote/p',
+                        '//h1[@class="entry-title"]'),
+    "meridian-report": (f'//div[@class="{css_class("text")}"]/p', "//h1"),
+    "wadi-post": ('//div[@class="news-text"]/p', '//h1[@class="news-title"]'),
 }
 
 
@@ -103,6 +119,8 @@ def test_articles_do_not_depend_on_the_process_hash_seed():
         ("nordic-dispatch", date(2000, 1, 1), 6),
         ("nordic-dispatch", date(2024, 2, 26), 6),
         ("nordic-dispatch", date(2040, 12, 25), 6),
+        ("wadi-post", date(2000, 1, 1), 6),
+        ("wadi-post", date(2040, 12, 25), 6),
     ],
 )
 def test_story_codes_grow_across_days(slug, first_day, digits):
@@ -123,6 +141,12 @@ def test_story_codes_grow_across_days(slug, first_day, digits):
         ("nordic-dispatch", date(2024, 10, 27)),
         ("tehran-wire", date(2021, 3, 22)),  # Iran still changed clocks then
         ("tehran-wire", date(2021, 9, 22)),
+        ("prairie-courier", date(2024, 3, 10)),
+        ("prairie-courier", date(2024, 11, 3)),
+        ("meridian-report", date(2024, 3, 31)),
+        ("meridian-report", date(2024, 10, 27)),
+        ("wadi-post", date(2024, 4, 26)),  # Cairo: 00:00 is 01:00
+        ("wadi-post", date(2024, 10, 31)),  # and 23:00 to 24:00 comes twice
     ],
 )
 def test_articles_belong_to_their_local_day(slug, day):
@@ -133,7 +157,8 @@ def test_articles_belong_to_their_local_day(slug, day):
     for article in articles:
         assert article.published_at.date() == day
         assert str(article.published_at.tzinfo) == PUBLISHERS[slug].timezone
-        assert article.path.startswith(f"/{slug}/")
+        assert article.language == PUBLISHERS[slug].language
+        assert article.path.startswith(f"/{slug}/") and article.path.isascii()
         assert 4 <= len(article.paragraphs) <= 9
         assert article.body == "\n\n".join(article.paragraphs)
         assert article.updated_at is None or article.updated_at > article.published_at
@@ -159,6 +184,11 @@ def test_some_but_not_all_harbor_times_stories_are_updated():
         "/tehran-wire/news/99/x",
         "/harbor-times/2024/02/30/x",
         "/nordic-dispatch/article/99999999999999999999-x.html",
+        "/prairie-courier/2024/03/01/x/",
+        "/prairie-courier/2024/13/01/x/",
+        "/meridian-report/world/x-ffffffffffff",
+        "/meridian-report/world/x-70c114",
+        "/wadi-post/news/730400/x",
         "/elsewhere/2024/03/01/story",
     ],
 )
@@ -180,18 +210,19 @@ def test_archive_feed_lists_only_what_exists_at_the_clock(noon_site, slug):
     assert fetch(noon_site + later[0].path)[0] == 404
 
 
-@pytest.mark.parametrize("slug", PUBLISHERS)
-@pytest.mark.parametrize("feed", ["live", "archive"])
+@pytest.mark.parametrize("slug, feed", [(slug, "live") for slug in LIVE_FEEDS] + [(slug, "archive")
+                                                                                  for slug in PUBLISHERS])
 def test_feed_links_resolve_to_their_pages(next_day_site, slug, feed):
     path = live_feed_path(slug) if feed == "live" else archive_feed_path(slug, DAY)
+    charset = PUBLISHERS[slug].charset
     status, headers, body = fetch(next_day_site + path)
-    assert status == 200 and headers["Content-Type"].endswith("; charset=utf-8")
+    assert status == 200 and headers["Content-Type"].endswith(f"; charset={charset}")
     links = _feed_links(slug, body)
     assert len(links) == (20 if feed == "live" else len(articles_for(slug, DAY)))
     for link in links:
         article = find_article(link.removeprefix(next_day_site))
         status, headers, page = fetch(link)
-        assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
+        assert status == 200 and headers["Content-Type"] == f"text/html; charset={charset}"
         html = lxml.html.fromstring(page)
         assert article.title in html.findtext(".//title")
         assert html.xpath(PAGE_SELECTORS[slug][1])[0].text_content() == article.title
@@ -228,9 +259,61 @@ def test_harbor_times_feed_links_are_tracked_but_the_canonical_url_is_clean(next
     assert html.xpath('//link[@rel="canonical"]/@href') == [link.split("?")[0]]
 
 
+def test_prairie_courier_is_a_wordpress_site(next_day_site):
+    article = articles_for("prairie-courier", DAY)[-1]
+    assert re.fullmatch(r"/prairie-courier/2024/03/01/[a-z0-9-]+/", article.path)
+    page = fetch(next_day_site + article.path)[2].decode("utf-8")
+    html = lxml.html.fromstring(page)
+    assert "/wp-content/" in page and 'class="wp-block-' in page and 'content="WordPress ' in page
+    assert html.xpath('//article[contains(concat(" ", @class, " "), " post ")]/div[@class="entry-content"]')
+    assert "ld+json" not in page and "og:" not in page  # only WordPress's own markup says who and when
+    # WordPress's feed of the day's archive: newest first, the full text, one dc:creator per author.
+    feed = etree.fromstring(fetch(next_day_site + "/prairie-courier/2024/03/01/feed/")[2])
+    newest = feed.find("channel/item")
+    assert newest.findtext("link") == next_day_site + article.path
+    assert [c.text for c in newest.findall(f"{DC}creator")] == list(article.authors)
+    content = lxml.html.fragment_fromstring(newest.findtext(f"{CONTENT}encoded"), create_parent="div")
+    assert tuple(p.text_content() for p in content.iter("p")) == article.paragraphs
+
+
+def test_meridian_report_says_when_and_who_only_in_its_json_ld(next_day_site):
+    assert live_feed_path("meridian-report") is None  # found only through its news sitemaps
+    sitemap = etree.fromstring(fetch(next_day_site + archive_feed_path("meridian-report", DAY))[2])
+    dates = [datetime.fromisoformat(d.text) for d in sitemap.iter(f"{NEWS}publication_date")]
+    assert dates == [a.published_at for a in reversed(articles_for("meridian-report", DAY))]
+    for article in articles_for("meridian-report", DAY):
+        page = fetch(next_day_site + article.path)[2].decode("utf-8")
+        assert "<time" not in page and "og:" not in page and 'rel="canonical"' not in page and " lang=" not in page
+        html = lxml.html.fromstring(page)
+        for script in html.xpath("//script | //style"):
+            script.drop_tree()
+        visible = html.text_content()
+        assert find_date(visible, tz="Europe/London") is None
+        assert not any(name in visible for name in article.authors)
+
+
+def test_wadi_post_is_arabic_right_to_left_in_windows_1256(next_day_site):
+    article = articles_for("wadi-post", DAY)[-1]
+    _, headers, body = fetch(next_day_site + article.path)
+    assert headers["Content-Type"] == "text/html; charset=windows-1256"
+    with pytest.raises(UnicodeDecodeError):
+        body.decode("utf-8")
+    page = body.decode("cp1256")
+    assert '<html dir="rtl" lang="ar">' in page and '<meta charset="windows-1256">' in page
+    html = lxml.html.fromstring(body)
+    # 1 March 2024 was a Friday (الجمعة), in March (مارس); the time is Cairo's.
+    assert html.findtext('.//span[@class="news-date"]') == (
+        f"الجمعة، 1 مارس 2024 - {article.published_at:%H:%M}")
+    assert html.findtext('.//span[@class="news-code"]') == f"رقم الخبر: {article.story_code}"
+    feed = fetch(next_day_site + archive_feed_path("wadi-post", DAY))[2]
+    assert feed.startswith(b'<?xml version="1.0" encoding="windows-1256"?>')
+    assert etree.fromstring(feed).findtext("channel/item/title") == article.title  # newest first
+
+
 @pytest.mark.parametrize("validator", ["If-None-Match", "If-Modified-Since"])
 @pytest.mark.parametrize(
-    "path", [live_feed_path("nordic-dispatch"), articles_for("harbor-times", DAY)[0].path]
+    "path", [live_feed_path("nordic-dispatch"), articles_for("harbor-times", DAY)[0].path,
+             archive_feed_path("meridian-report", DAY), articles_for("wadi-post", DAY)[0].path]
 )
 def test_conditional_get_answers_304(next_day_site, validator, path):
     status, headers, _ = fetch(next_day_site + path)
@@ -247,6 +330,9 @@ def test_conditional_get_answers_304(next_day_site, validator, path):
         ("/", 200, b"Sample publishers"),
         ("/robots.txt", 200, b"Allow: /"),
         ("/harbor-times/", 200, b"Harbor Times"),
+        ("/wadi-post/", 200, "بريد الوادي".encode("cp1256")),
+        ("/prairie-courier/2024/03/09/feed/", 404, b"Not found"),  # a day that has not begun
+        ("/meridian-report/sitemaps/news-2024-3-1.xml", 404, b"Not found"),  # not the spelling it links to
         ("/nope", 404, b"Not found"),
         ("/tehran-wire/archive/2024/03/09/rss.xml", 404, b"Not found"),  # a day that has not begun
         ("/harbor-times/archive/2024-02-30.atom", 404, b"Not found"),
@@ -311,8 +397,23 @@ def _assert_page_dates_and_authors(slug: str, html, article) -> None:
         modified = datetime.fromisoformat(ld["dateModified"])
         assert (modified if modified != article.published_at else None) == article.updated_at
         assert [author["name"] for author in ld["author"]] == list(article.authors)
-    else:
+    elif slug == "nordic-dispatch":
         published = html.xpath('//meta[@property="article:published_time"]/@content')[0]
         assert datetime.fromisoformat(published) == article.published_at
         byline = html.findtext('.//p[@class="byline"]').removeprefix("By ")
         assert byline.replace(" and ", ", ") == ", ".join(article.authors)
+    elif slug == "prairie-courier":
+        published = html.xpath('//time[contains(@class, "published")]/@datetime')
+        updated = html.xpath('//time[@class="updated"]/@datetime')
+        assert [datetime.fromisoformat(t) for t in published] == [article.published_at]
+        assert [datetime.fromisoformat(t) for t in updated] == ([article.updated_at] if article.updated_at else [])
+        assert html.xpath('//span[@class="author vcard"]/a[contains(@class, "fn")]/text()') == list(article.authors)
+    elif slug == "meridian-report":
+        (graph,) = [json.loads(s.text) for s in html.xpath('//script[@type="application/ld+json"]')]
+        (story,) = [node for node in graph["@graph"] if node["@type"] == "NewsArticle"]
+        assert datetime.fromisoformat(story["datePublished"]) == article.published_at
+        people = story["author"] if isinstance(story["author"], list) else [story["author"]]
+        assert [person["name"] for person in people] == list(article.authors)
+    else:
+        assert html.xpath('//meta[@name="author"]/@content') == list(article.authors)
+        assert html.findtext('.//div[@class="writer"]') == f"بقلم: {article.authors[0]}"

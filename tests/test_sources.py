@@ -99,7 +99,8 @@ def test_duplicate_names_in_a_list(tmp_path, write_file):
 
 def test_sample_source_list_loads():
     names = [s.name for s in load_sources(DEFAULT_SOURCES_DIR)]
-    assert names == ["harbor-times", "nordic-dispatch", "tehran-wire"]
+    assert names == ["harbor-times", "meridian-report", "nordic-dispatch", "prairie-courier", "tehran-wire",
+                     "wadi-post"]
 
 
 def test_online_source_list_loads():

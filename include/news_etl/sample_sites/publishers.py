@@ -1,4 +1,4 @@
-"""The three sample publishers and their articles, generated for any day: the ground truth.
+"""The six sample publishers and their articles, generated for any day: the ground truth.
 
 An article is a pure function of (publisher, local day): the generator is seeded with
 f"{slug}:{day}", never with hash(), which Python salts per process. What a SampleArticle says is
@@ -15,7 +15,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from news_etl.sample_sites import text
+from news_etl.sample_sites import text, text_ar
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,9 @@ class Publisher:
     slug: str
     name: str
     timezone: str  # IANA name
-    feed_format: str  # "rss2" | "atom" | "rdf"
+    feed_format: str  # "rss2" | "atom" | "rdf" | "news-sitemap"
+    language: str = "en"  # what its articles are written in
+    charset: str = "utf-8"  # of its pages and feeds
 
 
 PUBLISHERS: dict[str, Publisher] = {
@@ -55,6 +57,12 @@ PUBLISHERS: dict[str, Publisher] = {
         Publisher("tehran-wire", "Tehran Wire", "Asia/Tehran", "rss2"),
         Publisher("harbor-times", "Harbor Times", "America/New_York", "atom"),
         Publisher("nordic-dispatch", "Nordic Dispatch", "Europe/Oslo", "rdf"),
+        # A WordPress site: permalinks by date, RSS 2.0 with the full text, a feed per day.
+        Publisher("prairie-courier", "Prairie Courier", "America/Chicago", "rss2"),
+        # A JavaScript-app page whose facts are only in its JSON-LD; found only through news sitemaps.
+        Publisher("meridian-report", "Meridian Report", "Europe/London", "news-sitemap"),
+        # Arabic, right to left, in windows-1256; Cairo changes its clocks in spring and autumn.
+        Publisher("wadi-post", "بريد الوادي", "Africa/Cairo", "rss2", language="ar", charset="windows-1256"),
     )
 }
 
@@ -68,6 +76,10 @@ _DEFECTS = {
                     (4, "wrong-language")),
     "harbor-times": ((2, "body-too-short"),),
     "nordic-dispatch": ((1, "title-is-site-name"),),
+    "prairie-courier": ((2, "body-too-short"),),
+    "meridian-report": ((1, "title-is-site-name"),),
+    # The second story of the day, so that its borrowed code is out of line with the later ones too.
+    "wadi-post": ((1, "story-code-not-in-url"),),
 }
 
 MIN_ARTICLES_PER_DAY = 6
@@ -82,29 +94,47 @@ _SECTIONS = {
     "tehran-wire": ("World", "Politics", "Economy", "Science", "Sport"),
     "harbor-times": ("World", "Politics", "Economy", "Science", "Sport", "Health", "Culture", "Environment"),
     "nordic-dispatch": ("World", "Politics", "Economy", "Environment", "Sport", "Culture", "Health"),
+    "prairie-courier": ("Politics", "Economy", "Environment", "Sport", "Health", "Culture"),
+    "meridian-report": ("World", "Politics", "Economy", "Science", "Health", "Culture"),
+    "wadi-post": ("World", "Politics", "Economy", "Science", "Sport", "Culture"),
 }
+# How each language's stories are written: the module with write_story() and slugify().
+_WRITERS = {"en": text, "ar": text_ar}
+# Share of stories revised some hours after publication.
+_REVISED_SHARE = {"harbor-times": 1 / 3, "prairie-courier": 1 / 4}
 
 # Story codes grow with time: each local day owns a block of MAX_ARTICLES_PER_DAY codes, counted
-# from 2024-03-01. The bases keep tehran-wire codes at 7 digits and nordic-dispatch ids at 6 digits
-# for every day from 2000 to 2040 (5 digits cannot hold 15,000 days of 10 codes).
+# from 2024-03-01. The bases keep tehran-wire codes at 7 digits and nordic-dispatch and wadi-post
+# ids at 6 digits for every day from 2000 to 2040 (5 digits cannot hold 15,000 days of 10 codes).
 _CODE_EPOCH = date(2024, 3, 1)
-_CODE_BASE = {"tehran-wire": 1_119_700, "nordic-dispatch": 482_100}
+_CODE_BASE = {"tehran-wire": 1_119_700, "nordic-dispatch": 482_100, "wadi-post": 730_400}
 
 _PAGE_PATHS = {
     "tehran-wire": re.compile(r"/tehran-wire/news/(?P<code>\d+)/[a-z0-9-]+"),
     "harbor-times": re.compile(r"/harbor-times/(?P<year>\d{4})/(?P<month>\d{2})/(?P<day>\d{2})/[a-z0-9-]+"),
     "nordic-dispatch": re.compile(r"/nordic-dispatch/article/(?P<code>\d+)-[a-z0-9-]+\.html"),
+    "prairie-courier": re.compile(
+        r"/prairie-courier/(?P<year>\d{4})/(?P<month>\d{2})/(?P<day>\d{2})/[a-z0-9-]+/"),
+    # The id is hexadecimal: the day's ordinal times MAX_ARTICLES_PER_DAY plus the story's index.
+    "meridian-report": re.compile(r"/meridian-report/[a-z]+/[a-z0-9-]+-(?P<id>[0-9a-f]{1,12})"),
+    "wadi-post": re.compile(r"/wadi-post/news/(?P<code>\d+)/[0-9A-Za-z%-]+"),
 }
+# meridian-report has no feed: its news sitemaps are the only way to find its stories.
 _LIVE_FEEDS = {
     "tehran-wire": "/tehran-wire/rss.xml",
     "harbor-times": "/harbor-times/atom.xml",
     "nordic-dispatch": "/nordic-dispatch/rss.rdf",
+    "prairie-courier": "/prairie-courier/feed/",
+    "wadi-post": "/wadi-post/rss.xml",
 }
 # A date archive feed's path is prefix + the local day in a strftime format + suffix.
 _ARCHIVE_FEEDS = {
     "tehran-wire": ("/tehran-wire/archive/", "%Y/%m/%d", "/rss.xml"),
     "harbor-times": ("/harbor-times/archive/", "%Y-%m-%d", ".atom"),
     "nordic-dispatch": ("/nordic-dispatch/archive/", "%Y/%m/%d", "/index.rdf"),
+    "prairie-courier": ("/prairie-courier/", "%Y/%m/%d", "/feed/"),  # WordPress's feed of a day's archive
+    "meridian-report": ("/meridian-report/sitemaps/news-", "%Y-%m-%d", ".xml"),
+    "wadi-post": ("/wadi-post/rss/", "%Y%m%d", ".xml"),
 }
 
 
@@ -119,7 +149,12 @@ def find_article(path: str) -> SampleArticle | None:
     for slug, pattern in _PAGE_PATHS.items():
         match = pattern.fullmatch(path)
         if match:
-            day = _day_of_code(slug, int(match["code"])) if "code" in pattern.groupindex else _date_of(match)
+            if "code" in pattern.groupindex:
+                day = _day_of_code(slug, int(match["code"]))
+            elif "id" in pattern.groupindex:
+                day = _day_of_id(int(match["id"], 16))
+            else:
+                day = _date_of(match)
             if day is None:
                 return None
             return next((a for a in articles_for(slug, day) if a.path == path), None)
@@ -164,8 +199,9 @@ def as_of(article: SampleArticle, now: datetime) -> SampleArticle:
     return article
 
 
-def live_feed_path(publisher: str) -> str:
-    return _LIVE_FEEDS[_known(publisher).slug]
+def live_feed_path(publisher: str) -> str | None:
+    """The feed of the newest stories; None for a publisher found only through its sitemaps."""
+    return _LIVE_FEEDS.get(_known(publisher).slug)
 
 
 def archive_feed_path(publisher: str, day: date) -> str:
@@ -197,30 +233,32 @@ def _known(publisher: str) -> Publisher:
 @lru_cache(maxsize=1024)
 def _articles_of_day(slug: str, day: date) -> tuple[SampleArticle, ...]:
     rng = random.Random(f"{slug}:{day.isoformat()}")
+    language = PUBLISHERS[slug].language
+    writer = _WRITERS[language]
     published = _publication_times(rng, slug, day)
     articles: list[SampleArticle] = []
     title_slugs: set[str] = set()
     for index, published_at in enumerate(published):
         section = rng.choice(_SECTIONS[slug])
-        story = text.write_story(rng, section, published_at.weekday())
+        story = writer.write_story(rng, section, published_at.weekday())
         # Slugs (hence titles) are unique within a day: a date-based path has nothing else to
         # tell two stories apart.
-        while text.slugify(story.title) in title_slugs:
-            story = text.write_story(rng, section, published_at.weekday())
-        title_slugs.add(text.slugify(story.title))
+        while writer.slugify(story.title) in title_slugs:
+            story = writer.write_story(rng, section, published_at.weekday())
+        title_slugs.add(writer.slugify(story.title))
         code = _story_code(slug, day, index)
         articles.append(
             SampleArticle(
                 publisher=slug,
                 story_code=code,
-                path=_page_path(slug, day, code, text.slugify(story.title)),
+                path=_page_path(slug, day, index, code, section, writer.slugify(story.title)),
                 title=story.title,
                 published_at=published_at,
                 updated_at=_updated_at(rng, slug, published_at),
                 authors=_authors(rng, slug),
-                section=section,
+                section=text_ar.SECTION_NAMES[section] if language == "ar" else section,
                 paragraphs=story.paragraphs,
-                language="en",
+                language=language,
             )
         )
     if day == BAD_DAY:
@@ -279,8 +317,9 @@ def _exists(wall_time: datetime) -> bool:
 
 
 def _updated_at(rng: random.Random, slug: str, published_at: datetime) -> datetime | None:
-    # Only harbor-times revises stories; about a third get an update a few hours later.
-    if slug != "harbor-times" or rng.random() >= 1 / 3:
+    # harbor-times revises about a third of its stories a few hours later, prairie-courier a quarter.
+    share = _REVISED_SHARE.get(slug)
+    if share is None or rng.random() >= share:
         return None
     return published_at + timedelta(hours=rng.randint(1, 6), minutes=rng.randint(0, 59))
 
@@ -289,6 +328,8 @@ def _authors(rng: random.Random, slug: str) -> tuple[str, ...]:
     # tehran-wire runs agency copy without bylines, as the page it is modelled on does.
     if slug == "tehran-wire":
         return ()
+    if slug == "wadi-post":
+        return (text_ar.author_name(rng),)  # one byline, as its meta author tag can only say one
     return text.author_names(rng, rng.choice((1, 1, 2)))
 
 
@@ -305,12 +346,26 @@ def _day_of_code(slug: str, code: int) -> date | None:
         return None
 
 
-def _page_path(slug: str, day: date, code: str | None, title_slug: str) -> str:
+def _day_of_id(story_id: int) -> date | None:
+    try:
+        return date.fromordinal(story_id // MAX_ARTICLES_PER_DAY)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _page_path(slug: str, day: date, index: int, code: str | None, section: str, title_slug: str) -> str:
     if slug == "tehran-wire":
         return f"/tehran-wire/news/{code}/{title_slug}"
     if slug == "harbor-times":
         return f"/harbor-times/{day:%Y/%m/%d}/{title_slug}"
-    return f"/nordic-dispatch/article/{code}-{title_slug}.html"
+    if slug == "nordic-dispatch":
+        return f"/nordic-dispatch/article/{code}-{title_slug}.html"
+    if slug == "prairie-courier":
+        return f"/prairie-courier/{day:%Y/%m/%d}/{title_slug}/"
+    if slug == "meridian-report":
+        story_id = day.toordinal() * MAX_ARTICLES_PER_DAY + index
+        return f"/meridian-report/{section.lower()}/{title_slug}-{story_id:x}"
+    return f"/wadi-post/news/{code}/{title_slug}"
 
 
 def _date_of(match: re.Match[str]) -> date | None:

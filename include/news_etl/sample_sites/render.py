@@ -1,8 +1,10 @@
-"""HTML pages and feeds of the sample publishers: one page template and one feed format each.
+"""HTML pages and feeds of the first three sample publishers, the pages every publisher shares
+(index, front page, not found) and the helpers the other publishers' templates use.
 
 The templates differ on purpose, the way real sites do: tehran-wire shows its date only as visible
 text (no JSON-LD, no <time>), harbor-times carries JSON-LD, OpenGraph and <time>, nordic-dispatch
-has OpenGraph meta but no JSON-LD. Each page also has blocks that look like content but are not
+has OpenGraph meta but no JSON-LD (prairie-courier, meridian-report and wadi-post have their own
+modules: wordpress, newsapp, arabic). Each page also has blocks that look like content but are not
 the body (lead, promos, featured stories, captions, comments), to catch careless extractors.
 Every value is escaped; links are absolute, built on the base URL the request came in on.
 """
@@ -30,8 +32,10 @@ MONTHS = (
     "July", "August", "September", "October", "November", "December",
 )
 
+# Languages written right to left: their pages say dir="rtl".
+RIGHT_TO_LEFT = frozenset(("ar", "fa", "he", "ur"))
 # A 1x1 transparent GIF: thumbnails need a src, and fetching one must never hit the server.
-_PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
+PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
 
 
 # --- dates as each site prints them (English names, independent of the process locale) ---
@@ -69,7 +73,7 @@ def http_date(moment: datetime) -> str:
 
 
 def summary_of(article: SampleArticle) -> str:
-    """What harbor-times and nordic-dispatch put in feeds and meta descriptions: the first paragraph."""
+    """What most publishers put in feeds and meta descriptions: the first paragraph."""
     return article.paragraphs[0]
 
 
@@ -124,7 +128,7 @@ def _tehran_featured_item(base_url: str, article: SampleArticle, with_date: bool
         date_line = f'\n<div class="featured-date">{escape(tehran_day(article.published_at))}</div>'
     return (
         f'<div class="featured-item">\n'
-        f'<a href="{url}"><img src="{_PIXEL}" alt="{title}"><span class="thumb-caption">{title}</span></a>\n'
+        f'<a href="{url}"><img src="{PIXEL}" alt="{title}"><span class="thumb-caption">{title}</span></a>\n'
         f'<a class="featured-title" href="{url}">{title}</a>{date_line}\n'
         f"</div>"
     )
@@ -267,7 +271,7 @@ def nordic_dispatch_page(
         tag = "blockquote" if text.is_quote(paragraph) else "p"
         blocks.append(f"<{tag}>{escape(paragraph)}</{tag}>")
         if index == 0:
-            figure = f'<figure><img src="{_PIXEL}" alt=""><figcaption>{escape(caption)}</figcaption></figure>'
+            figure = f'<figure><img src="{PIXEL}" alt=""><figcaption>{escape(caption)}</figcaption></figure>'
             blocks.append(figure)
     most_read = _dated_links(
         base_url, others[:5], lambda a: f'<span class="date">{escape(f"{a.published_at:%d.%m.%Y}")}</span>'
@@ -294,7 +298,7 @@ def nordic_dispatch_page(
 <header class="story-header">
 <span class="section">{escape(article.section)}</span>
 <h1>{escape(article.title)}</h1>
-<p class="byline">By {escape(_join_names(article.authors))}</p>
+<p class="byline">By {escape(join_names(article.authors))}</p>
 <p class="dateline">{escape(nordic_date_line(article.published_at))}</p>
 </header>
 <div id="story">
@@ -314,25 +318,20 @@ def nordic_dispatch_page(
 """
 
 
-ARTICLE_PAGES = {
-    "tehran-wire": tehran_wire_page,
-    "harbor-times": harbor_times_page,
-    "nordic-dispatch": nordic_dispatch_page,
-}
-
-
 # --- other pages ---
 
 def front_page(base_url: str, publisher: str, latest: list[SampleArticle], now: datetime) -> str:
     """A publisher's home page: its newest stories, so the site can also be crawled from the top."""
-    name = PUBLISHERS[publisher].name
+    site = PUBLISHERS[publisher]
+    name = site.name
     links = _dated_links(
         base_url, latest, lambda a: f'<span class="date">{escape(a.published_at.isoformat())}</span>'
     )
+    direction = ' dir="rtl"' if site.language in RIGHT_TO_LEFT else ""
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{site.language}"{direction}>
 <head>
-<meta charset="utf-8">
+<meta charset="{site.charset}">
 <title>{escape(name)}</title>
 </head>
 <body>
@@ -354,12 +353,14 @@ def index_page(base_url: str, now: datetime) -> str:
     rows = []
     for publisher in PUBLISHERS.values():
         today = local_today(publisher.slug, now)
-        live = base_url + live_feed_path(publisher.slug)
+        live_path = live_feed_path(publisher.slug)
+        live = f'live feed <a href="{escape(base_url + live_path)}">{escape(base_url + live_path)}</a>, ' \
+            if live_path else "no live feed, "
         archive = base_url + archive_feed_path(publisher.slug, today)
         rows.append(
             f'<li><a href="{escape(base_url)}/{escape(publisher.slug)}/">{escape(publisher.name)}</a> '
-            f"({escape(publisher.timezone)}, {escape(publisher.feed_format)}): "
-            f'live feed <a href="{escape(live)}">{escape(live)}</a>, '
+            f"({escape(publisher.timezone)}, {escape(publisher.feed_format)}, {escape(publisher.charset)}): "
+            f"{live}"
             f'archive for {today.isoformat()} <a href="{escape(archive)}">{escape(archive)}</a></li>'
         )
     return f"""<!DOCTYPE html>
@@ -391,27 +392,30 @@ def not_found_page(path: str) -> str:
 # --- feeds ---
 
 def rss2_feed(
-    base_url: str, publisher: str, articles: list[SampleArticle], self_path: str, updated: datetime
+    base_url: str, publisher: str, articles: list[SampleArticle], self_path: str, updated: datetime,
+    describe=lambda article: text.headline_lead(article.title), tagline: str = "Latest news from {name}",
 ) -> str:
+    """RSS 2.0 in the publisher's charset and language; `describe` writes an item's description."""
+    site = PUBLISHERS[publisher]
     items = "\n".join(
         f"""<item>
 <title>{escape(a.title)}</title>
 <link>{escape(base_url + a.path)}</link>
 <guid isPermaLink="false">{escape(a.story_code or a.path)}</guid>
 <pubDate>{http_date(a.published_at)}</pubDate>
-<description>{escape(text.headline_lead(a.title))}</description>
+<description>{escape(describe(a))}</description>
 <category>{escape(a.section)}</category>
 </item>"""
         for a in articles
     )
-    name = PUBLISHERS[publisher].name
-    return f"""<?xml version="1.0" encoding="utf-8"?>
+    name = site.name
+    return f"""<?xml version="1.0" encoding="{site.charset}"?>
 <rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">
 <channel>
 <title>{escape(name)}</title>
 <link>{escape(base_url)}/{escape(publisher)}/</link>
-<description>Latest news from {escape(name)}</description>
-<language>en</language>
+<description>{escape(tagline.format(name=name))}</description>
+<language>{site.language}</language>
 <atom:link href="{escape(base_url + self_path)}" rel="self" type="application/rss+xml"/>
 <lastBuildDate>{http_date(updated)}</lastBuildDate>
 {items}
@@ -490,11 +494,11 @@ def rdf_feed(
 """
 
 
-FEEDS = {"rss2": rss2_feed, "atom": atom_feed, "rdf": rdf_feed}
-FEED_CONTENT_TYPES = {
-    "rss2": "application/rss+xml; charset=utf-8",
-    "atom": "application/atom+xml; charset=utf-8",
-    "rdf": "application/rdf+xml; charset=utf-8",
+FEED_MEDIA_TYPES = {
+    "rss2": "application/rss+xml",
+    "atom": "application/atom+xml",
+    "rdf": "application/rdf+xml",
+    "news-sitemap": "application/xml",
 }
 
 
@@ -533,10 +537,10 @@ def _byline_links(authors: tuple[str, ...]) -> str:
         f'<a class="author" rel="author" href="#author-{text.slugify(name)}">{escape(name)}</a>'
         for name in authors
     ]
-    return _join_names(links)
+    return join_names(links)
 
 
-def _join_names(names) -> str:
+def join_names(names) -> str:
     """'A', 'A and B', 'A, B and C'."""
     names = list(names)
     if len(names) <= 1:

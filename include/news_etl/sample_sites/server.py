@@ -22,7 +22,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from news_etl.sample_sites import render
+from news_etl.sample_sites import arabic, newsapp, render, wordpress
 from news_etl.sample_sites.publishers import (
     PUBLISHERS,
     SampleArticle,
@@ -43,6 +43,16 @@ DEFAULT_PORT = 8750
 LIVE_FEED_SIZE = 20
 FEATURED_STORIES = 10
 HTML = "text/html; charset=utf-8"
+
+# publisher -> (its article page, its feed): each a function of (base_url, ...) returning text.
+TEMPLATES = {
+    "tehran-wire": (render.tehran_wire_page, render.rss2_feed),
+    "harbor-times": (render.harbor_times_page, render.atom_feed),
+    "nordic-dispatch": (render.nordic_dispatch_page, render.rdf_feed),
+    "prairie-courier": (wordpress.post_page, wordpress.feed),
+    "meridian-report": (newsapp.story_page, newsapp.news_sitemap),
+    "wadi-post": (arabic.news_page, arabic.rss_feed),
+}
 
 # What a Host header may look like (name or IPv4, or [IPv6], optional port); anything else is
 # ignored rather than written into every link of the page.
@@ -69,12 +79,12 @@ def route(path: str, base_url: str, now: datetime) -> Reply:
     if path == "/robots.txt":
         return Reply(HTTPStatus.OK, "text/plain; charset=utf-8", b"User-agent: *\nAllow: /\n")
     for slug in PUBLISHERS:
-        if path == live_feed_path(slug):
+        if path == live_feed_path(slug) and path is not None:
             latest = latest_articles(slug, now, LIVE_FEED_SIZE)
             return _feed_reply(base_url, slug, latest, path, local_today(slug, now))
         if path == f"/{slug}/":
             page = render.front_page(base_url, slug, latest_articles(slug, now, LIVE_FEED_SIZE), now)
-            return Reply(HTTPStatus.OK, HTML, page.encode())
+            return _html_reply(slug, page)
     archive = archive_feed_day(path)
     if archive:
         slug, day = archive
@@ -86,8 +96,8 @@ def route(path: str, base_url: str, now: datetime) -> Reply:
         return _not_found(path)
     article = as_of(article, now)
     others = other_stories(article, now, FEATURED_STORIES)
-    page = render.ARTICLE_PAGES[article.publisher](base_url, article, others, now)
-    return Reply(HTTPStatus.OK, HTML, page.encode(), render.last_change(article))
+    page = TEMPLATES[article.publisher][0](base_url, article, others, now)
+    return _html_reply(article.publisher, page, render.last_change(article))
 
 
 def make_server(
@@ -198,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     base_url = f"http://{_url_host(args.host)}:{server.server_address[1]}"
     print(f"Sample publishers serving at {base_url}", flush=True)
     for slug, publisher in PUBLISHERS.items():
-        print(f"  {publisher.name}: {base_url}{live_feed_path(slug)}", flush=True)
+        live = live_feed_path(slug)
+        print(f"  {publisher.name}: {base_url + live if live else '(news sitemaps only)'}", flush=True)
         today = local_today(slug, clock)
         print(f"    archive for {today}: {base_url}{archive_feed_path(slug, today)}", flush=True)
     try:
@@ -214,6 +225,12 @@ def _not_found(path: str) -> Reply:
     return Reply(HTTPStatus.NOT_FOUND, HTML, render.not_found_page(path).encode())
 
 
+def _html_reply(slug: str, page: str, last_modified: datetime | None = None) -> Reply:
+    """A page in its publisher's charset, which the header declares as the page itself does."""
+    charset = PUBLISHERS[slug].charset
+    return Reply(HTTPStatus.OK, f"text/html; charset={charset}", page.encode(charset), last_modified)
+
+
 def _feed_reply(base_url: str, slug: str, articles: list[SampleArticle], self_path: str, day: date) -> Reply:
     """A feed whose Last-Modified is its newest change; with nothing in it yet, the start of `day`."""
     publisher = PUBLISHERS[slug]
@@ -221,8 +238,9 @@ def _feed_reply(base_url: str, slug: str, articles: list[SampleArticle], self_pa
         updated = max(render.last_change(a) for a in articles)
     else:
         updated = datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(publisher.timezone))
-    feed = render.FEEDS[publisher.feed_format](base_url, slug, articles, self_path, updated)
-    return Reply(HTTPStatus.OK, render.FEED_CONTENT_TYPES[publisher.feed_format], feed.encode(), updated)
+    feed = TEMPLATES[slug][1](base_url, slug, articles, self_path, updated)
+    content_type = f"{render.FEED_MEDIA_TYPES[publisher.feed_format]}; charset={publisher.charset}"
+    return Reply(HTTPStatus.OK, content_type, feed.encode(publisher.charset), updated)
 
 
 def _aware_datetime(value: str) -> datetime:

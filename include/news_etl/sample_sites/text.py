@@ -249,14 +249,24 @@ def write_story(rng: random.Random, section: str, weekday: int) -> Story:
     `weekday` (0 = Monday) is the publication day, so "on Tuesday" in the text is plausible.
     """
     cast = _cast(rng, weekday)
-    title = rng.choice(HEADLINES[section]).format(**cast)
-    if rng.random() < 0.4:
-        title = f"{title} {rng.choice(HEADLINE_TAILS)}"
     sentences = [_capitalize(s.format(**cast)) for s in SENTENCES[section] + GENERAL_SENTENCES]
+    return assemble_story(rng, cast, HEADLINES[section], HEADLINE_TAILS, sentences, QUOTES)
+
+
+def assemble_story(rng: random.Random, cast: dict[str, str], headlines, tails, sentences: list[str], quotes,
+                   opening=lambda paragraph: paragraph) -> Story:
+    """A story in any language: one of `headlines` (with one of `tails` 40% of the time), then the
+    `sentences` (filled in already) shuffled into 3 to 8 paragraphs, the first passed through
+    `opening`, and one of `quotes` as a paragraph of its own, all with the story's `cast`."""
+    title = rng.choice(headlines).format(**cast)
+    if rng.random() < 0.4:
+        title = f"{title} {rng.choice(tails)}"
+    sentences = list(sentences)
     rng.shuffle(sentences)
     paragraphs = _group_into_paragraphs(rng, sentences, rng.randint(3, 8))
+    paragraphs[0] = opening(paragraphs[0])
     # The quote stands alone, as wire copy does, so templates can present it as a blockquote.
-    quote = rng.choice(QUOTES).format(**cast)
+    quote = rng.choice(quotes).format(**cast)
     paragraphs.insert(rng.randint(1, len(paragraphs) - 1), quote)
     return Story(title=title, paragraphs=tuple(paragraphs))
 
