@@ -104,10 +104,12 @@ def test_an_article_keeps_every_version_and_an_old_day_never_undoes_an_edit(dsn,
     assert load("r2", date(2024, 3, 2), [a2]) == (0, 1)
     assert history(dsn)[:2] == [("a", 1, "Missile test", utc(2024, 3, 1, 10), utc(2024, 3, 2, 8)),
                                 ("a", 2, "Missile test confirmed", utc(2024, 3, 2, 8), None)]
-    assert rows(dsn, "SELECT title, url, updated_at, last_changed_run_id FROM news.article WHERE url LIKE 'https://wire.example/a?%%'") \
+    assert rows(dsn, "SELECT title, url, updated_at, last_changed_run_id FROM news.article "
+                     "WHERE url LIKE 'https://wire.example/a?%%'") \
         == [("Missile test confirmed", "https://wire.example/a?rev=2", utc(2024, 3, 2, 8), "r2")]
     assert mentions(dsn) == [("a", "North Korea", 1, utc(2024, 3, 1, 10))]
-    assert rows(dsn, "SELECT count(*) FROM news.article WHERE search_vector @@ news.search_query('confirmed')") == [(1,)]
+    assert rows(dsn, "SELECT count(*) FROM news.article "
+                     "WHERE search_vector @@ news.search_query('confirmed')") == [(1,)]
 
     # A backfill of the first day brings the old page again: it is older than the edit, so nothing.
     assert load("backfill-r1", date(2024, 3, 1), [a1]) == (0, 0)
@@ -170,7 +172,8 @@ def test_watched_terms_are_counted_whole_words_and_recounted_when_the_file_chang
     text = ("North Korea and north\nkorea, the DPRK's envoy, the U.S. and the US: "
             "North Koreans, dprkx and UxSx do not count. Pyongyang-based.")
     load("r1", date(2024, 3, 1), [record("a", "Talks with the DPRK", text, utc(2024, 3, 1, 10))])
-    assert mentions(dsn) == [("a", "North Korea", 5, utc(2024, 3, 1, 10)), ("a", "United States", 1, utc(2024, 3, 1, 10))]
+    assert mentions(dsn) == [("a", "North Korea", 5, utc(2024, 3, 1, 10)),
+                             ("a", "United States", 1, utc(2024, 3, 1, 10))]
 
     # "United States" loses its alias, "North Korea" gains one, "Iran" is new, a load recounts all.
     write_file("terms.yaml", """
@@ -195,7 +198,8 @@ def test_search_stems_each_article_in_its_language(dsn, load):
     load("r1", date(2024, 3, 1), [
         record("en", "Elections called", "The government called early elections for the spring. " * 3,
                utc(2024, 3, 1, 9)),
-        record("de", "Neuwahlen angekündigt", "Die Regierung hat vorgezogene Wahlen für den Frühling angekündigt. " * 3,
+        record("de", "Neuwahlen angekündigt",
+               "Die Regierung hat vorgezogene Wahlen für den Frühling angekündigt. " * 3,
                utc(2024, 3, 1, 10), language="de-AT"),
         record("xx", "Kuulutus", "Hallitus kuulutti ennenaikaiset vaalit keväälle. " * 3,
                utc(2024, 3, 1, 11), language="xx"),

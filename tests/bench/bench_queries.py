@@ -47,7 +47,8 @@ INSERT INTO news.feed_fetch (run_id, source, kind, url, http_status, outcome, er
 SELECT 'bench-' || d::date, s.name, 'feed', 'https://' || s.name || '.example/feed/' || f, 200,
        CASE WHEN random() < 0.02 THEN 'failed' ELSE 'ok' END, NULL, (50 + random() * 400)::int,
        d + interval '6 hours' + f * interval '1 minute'
-FROM news.source s, generate_series('2024-01-01'::timestamptz, '2024-12-31', interval '1 day') d, generate_series(1, 3) f;
+FROM news.source s, generate_series('2024-01-01'::timestamptz, '2024-12-31', interval '1 day') d,
+     generate_series(1, 3) f;
 INSERT INTO news.etl_run (run_id, source, day, status, started_at, finished_at)
 SELECT 'bench-' || d::date, s.name, d::date, 'success', d + interval '1 day', d + interval '1 day 1 minute'
 FROM news.source s, generate_series('2024-01-01'::timestamptz, '2024-12-31', interval '1 day') d;
@@ -64,7 +65,8 @@ def generate_articles(count: int, rng: random.Random) -> dict[tuple[str, int], l
     until_december = int((datetime(2024, 12, 1, tzinfo=timezone.utc) - YEAR_START).total_seconds())
     for n in range(count):
         source = f"bench-{n % SOURCES:02d}"
-        published = YEAR_START + timedelta(seconds=rng.randrange(until_december if n % SOURCES == SOURCES - 1 else year))
+        span = until_december if n % SOURCES == SOURCES - 1 else year
+        published = YEAR_START + timedelta(seconds=rng.randrange(span))
         story = text.write_story(rng, rng.choice(SECTIONS), published.weekday())
         title = rng.choice(recent_titles) if recent_titles and rng.random() < 0.03 else story.title
         paragraphs = list(story.paragraphs) + ([" ".join(WATCHED)] if rng.random() < 0.02 else [])
@@ -148,7 +150,8 @@ def explain(dsn: str, name: str) -> dict:
         parent = dict(cur.fetchall())
     used = re.findall(r"(?:Index(?: Only)? Scan(?: Backward)? using|Bitmap Index Scan on) (\w+)", plan)
     partitions = Counter(parent.get(name, name) for name in set(used))
-    indexes = [f"{name} ({n} partitions)" if name in parent.values() else name for name, n in sorted(partitions.items())]
+    indexes = [f"{name} ({n} partitions)" if name in parent.values() else name
+               for name, n in sorted(partitions.items())]
     seq_scans = sorted(set(re.findall(r"Seq Scan on (article_\d{4}_\d\d|article_mention)\b", plan)))
     return dict(name=name, plan=plan, indexes=indexes, seq_scans=seq_scans, rows=len(found),
                 median_ms=statistics.median(timings))
