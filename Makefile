@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 DATE ?= $(shell date -u +%F)
 
-.PHONY: run test venv lock sample-sites db-upgrade db-url db-stop clean bench-extract bench-queries faults
+.PHONY: run airflow test venv lock sample-sites db-upgrade db-url db-stop clean bench-extract bench-queries faults
 
 # The virtual environment is rebuilt whenever a lock file or pyproject.toml changes.
 $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
@@ -20,6 +20,10 @@ venv: $(VENV)/.installed
 
 run: venv
 	@$(BIN)/news-etl run --date $(DATE)
+
+# A full local Airflow (UI on http://127.0.0.1:8080, scheduler, dag-processor, triggerer) until Ctrl-C.
+airflow: venv
+	@$(BIN)/news-etl airflow
 
 test: venv
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)

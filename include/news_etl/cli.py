@@ -1,6 +1,7 @@
 """`news-etl`: the command line. Parsers for debugging a source, the warehouse, the local run.
 
     news-etl run [--date D]                 one daily run of news_daily through Airflow, with a summary
+    news-etl airflow                        a full local Airflow (UI, scheduler, ...) until Ctrl-C
     news-etl parse-article [--source NAME] [--url URL] FILE...
     news-etl parse-feed [--timezone TZ] FILE...
     news-etl db upgrade | db url | db stop
@@ -30,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("run", help="run news_daily once through Airflow for one day, then print a summary")
     p.add_argument("--date", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today, UTC)")
     p.set_defaults(func=_run)
+
+    p = sub.add_parser("airflow", help="run a full local Airflow with this project's DAGs until Ctrl-C: "
+                                       "api-server (UI), scheduler, dag-processor, triggerer")
+    p.set_defaults(func=_airflow)
 
     p = sub.add_parser("parse-article", help="parse article pages; one JSON object per line")
     p.add_argument("--source", help="source name or source file: apply its rules (default: generic extractor)")
@@ -215,6 +220,12 @@ def _run(args) -> int:
     from news_etl.local_run import run_once
 
     return run_once(args.date or datetime.now(timezone.utc).date())
+
+
+def _airflow(args) -> int:
+    from news_etl.local_airflow import serve
+
+    return serve()
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from news_etl.settings import Settings
 from news_etl.sources import DEFAULT_SOURCES_DIR, sources_dir
 
 DAG_ID = "news_daily"
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))  # the virtual environment's, PATH or not
 SAMPLE_PORT = int(os.environ.get("NEWS_SAMPLE_PORT", "8750"))
 _SAMPLE_MARKER = b"Sample publishers"
 
@@ -83,18 +84,12 @@ def run_once(day: date) -> int:
 
     env, psql = airflow_env(settings)
     sample = ensure_sample_sites(env) if Path(sources_dir()) == DEFAULT_SOURCES_DIR else None
-    airflow = str(Path(sys.executable).with_name("airflow"))
     try:
         with open(log_path, "ab") as log_file:
-            metadata = create_engine(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
-            marker = Path(env["AIRFLOW_HOME"]) / ".news-etl-migrated"
-            if not _metadata_is_current(metadata, marker):
-                _step("Preparing Airflow's metadata database", [airflow, "db", "migrate"], env, log_file)
-                marker.parent.mkdir(parents=True, exist_ok=True)
-                marker.write_text(_metadata_revision(metadata) or "")
+            metadata = prepare_metadata(env, log_file)
             with metadata.connect() as conn:
                 last_run = conn.execute(text("SELECT coalesce(max(id), 0) FROM dag_run")).scalar()
-            proc = subprocess.Popen([airflow, "dags", "test", DAG_ID, day.isoformat()], env=env,
+            proc = subprocess.Popen([AIRFLOW, "dags", "test", DAG_ID, day.isoformat()], env=env,
                                     stdout=log_file, stderr=subprocess.STDOUT)
             run_id = _follow(metadata, last_run, proc)
             code = proc.wait()
@@ -116,6 +111,18 @@ def run_once(day: date) -> int:
     if failed:
         print(f"\nThe run did not fully succeed; Airflow's log: {log_path}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def prepare_metadata(env: dict[str, str], log_file):
+    """Airflow's metadata database, migrated to this Airflow's revision (`airflow db migrate`, which
+    also writes airflow.cfg with its secrets in a new AIRFLOW_HOME). Returns an engine on it."""
+    metadata = create_engine(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    marker = Path(env["AIRFLOW_HOME"]) / ".news-etl-migrated"
+    if not _metadata_is_current(metadata, marker):
+        _step("Preparing Airflow's metadata database", [AIRFLOW, "db", "migrate"], env, log_file)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(_metadata_revision(metadata) or "")
+    return metadata
 
 
 def _metadata_revision(engine) -> str | None:
