@@ -11,9 +11,9 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-import psycopg2
 import pytest
 
+from live_airflow import airflow  # noqa: F401  (session fixture: real Airflow processes, tests/e2e)
 from news_etl import embedded, warehouse
 from news_etl.settings import Settings
 from news_etl.sources import DEFAULT_SOURCES_DIR, load_sources
@@ -26,6 +26,12 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parent.p
 
 # The sample publishers' clock in tests: everything up to this moment is published.
 SAMPLE_NOW = datetime(2024, 3, 4, 12, 0, tzinfo=timezone.utc)
+
+
+def pytest_collection_modifyitems(items):
+    # The tests on the session's real Airflow (the `airflow` fixture) run last: it starts once and
+    # then shares the machine's two CPUs with no other test until the session ends.
+    items.sort(key=lambda item: "airflow" in getattr(item, "fixturenames", ()))
 
 
 @pytest.fixture(scope="session")
@@ -56,12 +62,8 @@ def make_database(postgres):
         return dsn, name
 
     yield make
-    conn = psycopg2.connect(postgres.dsn("postgres"))
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        for name in created:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    conn.close()
+    for name in created:
+        postgres.drop_database(name)
 
 
 @pytest.fixture

@@ -55,6 +55,16 @@ class EmbeddedPostgres:
         finally:
             conn.close()
 
+    def drop_database(self, database: str) -> None:
+        """Drop the database, closing its connections first."""
+        conn = psycopg2.connect(self.dsn("postgres"))
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+        finally:
+            conn.close()
+
 
 def _pgserver():
     """pgserver, imported only where the embedded server is used."""

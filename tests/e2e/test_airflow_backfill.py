@@ -1,0 +1,82 @@
+"""Backfills through real Airflow processes and the REST API v2, as the UI's Backfill dialog makes
+them: three past days load exactly the sample publishers' articles; the same backfill again, with
+every completed run reprocessed, runs them all again and changes no article row."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timezone
+
+import pytest
+
+from conftest import SAMPLE_NOW
+from helpers import expected_articles, loaded_articles, rows
+from news_etl.sample_sites.publishers import PUBLISHERS
+
+pytestmark = pytest.mark.e2e
+# Across a month end (articles are partitioned by month) and a leap day.
+DAYS = [date(2024, 2, 28), date(2024, 2, 29), date(2024, 3, 1)]
+BACKFILL_TIMEOUT = 900  # seconds; three runs take about 3-4 minutes on a 2-CPU machine
+
+
+def backfill(airflow, reprocess_behavior: str) -> dict:
+    return airflow.request("POST", "/api/v2/backfills", {
+        "dag_id": "news_daily",
+        "from_date": f"{DAYS[0]}T00:00:00Z",
+        "to_date": f"{DAYS[-1]}T00:00:00Z",
+        "reprocess_behavior": reprocess_behavior,
+        "max_active_runs": 3,
+    })
+
+
+def finished_runs(airflow, backfill_id: int) -> list[dict] | None:
+    """The backfill's runs once it is complete (Airflow sets completed_at when its last run ends)."""
+    if airflow.request("GET", f"/api/v2/backfills/{backfill_id}")["completed_at"] is None:
+        return None
+    runs = airflow.request(
+        "GET", f"/api/v2/dags/news_daily/dagRuns?logical_date_gte={DAYS[0]}T00:00:00Z"
+               f"&logical_date_lte={DAYS[-1]}T00:00:00Z&order_by=logical_date")["dag_runs"]
+    return runs
+
+
+def test_backfill_three_days_through_the_rest_api_then_reprocess_them(airflow, sample_url):
+    airflow.request("PATCH", "/api/v2/dags/news_daily", {"is_paused": False})
+
+    t0 = time.monotonic()
+    first = backfill(airflow, "none")
+    runs = airflow.wait_for("the first backfill", lambda: finished_runs(airflow, first["id"]), BACKFILL_TIMEOUT)
+    first_took = time.monotonic() - t0
+    assert [(r["logical_date"][:10], r["run_type"], r["state"]) for r in runs] == [
+        (d.isoformat(), "backfill", "success") for d in DAYS], runs
+
+    # A run for D loads D and the day before it (lookback 1); together, exactly these articles.
+    for publisher in PUBLISHERS:
+        expected = set().union(*(expected_articles(publisher, sample_url, d, SAMPLE_NOW) for d in DAYS))
+        assert loaded_articles(airflow.dsn, publisher) == expected, publisher
+    run_ids = [r["dag_run_id"] for r in runs]
+    per_run = rows(airflow.dsn, "SELECT run_id, source, day, status FROM news.etl_run WHERE run_id = ANY(%s) "
+                                "ORDER BY day, source", (run_ids,))
+    assert [(day, source, status) for _, source, day, status in per_run] == [
+        (d, p, "success") for d in DAYS for p in sorted(PUBLISHERS)]
+    # Runs of overlapping days loaded at the same time, yet each article once.
+    assert rows(airflow.dsn, "SELECT sum(loaded_new) FROM news.etl_run WHERE run_id = ANY(%s)", (run_ids,)) == [
+        (rows(airflow.dsn, "SELECT count(*) FROM news.article")[0][0],)]
+    before = rows(airflow.dsn, "SELECT * FROM news.article ORDER BY article_id")
+
+    # Again, reprocessing the completed runs: Airflow clears and re-runs the same three runs.
+    t0 = time.monotonic()
+    second = backfill(airflow, "completed")
+    again = airflow.wait_for("the reprocessing backfill", lambda: finished_runs(airflow, second["id"]),
+                             BACKFILL_TIMEOUT)
+    second_took = time.monotonic() - t0
+    assert [r["dag_run_id"] for r in again] == run_ids
+    assert all(r["state"] == "success" for r in again), again
+    assert all(_ts(r["end_date"]) > _ts(second["created_at"]) for r in again), "the runs were not run again"
+    assert rows(airflow.dsn, "SELECT * FROM news.article ORDER BY article_id") == before
+    assert rows(airflow.dsn, "SELECT DISTINCT status, loaded_new, loaded_updated FROM news.etl_run "
+                             "WHERE run_id = ANY(%s)", (run_ids,)) == [("success", 0, 0)]
+    print(f"\nfirst backfill {first_took:.0f}s, reprocessing backfill {second_took:.0f}s")
+
+
+def _ts(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
