@@ -297,3 +297,11 @@ def test_unknown_parameter_and_check_type_fail_when_built(suites, write_file):
     suites("checks:\n  - id: odd\n    type: expect_nothing_at_all\n    kwargs: {}\n")
     with pytest.raises(ConfigError, match=r"crafted.yaml: check 'odd': not a valid Great Expectations check"):
         build()
+
+
+def test_checks_run_for_a_source_with_a_non_latin_title(write_file):
+    from news_etl.quality import staged_rows_query
+
+    text = SOURCE.format(feed="http://127.0.0.1:9/f").replace("title: Crafted Times", "title: بريد الوادي")
+    query = staged_rows_query("run-1", load_source(write_file("crafted.yaml", text)))
+    assert "ARRAY['بريد الوادي','crafted']::text[]" in query and "s.run_id = 'run-1'" in query

@@ -6,6 +6,7 @@
     news-etl parse-feed [--timezone TZ] FILE...
     news-etl db upgrade | db url | db stop
     news-etl dq report --date D             the day's data-quality results per source and check
+    news-etl digest --date D                the day's digest, an HTML page in the reports folder
     news-etl search TERMS [--since D]       articles matching the words, newest first (full text)
     news-etl sample-sites [--port P]        the offline sample publishers
 """
@@ -63,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="published on or after this UTC day, YYYY-MM-DD (default: 30 days ago)")
     p.add_argument("--limit", type=int, default=50, help="at most this many articles (default 50)")
     p.set_defaults(func=_search)
+
+    p = sub.add_parser("digest", help="write the daily digest (HTML) for one day")
+    p.add_argument("--date", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
+    p.set_defaults(func=_digest)
 
     p = sub.add_parser("sample-sites", help="serve the sample publishers on 127.0.0.1")
     p.add_argument("--port", type=int, default=8750)
@@ -185,6 +190,16 @@ def _dq(args) -> int:
         for r in rows
     ]
     print(format_table(table))
+    return 0
+
+
+def _digest(args) -> int:
+    from news_etl import warehouse
+    from news_etl.digest import write_digest
+    from news_etl.settings import Settings
+
+    settings = Settings.from_env()
+    print(write_digest(warehouse.resolve_dsn(settings), args.date, settings.reports_dir))
     return 0
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from news_etl import PROJECT_DIR, pipeline, warehouse
 from news_etl.settings import Settings
-from news_etl.sources import DEFAULT_SOURCES_DIR, sources_dir
+from news_etl.sources import DEFAULT_SOURCES_DIR, load_sources, sources_dir
 
 DAG_ID = "news_daily"
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))  # the virtual environment's, PATH or not
@@ -149,7 +149,9 @@ def _step(title: str, cmd: list[str], env: dict, log_file) -> None:
 
 def _follow(engine, last_run: int, proc: subprocess.Popen) -> str | None:
     """Print each task instance of the new run (the first dag_run after `last_run`) as it
-    finishes; return the run id."""
+    finishes, and each retry; return the run id."""
+    # Mapped tasks are numbered in the DAG's source order; a task that never ran has no label.
+    sources = [s.name for s in load_sources()]
     run_id, shown = None, set()
     try:
         while True:
@@ -161,21 +163,26 @@ def _follow(engine, last_run: int, proc: subprocess.Popen) -> str | None:
                         {"d": DAG_ID, "last": last_run}).scalar()
                 if run_id is not None:
                     rows = conn.execute(text(
-                        "SELECT task_id, map_index, rendered_map_index, state, start_date, end_date "
+                        "SELECT task_id, map_index, rendered_map_index, state, try_number, start_date, end_date "
                         "FROM task_instance WHERE dag_id = :d AND run_id = :r AND end_date IS NOT NULL "
                         "ORDER BY end_date"), {"d": DAG_ID, "r": run_id}).fetchall()
-                    for task_id, map_index, label, state, start, end in rows:
-                        if (task_id, map_index) in shown or state in ("running", "queued", "scheduled", None):
+                    for task_id, map_index, label, state, tries, start, end in rows:
+                        if (task_id, map_index, tries, state) in shown or state not in _SHOWN_STATES:
                             continue
-                        shown.add((task_id, map_index))
+                        shown.add((task_id, map_index, tries, state))
+                        if not label and 0 <= map_index < len(sources):
+                            label = sources[map_index]
                         seconds = (end - start).total_seconds() if start and end else 0.0
-                        mark = "ok " if state == "success" else state.upper()
+                        mark = {"success": "ok ", "up_for_retry": "retry"}.get(state, state.upper())
                         print(f"  [{mark}] {task_id.split('.')[-1]:<18} {label or '':<20} {seconds:6.1f}s", flush=True)
             if done:
                 return run_id
             time.sleep(0.5)
     finally:
         engine.dispose()
+
+
+_SHOWN_STATES = ("success", "failed", "upstream_failed", "skipped", "up_for_retry")
 
 
 def format_summary(rows: list[dict]) -> str:

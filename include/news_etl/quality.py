@@ -206,15 +206,22 @@ def run_checks(sqlalchemy_url: str, query: str, expectations: list, *, suite_nam
     return results
 
 
+def _literal(text: str) -> str:
+    """A quoted SQL string literal. Without a connection psycopg2 would encode it as latin-1, which
+    fails on a title such as بريد الوادي."""
+    quoted = psycopg2.extensions.QuotedString(text)
+    quoted.encoding = "utf8"
+    return quoted.getquoted().decode("utf8")
+
+
 def staged_rows_query(run_id: str, source: Source) -> str:
     """The SQL the checks run on, with this run's literals filled in (GX wants it to start with
     SELECT, so the file's leading comment is left out)."""
-    literal = lambda v: psycopg2.extensions.adapt(v).getquoted().decode()  # noqa: E731
     names = [source.title.lower(), source.name.lower()]
     fill = {
-        "run_id": literal(run_id),
-        "source": literal(source.name),
-        "site_names": literal(names) + "::text[]",
+        "run_id": _literal(run_id),
+        "source": _literal(source.name),
+        "site_names": "ARRAY[" + ",".join(_literal(n) for n in names) + "]::text[]",
     }
     text = "\n".join(ln for ln in sql_file("quality/staged_articles.sql").splitlines() if not ln.startswith("--"))
     return re.sub(r"\{(run_id|source|site_names)\}", lambda m: fill[m.group(1)], text).strip()
