@@ -1,12 +1,12 @@
-"""What the DAG files share: the `news.articles` Asset, their settings from the environment, and
-the failure callback. The only module of the package that imports Airflow at the top.
+"""What the DAG files share: the `news.articles` Asset, their settings (environment, or Airflow
+Variables: settings.lookup), and the failure callback. The only module of the package that imports
+Airflow at the top.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import urllib.request
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -15,6 +15,7 @@ from airflow.sdk import Asset
 
 from news_etl import pipeline, warehouse
 from news_etl.errors import ConfigError
+from news_etl.settings import lookup, origin
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +34,19 @@ class DagSettings:
 
     @classmethod
     def from_env(cls) -> DagSettings:
+        """From the environment, or Airflow Variables when a DAG file is parsed (settings.lookup)."""
         def number(name: str, default: int) -> int:
-            raw = os.environ.get(name, "")
+            raw = (lookup(name) or "").strip()
             if not raw:
                 return default
             if not raw.isdigit():
-                raise ConfigError(f"environment variable {name}={raw!r}: expected a whole number")
+                raise ConfigError(f"{origin(name)}={raw!r}: expected a whole number")
             return int(raw)
 
         return cls(
-            schedule=os.environ.get("NEWS_ETL_SCHEDULE") or "0 0 * * *",
-            timezone=os.environ.get("NEWS_ETL_SCHEDULE_TIMEZONE") or "UTC",
-            catchup=os.environ.get("NEWS_ETL_CATCHUP", "false").strip().lower() in ("1", "true", "yes"),
+            schedule=lookup("NEWS_ETL_SCHEDULE") or "0 0 * * *",
+            timezone=lookup("NEWS_ETL_SCHEDULE_TIMEZONE") or "UTC",
+            catchup=(lookup("NEWS_ETL_CATCHUP") or "false").strip().lower() in ("1", "true", "yes"),
             max_active_runs=number("NEWS_ETL_MAX_ACTIVE_RUNS", 4),
             retries=number("NEWS_ETL_TASK_RETRIES", 2),
             retry_delay=timedelta(seconds=number("NEWS_ETL_RETRY_DELAY_SECONDS", 30)),
@@ -69,7 +71,7 @@ def task_failed(context, source_names: list[str]) -> None:
 
 
 def notify(reason: str, context) -> None:
-    url = os.environ.get("NEWS_ETL_WEBHOOK_URL")
+    url = lookup("NEWS_ETL_WEBHOOK_URL")
     if not url:
         return
     payload = {"text": f"news-etl: {reason}", "dag_id": context["dag"].dag_id, "run_id": context["run_id"],

@@ -1,4 +1,11 @@
-"""Run-time settings, read from the environment once per task, each with a documented default.
+"""Run-time settings, read once per task (and, for the DAG's shape, when a DAG file is parsed),
+each with a documented default.
+
+Every NEWS_ETL_ setting is looked up by `lookup`: the environment variable first, then, inside
+Airflow (a task, or the parsing of a DAG file), the Airflow Variable of the same name in lower case
+(`news_etl_archive` for NEWS_ETL_ARCHIVE), which can be set in the UI (Admin > Variables), with
+`airflow variables set`, the REST API or any secrets backend. Outside Airflow (the CLI, tests) only
+the environment counts: no metadata database is touched.
 
 The README's configuration table lists the same names; keep the two in step.
 """
@@ -6,6 +13,7 @@ The README's configuration table lists the same names; keep the two in step.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,16 +21,42 @@ from news_etl import PROJECT_DIR
 from news_etl.errors import ConfigError
 
 
+def lookup(name: str) -> str | None:
+    """The raw value of setting `name`: the environment variable, else the Airflow Variable
+    `name.lower()` when running inside Airflow; None (use the default) when neither is set."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    if not _inside_airflow():
+        return None
+    from airflow.sdk import Variable
+
+    value = Variable.get(name.lower(), default=None)
+    return str(value) if value not in (None, "") else None
+
+
+def _inside_airflow() -> bool:
+    """A task process or DAG-file parser: Airflow's Task SDK talks to its supervisor, which serves
+    Variables (through the API server or the metadata database). Checked without importing Airflow."""
+    task_runner = sys.modules.get("airflow.sdk.execution_time.task_runner")
+    return getattr(task_runner, "SUPERVISOR_COMMS", None) is not None
+
+
+def origin(name: str) -> str:
+    """Where setting `name` came from, for error messages."""
+    return f"environment variable {name}" if os.environ.get(name) else f"Airflow Variable {name.lower()}"
+
+
 def _number(name: str, default: float, minimum: float = 0) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
+    raw = lookup(name)
+    if raw is None:
         return default
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(f"environment variable {name}={raw!r}: expected a number") from None
+        raise ConfigError(f"{origin(name)}={raw!r}: expected a number") from None
     if value < minimum:
-        raise ConfigError(f"environment variable {name}={raw!r}: must be >= {minimum}")
+        raise ConfigError(f"{origin(name)}={raw!r}: must be >= {minimum}")
     return value
 
 
@@ -45,22 +79,20 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        state = Path(os.environ.get("NEWS_ETL_STATE_DIR", PROJECT_DIR / ".state"))
+        state = Path(lookup("NEWS_ETL_STATE_DIR") or PROJECT_DIR / ".state")
         return cls(
             state_dir=state,
-            archive_root=os.environ.get("NEWS_ETL_ARCHIVE") or str(state / "archive"),
-            data_docs_root=Path(os.environ.get("NEWS_ETL_DATA_DOCS", state / "data_docs")),
-            reports_dir=Path(os.environ.get("NEWS_ETL_REPORTS", state / "reports")),
+            archive_root=lookup("NEWS_ETL_ARCHIVE") or str(state / "archive"),
+            data_docs_root=Path(lookup("NEWS_ETL_DATA_DOCS") or state / "data_docs"),
+            reports_dir=Path(lookup("NEWS_ETL_REPORTS") or state / "reports"),
             lookback_days=int(_number("NEWS_ETL_LOOKBACK_DAYS", 1)),
             clock_skew_minutes=int(_number("NEWS_ETL_CLOCK_SKEW_MINUTES", 10)),
-            user_agent=os.environ.get(
-                "NEWS_ETL_USER_AGENT", "news-etl/0.1 (+https://example.org/news-etl; news monitoring)"
-            ),
+            user_agent=lookup("NEWS_ETL_USER_AGENT") or "news-etl/0.1 (+https://example.org/news-etl; news monitoring)",
             connect_timeout=_number("NEWS_ETL_CONNECT_TIMEOUT", 5, minimum=0.1),
             read_timeout=_number("NEWS_ETL_READ_TIMEOUT", 20, minimum=0.1),
             max_response_bytes=int(_number("NEWS_ETL_MAX_RESPONSE_BYTES", 10 * 1024 * 1024, minimum=1024)),
             total_timeout=_number("NEWS_ETL_TOTAL_TIMEOUT", 120, minimum=1),
             retries=int(_number("NEWS_ETL_RETRIES", 2)),
-            obey_robots=os.environ.get("NEWS_ETL_OBEY_ROBOTS", "true").strip().lower() not in ("0", "false", "no"),
-            allow_hosts=tuple(h.strip() for h in os.environ.get("NEWS_ETL_ALLOW_HOSTS", "").split(",") if h.strip()),
+            obey_robots=(lookup("NEWS_ETL_OBEY_ROBOTS") or "true").strip().lower() not in ("0", "false", "no"),
+            allow_hosts=tuple(h.strip() for h in (lookup("NEWS_ETL_ALLOW_HOSTS") or "").split(",") if h.strip()),
         )

@@ -24,6 +24,7 @@ from lxml import etree
 
 from news_etl import INCLUDE_DIR
 from news_etl.errors import ConfigError
+from news_etl.settings import lookup
 
 DEFAULT_SOURCES_DIR = INCLUDE_DIR / "sources" / "sample"
 
@@ -102,7 +103,7 @@ class Source:
 
 
 def sources_dir() -> Path:
-    return Path(os.environ.get("NEWS_ETL_SOURCES", DEFAULT_SOURCES_DIR))
+    return Path(lookup("NEWS_ETL_SOURCES") or DEFAULT_SOURCES_DIR)
 
 
 def load_sources(directory: Path | str | None = None) -> list[Source]:

@@ -8,7 +8,6 @@ the key and the problem. Turning checks into Great Expectations objects happens 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import yaml
 
 from news_etl import INCLUDE_DIR
 from news_etl.errors import ConfigError
+from news_etl.settings import lookup
 
 DEFAULT_SUITES_DIR = INCLUDE_DIR / "expectations"
 ACTIONS = ("quarantine", "block", "record")
@@ -44,7 +44,7 @@ class Suite:
 
 
 def suites_dir() -> Path:
-    return Path(os.environ.get("NEWS_ETL_SUITES", DEFAULT_SUITES_DIR))
+    return Path(lookup("NEWS_ETL_SUITES") or DEFAULT_SUITES_DIR)
 
 
 def load_suite(source: str, directory: Path | None = None) -> Suite:

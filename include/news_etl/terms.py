@@ -12,7 +12,6 @@ file is read: an error names the file, the key and the problem.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import yaml
 
 from news_etl import INCLUDE_DIR
 from news_etl.errors import ConfigError
+from news_etl.settings import lookup
 
 DEFAULT_WATCH_TERMS = INCLUDE_DIR / "watch_terms.yaml"
 KINDS = ("person", "organization", "place", "topic")
@@ -37,7 +37,7 @@ class WatchTerm:
 
 
 def watch_terms_file() -> Path:
-    return Path(os.environ.get("NEWS_ETL_WATCH_TERMS") or DEFAULT_WATCH_TERMS)
+    return Path(lookup("NEWS_ETL_WATCH_TERMS") or DEFAULT_WATCH_TERMS)
 
 
 def load_watch_terms(path: Path | str | None = None) -> list[WatchTerm]:
