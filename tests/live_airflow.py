@@ -2,7 +2,8 @@
 temporary AIRFLOW_HOME, with its metadata database and the warehouse in the session's embedded
 PostgreSQL and the session's sample publishers (clock pinned). Started once per session, for the
 tests that ask for `airflow` (conftest.py imports the fixture), and stopped with Ctrl-C's signal at
-the end: the stop must be clean."""
+the end: the stop must be clean. `local_airflow` starts another one with other settings (the
+CeleryExecutor test)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,7 @@ class LocalAirflow:
     password: str
     dsn: str  # the warehouse, for psycopg2
     output: Path  # what `news-etl airflow` printed
+    metadata_dsn: str = ""  # Airflow's metadata database, for psycopg2
     _token: str | None = None
 
     def token(self) -> str:
@@ -76,7 +79,15 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def airflow(tmp_path_factory, postgres, sample_url) -> LocalAirflow:
-    root = tmp_path_factory.mktemp("airflow")
+    with local_airflow(tmp_path_factory.mktemp("airflow"), postgres, sample_url) as local:
+        yield local
+
+
+@contextmanager
+def local_airflow(root: Path, postgres, sample_url: str, extra_env: dict[str, str] | None = None):
+    """`news-etl airflow` in `root` with fresh warehouse and metadata databases, ready once
+    news_daily is parsed; stopped (cleanly, or the test fails) on leaving. `extra_env` adds or
+    overrides settings, e.g. another executor."""
     news_db, airflow_db = f"t_news_{uuid.uuid4().hex[:8]}", f"t_airflow_{uuid.uuid4().hex[:8]}"
     for name in (news_db, airflow_db):
         postgres.ensure_database(name)
@@ -94,6 +105,7 @@ def airflow(tmp_path_factory, postgres, sample_url) -> LocalAirflow:
         # test unpauses it.
         AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
+        **(extra_env or {}),
     )
     output = root / "news-etl-airflow.out"
     cli = Path(sys.executable).with_name("news-etl")
@@ -108,7 +120,7 @@ def airflow(tmp_path_factory, postgres, sample_url) -> LocalAirflow:
             time.sleep(1)
         passwords = json.loads((root / "home" / "simple_auth_manager_passwords.json").read_text())
         local = LocalAirflow(url=f"http://127.0.0.1:{port}", user="admin", password=passwords["admin"],
-                             dsn=postgres.dsn(news_db), output=output)
+                             dsn=postgres.dsn(news_db), output=output, metadata_dsn=postgres.dsn(airflow_db))
         local.wait_for("news_daily to be parsed", lambda: _dag_known(local), timeout=300)
         yield local
     finally:

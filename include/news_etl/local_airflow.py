@@ -3,7 +3,9 @@
 The four Airflow 3 components run as separate processes with the LocalExecutor: `api-server` (UI
 and REST API), `scheduler`, `dag-processor` and `triggerer`, on the same metadata database, warehouse
 and sample publishers as `make run` (see local_run). Each writes its own log under
-<state>/logs/airflow/. The login is a SimpleAuthManager user whose password is generated once and
+<state>/logs/airflow/. With AIRFLOW__CORE__EXECUTOR=CeleryExecutor (and a broker in
+AIRFLOW__CELERY__BROKER_URL) a Celery worker (`airflow celery worker`) is started as well, and the
+tasks run there. The login is a SimpleAuthManager user whose password is generated once and
 kept in AIRFLOW_HOME.
 
 Why not `airflow standalone`: it runs whichever `airflow` is first on PATH, mixes the four logs into
@@ -40,6 +42,7 @@ from news_etl.settings import Settings
 from news_etl.sources import DEFAULT_SOURCES_DIR, sources_dir
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+CELERY_WORKER = "celery-worker"  # `airflow celery worker`, with the CeleryExecutor
 USER = "admin"
 # Read by the DAG files (news_etl.orchestration.DagSettings); shown in the banner when set.
 DAG_SETTINGS = ("NEWS_ETL_SCHEDULE", "NEWS_ETL_SCHEDULE_TIMEZONE", "NEWS_ETL_CATCHUP", "NEWS_ETL_MAX_ACTIVE_RUNS",
@@ -55,6 +58,8 @@ def configure(env: dict[str, str]) -> str:
     env.setdefault("AIRFLOW__CORE__EXECUTOR", "LocalExecutor")
     # The LocalExecutor starts one worker process (~150 MB) per slot: 32 by default.
     env.setdefault("AIRFLOW__CORE__PARALLELISM", "8")
+    if uses_celery(env):  # the worker's pool has 16 processes by default; as many as the slots here
+        env.setdefault("AIRFLOW__CELERY__WORKER_CONCURRENCY", env["AIRFLOW__CORE__PARALLELISM"])
     env.setdefault("AIRFLOW__CORE__AUTH_MANAGER",
                    "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager")
     env.setdefault("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", f"{USER}:admin")
@@ -67,6 +72,18 @@ def configure(env: dict[str, str]) -> str:
     # Task processes reach the api-server's execution API at {base_url}/execution/.
     env.setdefault("AIRFLOW__API__BASE_URL", f"http://{local}:{env['AIRFLOW__API__PORT']}")
     return env["AIRFLOW__API__BASE_URL"].rstrip("/")
+
+
+def uses_celery(env: dict[str, str]) -> bool:
+    return env.get("AIRFLOW__CORE__EXECUTOR", "").rsplit(".", 1)[-1] == "CeleryExecutor"
+
+
+def components(env: dict[str, str]) -> dict[str, list[str]]:
+    """The processes to start, by name: the `airflow` command of each."""
+    commands = {name: [name] for name in COMPONENTS}
+    if uses_celery(env):
+        commands[CELERY_WORKER] = ["celery", "worker"]
+    return commands
 
 
 def ensure_login(env: dict[str, str]) -> tuple[dict[str, str], list[str]]:
@@ -138,12 +155,13 @@ def serve() -> int:
                     return 0
                 print(f"\n`airflow db migrate` failed; see {logs / 'db-migrate.log'}", file=sys.stderr)
                 return 1
-        for name in COMPONENTS:
+        commands = components(env)
+        for name, command in commands.items():
             with open(logs / f"{name}.log", "ab") as log_file:
-                procs[name] = subprocess.Popen([AIRFLOW, name], env=env, stdout=log_file,
+                procs[name] = subprocess.Popen([AIRFLOW, *command], env=env, stdout=log_file,
                                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                                start_new_session=True)
-        print(f"  Starting {', '.join(COMPONENTS)} (logs in {logs}) ...", end="", flush=True)
+        print(f"  Starting {', '.join(commands)} (logs in {logs}) ...", end="", flush=True)
         t0 = time.monotonic()
         problem = _wait_until_healthy(url, procs, stop, logs)
         if stop.requested.is_set():
