@@ -3,6 +3,10 @@
 An article is a pure function of (publisher, local day): the generator is seeded with
 f"{slug}:{day}", never with hash(), which Python salts per process. What a SampleArticle says is
 exactly what a perfect parser should extract from its page, so other tests use it as the oracle.
+
+A scaled Edition (for benchmarks) is another world with the same publishers and templates:
+`per_day` stories a day per publisher instead of 6 to 10, and copy `copy` of each publisher (a
+site of its own with its own stories), seeded with the edition too, so it is deterministic as well.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
+from itertools import chain, islice
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -37,6 +42,33 @@ class SampleArticle:
     @property
     def body(self) -> str:
         return "\n\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True)
+class Edition:
+    """Which world the sample publishers show: the default one (6 to 10 stories a day, what the
+    tests know), or a scaled one for benchmarks with `per_day` stories a day, as copy `copy` of
+    every publisher (copies are different sites: their own stories, the same templates)."""
+
+    per_day: int | None = None
+    copy: int = 0
+
+    def __post_init__(self) -> None:
+        if self.per_day is not None and self.per_day < 1 or self.copy < 0:
+            raise ValueError(f"an edition has at least one story a day and a copy number >= 0, not {self}")
+
+    @property
+    def code_block(self) -> int:
+        """Story codes each day owns (codes grow with time, a block a day)."""
+        return MAX_ARTICLES_PER_DAY if self.per_day is None else max(self.per_day, MAX_ARTICLES_PER_DAY)
+
+    def seed(self, slug: str, day: date) -> str:
+        if self == DEFAULT_EDITION:
+            return f"{slug}:{day.isoformat()}"
+        return f"{slug}:{day.isoformat()}:{self.per_day or 0}:{self.copy}"
+
+
+DEFAULT_EDITION = Edition()
 
 
 @dataclass(frozen=True)
@@ -102,10 +134,13 @@ _SECTIONS = {
 _WRITERS = {"en": text, "ar": text_ar}
 # Share of stories revised some hours after publication.
 _REVISED_SHARE = {"harbor-times": 1 / 3, "prairie-courier": 1 / 4}
+_SLUG_TRIES = 20  # new stories a scaled day writes before a taken slug gets the story's number
 
 # Story codes grow with time: each local day owns a block of MAX_ARTICLES_PER_DAY codes, counted
 # from 2024-03-01. The bases keep tehran-wire codes at 7 digits and nordic-dispatch and wadi-post
 # ids at 6 digits for every day from 2000 to 2040 (5 digits cannot hold 15,000 days of 10 codes).
+# A scaled edition's days own blocks of `per_day` codes: with 1,000 a day, wadi-post's codes keep
+# their 6 digits for the months around 2024-03-01 only, where benchmarks run.
 _CODE_EPOCH = date(2024, 3, 1)
 _CODE_BASE = {"tehran-wire": 1_119_700, "nordic-dispatch": 482_100, "wadi-post": 730_400}
 
@@ -115,7 +150,7 @@ _PAGE_PATHS = {
     "nordic-dispatch": re.compile(r"/nordic-dispatch/article/(?P<code>\d+)-[a-z0-9-]+\.html"),
     "prairie-courier": re.compile(
         r"/prairie-courier/(?P<year>\d{4})/(?P<month>\d{2})/(?P<day>\d{2})/[a-z0-9-]+/"),
-    # The id is hexadecimal: the day's ordinal times MAX_ARTICLES_PER_DAY plus the story's index.
+    # The id is hexadecimal: the day's ordinal times the day's code block plus the story's index.
     "meridian-report": re.compile(r"/meridian-report/[a-z]+/[a-z0-9-]+-(?P<id>[0-9a-f]{1,12})"),
     "wadi-post": re.compile(r"/wadi-post/news/(?P<code>\d+)/[0-9A-Za-z%-]+"),
 }
@@ -138,26 +173,26 @@ _ARCHIVE_FEEDS = {
 }
 
 
-def articles_for(publisher: str, day: date) -> list[SampleArticle]:
+def articles_for(publisher: str, day: date, edition: Edition = DEFAULT_EDITION) -> list[SampleArticle]:
     """Every article whose local publication date is `day`, oldest first."""
-    return list(_articles_of_day(_known(publisher).slug, day))
+    return list(_articles_of_day(_known(publisher).slug, day, edition))
 
 
-def find_article(path: str) -> SampleArticle | None:
+def find_article(path: str, edition: Edition = DEFAULT_EDITION) -> SampleArticle | None:
     """The article a page path belongs to, or None. A query string or fragment is ignored."""
     path = urlsplit(path).path
     for slug, pattern in _PAGE_PATHS.items():
         match = pattern.fullmatch(path)
         if match:
             if "code" in pattern.groupindex:
-                day = _day_of_code(slug, int(match["code"]))
+                day = _day_of_code(slug, int(match["code"]), edition.code_block)
             elif "id" in pattern.groupindex:
-                day = _day_of_id(int(match["id"], 16))
+                day = _day_of_id(int(match["id"], 16), edition.code_block)
             else:
                 day = _date_of(match)
             if day is None:
                 return None
-            return next((a for a in articles_for(slug, day) if a.path == path), None)
+            return _paths_of_day(slug, day, edition).get(path)
     return None
 
 
@@ -165,31 +200,40 @@ def local_today(publisher: str, now: datetime) -> date:
     return now.astimezone(ZoneInfo(_known(publisher).timezone)).date()
 
 
-def published_on(publisher: str, day: date, now: datetime) -> list[SampleArticle]:
+def published_on(publisher: str, day: date, now: datetime, edition: Edition = DEFAULT_EDITION) -> list[SampleArticle]:
     """The articles of `day` that exist at `now`, newest first: what a date archive lists."""
-    return [as_of(a, now) for a in reversed(articles_for(publisher, day)) if a.published_at <= now]
+    return list(_published_on(_known(publisher).slug, day, now, edition))
 
 
-def latest_articles(publisher: str, now: datetime, limit: int = 20) -> list[SampleArticle]:
+@lru_cache(maxsize=256)
+def _published_on(slug: str, day: date, now: datetime, edition: Edition) -> tuple[SampleArticle, ...]:
+    # Cached: a scaled edition's pages each list a few of a day's hundreds of stories (a pinned
+    # clock asks the same question for every page).
+    return tuple(as_of(a, now) for a in reversed(_articles_of_day(slug, day, edition)) if a.published_at <= now)
+
+
+def latest_articles(publisher: str, now: datetime, limit: int = 20,
+                    edition: Edition = DEFAULT_EDITION) -> list[SampleArticle]:
     """The `limit` newest articles published by `now`, newest first: what a live feed lists."""
     latest: list[SampleArticle] = []
     day = local_today(publisher, now)
     while len(latest) < limit:
-        latest.extend(published_on(publisher, day, now))
+        latest.extend(_published_on(publisher, day, now, edition))
         day -= timedelta(days=1)
     return latest[:limit]
 
 
-def other_stories(article: SampleArticle, now: datetime, limit: int) -> list[SampleArticle]:
+def other_stories(article: SampleArticle, now: datetime, limit: int,
+                  edition: Edition = DEFAULT_EDITION) -> list[SampleArticle]:
     """Stories a page promotes beside `article`: the same and the previous day's, newest first.
 
     Only what exists at `now`, and never one with the article's own title, so a page's side
     blocks cannot be mistaken for the article itself.
     """
     day = article.published_at.date()
-    candidates = published_on(article.publisher, day, now)
-    candidates += published_on(article.publisher, day - timedelta(days=1), now)
-    return [a for a in candidates if a.title != article.title][:limit]
+    candidates = chain(_published_on(article.publisher, day, now, edition),
+                       _published_on(article.publisher, day - timedelta(days=1), now, edition))
+    return list(islice((a for a in candidates if a.title != article.title), limit))
 
 
 def as_of(article: SampleArticle, now: datetime) -> SampleArticle:
@@ -231,27 +275,33 @@ def _known(publisher: str) -> Publisher:
 
 
 @lru_cache(maxsize=1024)
-def _articles_of_day(slug: str, day: date) -> tuple[SampleArticle, ...]:
-    rng = random.Random(f"{slug}:{day.isoformat()}")
+def _articles_of_day(slug: str, day: date, edition: Edition = DEFAULT_EDITION) -> tuple[SampleArticle, ...]:
+    rng = random.Random(edition.seed(slug, day))
     language = PUBLISHERS[slug].language
     writer = _WRITERS[language]
-    published = _publication_times(rng, slug, day)
+    published = _publication_times(rng, slug, day, edition.per_day)
     articles: list[SampleArticle] = []
     title_slugs: set[str] = set()
     for index, published_at in enumerate(published):
         section = rng.choice(_SECTIONS[slug])
         story = writer.write_story(rng, section, published_at.weekday())
         # Slugs (hence titles) are unique within a day: a date-based path has nothing else to
-        # tell two stories apart.
-        while writer.slugify(story.title) in title_slugs:
+        # tell two stories apart. A scaled day has more stories than some writers have slugs:
+        # after a few tries its slug takes the story's number.
+        tries = 0
+        while writer.slugify(story.title) in title_slugs and (edition == DEFAULT_EDITION or tries < _SLUG_TRIES):
             story = writer.write_story(rng, section, published_at.weekday())
-        title_slugs.add(writer.slugify(story.title))
-        code = _story_code(slug, day, index)
+            tries += 1
+        title_slug = writer.slugify(story.title)
+        if title_slug in title_slugs:
+            title_slug = f"{title_slug}-{index}"
+        title_slugs.add(title_slug)
+        code = _story_code(slug, day, index, edition.code_block)
         articles.append(
             SampleArticle(
                 publisher=slug,
                 story_code=code,
-                path=_page_path(slug, day, index, code, section, writer.slugify(story.title)),
+                path=_page_path(slug, day, index, code, section, title_slug, edition.code_block),
                 title=story.title,
                 published_at=published_at,
                 updated_at=_updated_at(rng, slug, published_at),
@@ -263,8 +313,14 @@ def _articles_of_day(slug: str, day: date) -> tuple[SampleArticle, ...]:
         )
     if day == BAD_DAY:
         for index, defect in _DEFECTS[slug]:
-            articles[index] = _with_defect(articles[index], defect)
+            if index < len(articles):
+                articles[index] = _with_defect(articles[index], defect)
     return tuple(articles)
+
+
+@lru_cache(maxsize=256)
+def _paths_of_day(slug: str, day: date, edition: Edition) -> dict[str, SampleArticle]:
+    return {a.path: a for a in _articles_of_day(slug, day, edition)}
 
 
 def _with_defect(article: SampleArticle, defect: str) -> SampleArticle:
@@ -285,16 +341,21 @@ def _with_defect(article: SampleArticle, defect: str) -> SampleArticle:
     return replace(article, defect=defect, **changed)
 
 
-def _publication_times(rng: random.Random, slug: str, day: date) -> list[datetime]:
-    """6 to 10 distinct local times spread over the day, in order."""
+def _publication_times(rng: random.Random, slug: str, day: date, per_day: int | None = None) -> list[datetime]:
+    """6 to 10 (or `per_day`) local times spread over the day, in order; distinct while the day
+    has enough minutes for them (a scaled edition's busiest days publish several a minute)."""
     zone = ZoneInfo(PUBLISHERS[slug].timezone)
-    count = rng.randint(MIN_ARTICLES_PER_DAY, MAX_ARTICLES_PER_DAY)
+    count = rng.randint(MIN_ARTICLES_PER_DAY, MAX_ARTICLES_PER_DAY) if per_day is None else per_day
     last = _LAST_STORY_MINUTE.get(slug)
     if last is None:
-        minutes = rng.sample(_wall_minutes(day, zone, FIRST_MINUTE, LAST_MINUTE), count)
+        minutes = _pick(rng, _wall_minutes(day, zone, FIRST_MINUTE, LAST_MINUTE), count)
     else:
-        minutes = rng.sample(_wall_minutes(day, zone, FIRST_MINUTE, last - 1), count - 1) + [last]
+        minutes = _pick(rng, _wall_minutes(day, zone, FIRST_MINUTE, last - 1), count - 1) + [last]
     return sorted(datetime.combine(day, time(m // 60, m % 60), tzinfo=zone) for m in minutes)
+
+
+def _pick(rng: random.Random, minutes: list[int], count: int) -> list[int]:
+    return rng.sample(minutes, count) if count <= len(minutes) else rng.choices(minutes, k=count)
 
 
 def _wall_minutes(day: date, zone: ZoneInfo, first: int, last: int) -> list[int]:
@@ -333,27 +394,28 @@ def _authors(rng: random.Random, slug: str) -> tuple[str, ...]:
     return text.author_names(rng, rng.choice((1, 1, 2)))
 
 
-def _story_code(slug: str, day: date, index: int) -> str | None:
+def _story_code(slug: str, day: date, index: int, block: int = MAX_ARTICLES_PER_DAY) -> str | None:
     if slug not in _CODE_BASE:
         return None
-    return str(_CODE_BASE[slug] + (day - _CODE_EPOCH).days * MAX_ARTICLES_PER_DAY + index)
+    return str(_CODE_BASE[slug] + (day - _CODE_EPOCH).days * block + index)
 
 
-def _day_of_code(slug: str, code: int) -> date | None:
+def _day_of_code(slug: str, code: int, block: int = MAX_ARTICLES_PER_DAY) -> date | None:
     try:
-        return _CODE_EPOCH + timedelta(days=(code - _CODE_BASE[slug]) // MAX_ARTICLES_PER_DAY)
+        return _CODE_EPOCH + timedelta(days=(code - _CODE_BASE[slug]) // block)
     except OverflowError:
         return None
 
 
-def _day_of_id(story_id: int) -> date | None:
+def _day_of_id(story_id: int, block: int = MAX_ARTICLES_PER_DAY) -> date | None:
     try:
-        return date.fromordinal(story_id // MAX_ARTICLES_PER_DAY)
+        return date.fromordinal(story_id // block)
     except (ValueError, OverflowError):
         return None
 
 
-def _page_path(slug: str, day: date, index: int, code: str | None, section: str, title_slug: str) -> str:
+def _page_path(slug: str, day: date, index: int, code: str | None, section: str, title_slug: str,
+               block: int = MAX_ARTICLES_PER_DAY) -> str:
     if slug == "tehran-wire":
         return f"/tehran-wire/news/{code}/{title_slug}"
     if slug == "harbor-times":
@@ -363,7 +425,7 @@ def _page_path(slug: str, day: date, index: int, code: str | None, section: str,
     if slug == "prairie-courier":
         return f"/prairie-courier/{day:%Y/%m/%d}/{title_slug}/"
     if slug == "meridian-report":
-        story_id = day.toordinal() * MAX_ARTICLES_PER_DAY + index
+        story_id = day.toordinal() * block + index
         return f"/meridian-report/{section.lower()}/{title_slug}-{story_id:x}"
     return f"/wadi-post/news/{code}/{title_slug}"
 
