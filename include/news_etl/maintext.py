@@ -72,12 +72,6 @@ LAYOUT_FLAGS = frozenset(("has", "with", "no", "is", "show", "hide", "enable", "
 # Class tokens made only of these name the article itself ("content", "article-body", "post-text").
 CONTENT_WORDS = frozenset(("article", "content", "entry", "post", "story", "body", "text", "main", "blog", "hentry"))
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
-_NOT_CONTENT = etree.XPath(
-    "|".join(f"descendant::{tag}" for tag in sorted(NOT_CONTENT_TAGS))
-    + "|descendant::*[@hidden or @aria-hidden or @style]|descendant::comment()|descendant::processing-instruction()")
-_MAYBE_MARKED = etree.XPath(
-    "descendant-or-self::*[@class or @id or @role]|"
-    + "|".join(f"descendant-or-self::{tag}" for tag in sorted(MARKED_TAGS)))
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _MARKED_OR_OTHER = MARKED_WORDS | OTHER_STORY_WORDS
 # Lines that are interface, not text, whatever block they are in.
@@ -162,9 +156,15 @@ def main_text(page) -> MainText:
 
 def remove_not_content(root) -> None:
     """Scripts, styles, forms' controls, hidden elements and comments: never text a reader sees."""
-    for el in _NOT_CONTENT(root):
-        if not isinstance(el.tag, str) or el.tag in NOT_CONTENT_TAGS or el.get("hidden") is not None \
-                or el.get("aria-hidden") == "true" or _HIDDEN_STYLE.search(el.get("style") or ""):
+    # One pass in document order (as an XPath union would give, but an XPath walks the tree once
+    # per path); the list is made before anything is removed.
+    for el in [el for el in root.iter() if el is not root]:
+        tag = el.tag
+        if tag is etree.Comment or tag is etree.PI:
+            drop_tree(el)
+        elif isinstance(tag, str) and (tag in NOT_CONTENT_TAGS or el.get("hidden") is not None
+                                       or el.get("aria-hidden") == "true"
+                                       or _HIDDEN_STYLE.search(el.get("style") or "")):
             drop_tree(el)
 
 
@@ -185,49 +185,57 @@ def drop_tree(el) -> None:
 def read_blocks(root) -> list[Block]:
     """The text of `root` as blocks in reading order. Block-level tags and <br> end a block; inline
     tags continue it, so "W<b>ord</b>" stays one word. Table cells without blocks inside are one
-    row: their texts are joined with spaces. (Hot code: one call per element, no helpers.)"""
+    row: their texts are joined with spaces. (Hot code: one call per element, names bound locally,
+    each tag read once.)"""
     blocks: list[Block] = []
-    line: list = [None, root]  # the open block (None until text comes) and the owner of that line
+    block_tags, line_tags, cell_tags, heading_tags = BLOCK_TAGS, _LINE_TAGS, CELL_TAGS, HEADING_TAGS
+    open_block: Block | None = None  # the open block (None until text comes)
+    owner = root  # the element that owns the open line
 
     def add(text: str, in_link: bool) -> None:
-        block = line[0]
+        nonlocal open_block
+        block = open_block
         if block is None:
             if text.isspace():
                 return  # whitespace between blocks starts no line
-            owner = line[1]
-            block = line[0] = Block(owner=owner, heading=owner.tag in HEADING_TAGS)
+            block = open_block = Block(owner, [], 0, owner.tag in heading_tags)
             blocks.append(block)
         block.pieces.append(text)
         if in_link:
             block.link_chars += len(text.strip())
 
-    def walk(el, in_link: bool) -> None:
-        tag = el.tag
-        is_block = tag in BLOCK_TAGS
+    def walk(el, tag, in_link: bool) -> None:
+        nonlocal open_block, owner
+        is_block = tag in block_tags
         if is_block:
-            line[0], line[1] = None, el
+            open_block, owner = None, el
         elif tag == "br":
-            line[0] = None
-        elif tag in CELL_TAGS and line[0] is not None:
-            line[0].pieces.append(" ")
+            open_block = None
+        elif tag in cell_tags and open_block is not None:
+            open_block.pieces.append(" ")
         link = in_link or tag == "a"
-        if el.text:
-            add(el.text, link)
+        text = el.text
+        if text:
+            add(text, link)
         for child in el:
-            if len(child) or child.tag in BLOCK_TAGS or child.tag in _LINE_TAGS:
-                walk(child, link)
-            elif child.text:  # a leaf inline element ("<b>word</b>"): its text joins the line
-                add(child.text, link or child.tag == "a")
-            if child.tail:
-                add(child.tail, link)
+            child_tag = child.tag
+            if len(child) or child_tag in block_tags or child_tag in line_tags:
+                walk(child, child_tag, link)
+            else:  # a leaf inline element ("<b>word</b>"): its text joins the line
+                text = child.text
+                if text:
+                    add(text, link or child_tag == "a")
+            tail = child.tail
+            if tail:
+                add(tail, link)
         if is_block:
             # The text after a block belongs to a new line of the parent.
             parent = el.getparent()
-            line[0], line[1] = None, (parent if parent is not None else el)
-        elif tag in CELL_TAGS and line[0] is not None:
-            line[0].pieces.append(" ")
+            open_block, owner = None, (parent if parent is not None else el)
+        elif tag in cell_tags and open_block is not None:
+            open_block.pieces.append(" ")
 
-    walk(root, False)
+    walk(root, root.tag, False)
     for block in blocks:
         block.close()
     return [b for b in blocks if b.text]
@@ -294,7 +302,7 @@ def marked_elements(root, blocks: list[Block]) -> set:
     prose = _totals(root, _by_owner(blocks, lambda b: len(b.text) if _reads_as_prose(b) else 0))
     has_text = set(_totals(root, _by_owner(blocks, lambda b: 1)))  # an element without text cannot matter
     limit = WRAPPER_SHARE * prose.get(root, 0)
-    return {el for el in _MAYBE_MARKED(root) if el in has_text and el is not root
+    return {el for el in root.iter() if el in has_text and el is not root
             and prose.get(el, 0) < limit and _looks_marked(el)}
 
 
