@@ -77,6 +77,42 @@ def test_spacing_and_robots_hold_across_fetchers_of_one_run(site, settings, dsn)
     assert site.requests.count("/robots.txt") == 1
 
 
+def test_get_many_fetches_hosts_at_once_and_spaces_each_host(settings):
+    """Two hosts (two real servers), three pages each, 0.3 s apart per host: the second host's
+    requests arrive while the first host's are still being spaced, and each host's stay spaced."""
+    from sites import StaticSite
+
+    sites = [StaticSite(), StaticSite()]
+    try:
+        urls = []
+        for n, host in enumerate(sites):
+            for page in ("/a", "/b", "/c"):
+                host.pages[page] = Page(f"{n}{page}".encode())
+                urls.append(host.url(page))
+        with Fetcher(settings, crawl_delay=0.3) as fetcher:
+            got = {url: result for url, result in fetcher.get_many(urls)}
+        assert {url: r.body for url, r in got.items()} == {
+            host.url(page): f"{n}{page}".encode() for n, host in enumerate(sites) for page in ("/a", "/b", "/c")}
+        first, second = ([t for path, t in host.request_times if path != "/robots.txt"] for host in sites)
+        assert len(first) == len(second) == 3
+        for arrivals in (first, second):
+            assert all(b - a >= 0.25 for a, b in zip(arrivals, arrivals[1:]))  # 0.3 s, give or take latency
+        # Overlap: each host's first request came before the other host's last one (0.6 s later).
+        assert first[0] < second[-1] and second[0] < first[-1]
+    finally:
+        for host in sites:
+            host.close()
+
+
+def test_get_many_gives_failures_as_values(site, settings):
+    site.pages["/ok"] = Page(b"ok")
+    with Fetcher(settings) as fetcher:
+        got = dict(fetcher.get_many([site.url("/ok"), site.url("/missing"), "http://127.0.0.1:9/x"]))
+    assert got[site.url("/ok")].body == b"ok"
+    assert isinstance(got[site.url("/missing")], FetchError) and "HTTP 404" in str(got[site.url("/missing")])
+    assert isinstance(got["http://127.0.0.1:9/x"], FetchError)
+
+
 def test_connection_refused_is_a_fetch_error(settings):
     with Fetcher(settings) as fetcher, pytest.raises(FetchError, match=r"http://127.0.0.1:9/x: ConnectionError"):
         fetcher.get("http://127.0.0.1:9/x")

@@ -183,14 +183,14 @@ def _fetch_pages(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dic
         known = warehouse.known_urls(conn, source.name, list(items))
     new_urls = [u for u in items if u not in known and not archive.has_page(source.name, run.day, u)]
     counts = dict(articles_found=len(items), articles_fetched=0, fetch_failed=0)
-    for url in new_urls:
+    # Pages on several hosts are fetched from each at once; every response is archived as it
+    # comes, so the run's HTML is never all in memory.
+    for url, resp in fetcher.get_many(new_urls):
         entry = {"run_id": run.run_id, "source": source.name, "kind": "page", "url": url}
         fetch_log.append(entry)
-        try:
-            resp = fetcher.get(url)
-        except FetchError as exc:
+        if isinstance(resp, FetchError):
             counts["fetch_failed"] += 1
-            entry.update(outcome="failed", error=str(exc), fetched_at=datetime.now(timezone.utc))
+            entry.update(outcome="failed", error=str(resp), fetched_at=datetime.now(timezone.utc))
             continue
         ref = archive.put(source.name, run.day, PAGES, resp, feed_item=_item_dict(items[url]))
         counts["articles_fetched"] += 1
