@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 DATE ?= $(shell date -u +%F)
 
-.PHONY: run airflow test venv lock sample-sites db-upgrade db-url db-stop clean bench-extract bench-queries faults
+.PHONY: run airflow test venv lock sample-sites db-upgrade db-url db-stop clean bench-extract bench-queries bench faults
 
 # The virtual environment is rebuilt whenever a lock file or pyproject.toml changes.
 $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
@@ -47,6 +47,11 @@ bench-extract: venv
 # The documented queries on 100,000 generated articles: EXPLAIN (ANALYZE) plans, indexes used, timings.
 bench-queries: venv
 	@$(BIN)/python tests/bench/bench_queries.py $(BENCH_ARGS)
+
+# The pipeline at 1,000 and 10,000 articles: parse, load, fetch, news_daily end to end (a real
+# Airflow), peak memory per task, each beside its peer and scaled; see BENCHMARKS.md. ~15 min.
+bench: venv
+	@$(BIN)/python tests/bench/bench_pipeline.py $(BENCH_ARGS)
 
 # Regenerate the locks after changing requirements*.txt.
 # The fault matrix (a table: fault, outcome, rows lost, rows duplicated, peak memory), then the

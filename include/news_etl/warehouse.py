@@ -221,18 +221,24 @@ def _csv_field(value) -> str:
     return '"' + str(value).replace('"', '""') + '"'
 
 
+def stage_csv(run_id: str, source: str, day: date, records: Iterable[dict]) -> tuple[io.StringIO, int]:
+    """The staging rows of `records` as COPY's CSV (STAGE_COLUMNS, NULL as ''), and their count."""
+    buf = io.StringIO()
+    count = 0
+    for rec in records:
+        row = {**rec, "run_id": run_id, "source": source, "day": day.isoformat(),
+               "authors": _pg_array(rec.get("authors") or ())}
+        buf.write(",".join(_csv_field(row.get(c)) for c in STAGE_COLUMNS) + "\n")
+        count += 1
+    buf.seek(0)
+    return buf, count
+
+
 def stage_records(conn, run_id: str, source: str, day: date, records: Iterable[dict]) -> int:
     """Replace this source and day's staged rows with `records`, by COPY. Returns the row count."""
     with conn.cursor() as cur:
         cur.execute("DELETE FROM news.stage_article WHERE source = %s AND day = %s", (source, day))
-        buf = io.StringIO()
-        count = 0
-        for rec in records:
-            row = {**rec, "run_id": run_id, "source": source, "day": day.isoformat(),
-                   "authors": _pg_array(rec.get("authors") or ())}
-            buf.write(",".join(_csv_field(row.get(c)) for c in STAGE_COLUMNS) + "\n")
-            count += 1
-        buf.seek(0)
+        buf, count = stage_csv(run_id, source, day, records)
         cur.copy_expert(
             f"COPY news.stage_article ({', '.join(STAGE_COLUMNS)}) FROM STDIN WITH (FORMAT csv, NULL '')", buf)
     return count
