@@ -331,6 +331,7 @@ def test_conditional_get_answers_304(next_day_site, validator, path):
         ("/robots.txt", 200, b"Allow: /"),
         ("/harbor-times/", 200, b"Harbor Times"),
         ("/wadi-post/", 200, "بريد الوادي".encode("cp1256")),
+        ("/meridian-report/", 200, b"Meridian Report"),  # a site without a live feed links none
         ("/prairie-courier/2024/03/09/feed/", 404, b"Not found"),  # a day that has not begun
         ("/meridian-report/sitemaps/news-2024-3-1.xml", 404, b"Not found"),  # not the spelling it links to
         ("/nope", 404, b"Not found"),

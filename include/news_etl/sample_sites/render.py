@@ -509,10 +509,12 @@ def _site_header(base_url: str, publisher: str) -> str:
     name = PUBLISHERS[publisher].name
     sections = ("World", "Politics", "Economy", "Science", "Sport")
     links = "".join(f'<li><a href="{escape(home)}#{s.lower()}">{s}</a></li>' for s in sections)
+    feed = live_feed_path(publisher)  # None for a site found only through its sitemaps
+    if feed:
+        links += f'<li><a href="{escape(base_url + feed)}">Feed</a></li>'
     return (
         f'<header class="site-header">\n<a class="logo" href="{escape(home)}">{escape(name)}</a>\n'
-        f'<nav><ul><li><a href="{escape(home)}">Home</a></li>{links}'
-        f'<li><a href="{escape(base_url + live_feed_path(publisher))}">Feed</a></li></ul></nav>\n</header>'
+        f'<nav><ul><li><a href="{escape(home)}">Home</a></li>{links}</ul></nav>\n</header>'
     )
 
 
