@@ -19,7 +19,7 @@ $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 venv: $(VENV)/.installed
 
 run: venv
-	@$(BIN)/news-etl run --date $(DATE)
+	@$(BIN)/news-etl run --date $(DATE) $(if $(REPROCESS),--reprocess)
 
 # A full local Airflow (UI on http://127.0.0.1:8080, scheduler, dag-processor, triggerer) until Ctrl-C.
 airflow: venv

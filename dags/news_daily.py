@@ -7,7 +7,7 @@ Asset, on which news_digest is scheduled.
 
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task, task_group
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from news_etl import pipeline
@@ -41,6 +41,9 @@ def _source_run(name: str):
                       description="Collect this day instead of the run's logical date (YYYY-MM-DD)"),
         "refetch": Param(False, type="boolean",
                          description="Fetch the feeds again even when the archive already holds the day"),
+        "reprocess": Param(False, type="boolean",
+                           description="Transform, check and load the day again even when nothing changed "
+                                       "since its last load"),
     },
     default_args={
         "retries": SETTINGS.retries,
@@ -58,7 +61,12 @@ def news_daily():
 
     @task(map_index_template="{{ source_name }}")
     def extract(name: str) -> dict:
-        return pipeline.extract(*_source_run(name))
+        extracted = pipeline.extract(*_source_run(name))
+        if extracted.get("unchanged_since"):
+            # The scheduler then skips the source's transform, check and load: no process is started.
+            raise AirflowSkipException(f"{name}: nothing changed since run {extracted['unchanged_since']} "
+                                       "(the param reprocess runs the source again)")
+        return extracted
 
     @task(map_index_template="{{ source_name }}")
     def transform(extracted: dict) -> dict:

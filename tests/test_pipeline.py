@@ -3,8 +3,10 @@ run that changes nothing, quarantine with reasons, and failing feeds recorded, n
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, datetime, timedelta, timezone
 
+import psycopg2
 import pytest
 
 from conftest import SAMPLE_NOW
@@ -12,6 +14,7 @@ from helpers import expected_articles, loaded_articles, rows
 from news_etl import pipeline
 from news_etl.errors import FetchError
 from news_etl.sources import DEFAULT_SOURCES_DIR, load_source, load_sources
+from news_etl.suites import DEFAULT_SUITES_DIR
 
 DAY = date(2024, 3, 1)
 
@@ -54,6 +57,8 @@ def test_runs_of_the_same_day_again_change_no_row(dsn, settings, sample_sources,
             before = rows(dsn, "SELECT * FROM news.article ORDER BY article_id")
         elif run_id == "second":
             assert all(c.get("from_archive") for c in counts.values())
+            # Nothing changed since the first run: in Airflow the rest of each source is skipped.
+            assert {c["unchanged_since"] for c in counts.values()} == {"first"}
             assert rows(dsn, "SELECT count(*) FROM news.feed_fetch WHERE run_id = 'second'") == [(0,)]
         else:  # every feed URL of the day and the day before (a source found by sitemaps only has two)
             feeds = {name: len(set(s.feed_urls(DAY) + s.feed_urls(DAY - timedelta(days=1))))
@@ -65,6 +70,37 @@ def test_runs_of_the_same_day_again_change_no_row(dsn, settings, sample_sources,
             assert (c["articles_fetched"], c["loaded_new"], c["loaded_updated"], c["quarantined"]) == (0, 0, 0, 0) \
                 or run_id == "first", name
             assert c["parsed"] == c["passed"] > 0  # transformed (again) from the archive
+
+
+def test_a_run_is_unchanged_only_while_its_inputs_and_the_last_outcome_are(dsn, settings, sample_sources,
+                                                                           tmp_path, monkeypatch):
+    source = sample_sources["harbor-times"]
+
+    def extract(run_id: str, **kwargs) -> str | None:
+        run = pipeline.Run(run_id=run_id, day=DAY, dsn=dsn, settings=settings, **kwargs)
+        return pipeline.extract(source, run, now=SAMPLE_NOW)["unchanged_since"]
+
+    run_source(source, pipeline.Run(run_id="loaded", day=DAY, dsn=dsn, settings=settings))
+    assert extract("again") == "loaded"  # and "again" is finished: 'unchanged' stands as well
+    assert extract("once more") == "again"
+    assert extract("asked to", reprocess=True) is None  # unfinished: the last finished run is still "once more"
+    assert rows(dsn, "SELECT run_id, status, finished_at IS NOT NULL, message FROM news.etl_run "
+                     "WHERE run_id IN ('again', 'asked to') ORDER BY run_id") == [
+        ("again", "unchanged", True, "nothing changed since run loaded"), ("asked to", "running", False, None)]
+
+    # A changed quality suite (or source file, watched terms, settings, code) is a change.
+    suites = tmp_path / "expectations"
+    shutil.copytree(DEFAULT_SUITES_DIR, suites)
+    (suites / "common.yaml").write_text((suites / "common.yaml").read_text() + "\n# edited\n")
+    monkeypatch.setenv("NEWS_ETL_SUITES", str(suites))
+    assert extract("new suite") is None
+    monkeypatch.delenv("NEWS_ETL_SUITES")
+
+    # A run that did not end well is never a reason to skip: the next one does the work.
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE news.etl_run SET status = 'failed', finished_at = now() + interval '1 hour' "
+                    "WHERE run_id = 'asked to'")
+    assert extract("after a failure") is None
 
 
 def test_a_day_without_raw_data_is_recorded_and_does_not_fail(dsn, settings, site, write_file):

@@ -115,3 +115,9 @@ class Archive:
 
     def is_complete(self, source: str, day: date) -> bool:
         return self._path(source, day.isoformat(), _COMPLETE).exists()
+
+    def completion(self, source: str, day: date) -> bytes:
+        """The record of the extract that last completed this source and day (rewritten by every
+        complete extract, a refetch too), or b"" if none has."""
+        path = self._path(source, day.isoformat(), _COMPLETE)
+        return path.read_bytes() if path.exists() else b""

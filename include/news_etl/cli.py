@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("run", help="run news_daily once through Airflow for one day, then print a summary")
     p.add_argument("--date", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today, UTC)")
+    p.add_argument("--reprocess", action="store_true",
+                   help="transform, check and load every source again even if nothing changed since its last load")
     p.set_defaults(func=_run)
 
     p = sub.add_parser("airflow", help="run a full local Airflow with this project's DAGs until Ctrl-C: "
@@ -234,7 +236,7 @@ def _sample_sites(args) -> int:
 def _run(args) -> int:
     from news_etl.local_run import run_once
 
-    return run_once(args.date or datetime.now(timezone.utc).date())
+    return run_once(args.date or datetime.now(timezone.utc).date(), reprocess=args.reprocess)
 
 
 def _airflow(args) -> int:

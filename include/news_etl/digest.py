@@ -105,7 +105,7 @@ def dq_table(rows: list[dict]) -> str:
     if not rows:
         return "<p>No checks ran on this day.</p>"
     body = "".join(
-        f"<tr><td>{escape(r['source'])}</td><td class='{'bad' if r['run_status'] not in ('success', None) else ''}'>"
+        f"<tr><td>{escape(r['source'])}</td><td class='{'bad' if r['run_status'] not in ('success', 'unchanged', None) else ''}'>"
         f"{escape(str(r['run_status']))}</td><td class='n'>{r['rows_checked'] or 0}</td>"
         f"<td class='n'>{r['rows_quarantined']}</td><td>{escape(', '.join(r['failed'])) or '—'}</td></tr>"
         for r in rows)

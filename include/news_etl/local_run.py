@@ -9,6 +9,7 @@ Airflow's metadata database and prints them stage by stage.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -75,7 +76,7 @@ def ensure_sample_sites(env: dict[str, str]):
     return server
 
 
-def run_once(day: date) -> int:
+def run_once(day: date, reprocess: bool = False) -> int:
     settings = Settings.from_env()
     logs = settings.state_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -89,7 +90,8 @@ def run_once(day: date) -> int:
             metadata = prepare_metadata(env, log_file)
             with metadata.connect() as conn:
                 last_run = conn.execute(text("SELECT coalesce(max(id), 0) FROM dag_run")).scalar()
-            proc = subprocess.Popen([AIRFLOW, "dags", "test", DAG_ID, day.isoformat()], env=env,
+            conf = ["--conf", json.dumps({"reprocess": True})] if reprocess else []
+            proc = subprocess.Popen([AIRFLOW, "dags", "test", DAG_ID, day.isoformat(), *conf], env=env,
                                     stdout=log_file, stderr=subprocess.STDOUT)
             run_id = _follow(metadata, last_run, proc)
             code = proc.wait()
@@ -107,7 +109,7 @@ def run_once(day: date) -> int:
     print(f"\nQuery the warehouse:  {psql}")
     print("  e.g.  SELECT s.name, a.published_at, a.story_code, a.title FROM news.article a "
           "JOIN news.source s USING (source_id) ORDER BY a.published_at DESC LIMIT 10;")
-    failed = code != 0 or any(r["status"] != "success" for r in rows)
+    failed = code != 0 or any(r["status"] not in ("success", "unchanged") for r in rows)
     if failed:
         print(f"\nThe run did not fully succeed; Airflow's log: {log_path}", file=sys.stderr)
     return 1 if failed else 0
@@ -173,7 +175,7 @@ def _follow(engine, last_run: int, proc: subprocess.Popen) -> str | None:
                         if not label and 0 <= map_index < len(sources):
                             label = sources[map_index]
                         seconds = (end - start).total_seconds() if start and end else 0.0
-                        mark = {"success": "ok ", "up_for_retry": "retry"}.get(state, state.upper())
+                        mark = {"success": "ok ", "up_for_retry": "retry", "skipped": "skip"}.get(state, state.upper())
                         print(f"  [{mark}] {task_id.split('.')[-1]:<18} {label or '':<20} {seconds:6.1f}s", flush=True)
             if done:
                 return run_id

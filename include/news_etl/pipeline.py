@@ -8,10 +8,12 @@ counters for XCom; the same counters go to news.etl_run, from which the run summ
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 from news_etl import warehouse
 from news_etl.archive import FEEDS, PAGES, Archive
@@ -23,7 +25,7 @@ from news_etl.fetch import Fetcher
 from news_etl.quality import QualityGateError, check_staged, collection_window
 from news_etl.settings import Settings
 from news_etl.sources import Source
-from news_etl.terms import load_watch_terms
+from news_etl.terms import load_watch_terms, watch_terms_file
 from news_etl.suites import load_suite
 from news_etl.urls import is_http_url, normalize_url
 
@@ -39,6 +41,7 @@ class Run:
     dsn: str
     settings: Settings
     refetch: bool = False  # fetch again even when the archive holds the day
+    reprocess: bool = False  # transform, check and load even when nothing changed since the last load
 
     @property
     def archive(self) -> Archive:
@@ -87,10 +90,18 @@ def extract(source: Source, run: Run, now: datetime | None = None) -> dict:
     archive = run.archive
     if not run.refetch and archive.is_complete(source.name, run.day):
         pages = len(archive.entries(source.name, run.day, PAGES))
+        fingerprint = inputs_fingerprint(source, run)
         with warehouse.connect(run.dsn) as conn:
-            warehouse.record_run(conn, run.run_id, source.name, run.day)
-        log.info("%s: the archive holds %s (%d pages): nothing fetched", source.name, run.day, pages)
-        return {"source": source.name, "from_archive": True, "articles_fetched": 0}
+            since = None if run.reprocess else warehouse.unchanged_since(conn, source.name, run.day, fingerprint)
+            if since:  # (this very run when Airflow runs it again, as a reprocessing backfill does)
+                warehouse.record_run(conn, run.run_id, source.name, run.day, status="unchanged", finished=True,
+                                     fingerprint=fingerprint, message=f"nothing changed since run {since}",
+                                     loaded_new=0, loaded_updated=0)
+            else:
+                warehouse.record_run(conn, run.run_id, source.name, run.day, fingerprint=fingerprint)
+        log.info("%s: the archive holds %s (%d pages): nothing fetched%s", source.name, run.day, pages,
+                 f"; nothing changed since run {since}" if since else "")
+        return {"source": source.name, "from_archive": True, "articles_fetched": 0, "unchanged_since": since}
 
     with warehouse.connect(run.dsn) as conn:
         warehouse.record_run(conn, run.run_id, source.name, run.day)
@@ -109,8 +120,31 @@ def extract(source: Source, run: Run, now: datetime | None = None) -> dict:
     if not ok:
         raise FetchError(f"source {source.name}: all {counts['feeds_failed']} feeds failed; first: {feed_errors[0]}")
     archive.mark_complete(source.name, run.day, {"run_id": run.run_id, **counts})
+    with warehouse.connect(run.dsn) as conn:
+        warehouse.record_run(conn, run.run_id, source.name, run.day, fingerprint=inputs_fingerprint(source, run))
     log.info("%s: %s", source.name, counts)
     return {"source": source.name, **counts}
+
+
+def inputs_fingerprint(source: Source, run: Run) -> str:
+    """What a source's day's results depend on: the extract that completed the day's archive, the
+    source file, the quality suite, the watched terms, the settings the checks use, and the code.
+    A run whose fingerprint is that of the last run that ended well has nothing to do."""
+    digest = hashlib.sha256(run.archive.completion(source.name, run.day))
+    for path in (source.path, *load_suite(source.name).files, watch_terms_file()):
+        digest.update(Path(path).read_bytes())
+    digest.update(f"{run.settings.lookback_days}:{run.settings.clock_skew_minutes}:{_code_version()}".encode())
+    return digest.hexdigest()
+
+
+@functools.cache
+def _code_version() -> str:
+    """A digest of the package's modules and SQL: a new parser or merge means results may change."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted([*package.rglob("*.py"), *warehouse.SQL_DIR.rglob("*.sql")]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _fetch_feeds(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dict],
@@ -328,4 +362,5 @@ def run_for(context) -> Run:
     settings = Settings.from_env()
     return Run(run_id=context["run_id"], day=run_day(context), settings=settings,
                dsn=warehouse.resolve_dsn(settings, in_airflow_task=True),
-               refetch=bool((context.get("params") or {}).get("refetch")))
+               refetch=bool((context.get("params") or {}).get("refetch")),
+               reprocess=bool((context.get("params") or {}).get("reprocess")))

@@ -295,7 +295,7 @@ _RUN_COUNTERS = {
 
 def record_run(conn, run_id: str, source: str, day: date, *, status: str | None = None,
                message: str | None = None, finished: bool = False, data_docs: str | None = None,
-               **counters: int) -> None:
+               fingerprint: str | None = None, **counters: int) -> None:
     """Create or update this run's row for `source` with the counters a stage measured."""
     unknown = set(counters) - _RUN_COUNTERS
     if unknown:
@@ -309,8 +309,10 @@ def record_run(conn, run_id: str, source: str, day: date, *, status: str | None 
         sets.append("finished_at = now()")
     if data_docs is not None:
         sets.append("data_docs = %(data_docs)s")
+    if fingerprint is not None:
+        sets.append("fingerprint = %(fingerprint)s")
     params = dict(counters, run_id=run_id, source=source, day=day, status=status or "running",
-                  message=message, data_docs=data_docs)
+                  message=message, data_docs=data_docs, fingerprint=fingerprint)
     with conn.cursor() as cur:
         cur.execute(
             "INSERT INTO news.etl_run (run_id, source, day, status) VALUES (%(run_id)s, %(source)s, "
@@ -318,6 +320,18 @@ def record_run(conn, run_id: str, source: str, day: date, *, status: str | None 
         if sets:
             cur.execute(f"UPDATE news.etl_run SET {', '.join(sets)} WHERE run_id = %(run_id)s "
                         "AND source = %(source)s", params)
+
+
+def unchanged_since(conn, source: str, day: date, fingerprint: str) -> str | None:
+    """The run whose outcome still stands for this source and day: the last finished one, if it
+    ended well (loaded, no data, or itself unchanged) with inputs of this fingerprint; else None."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT run_id, status, fingerprint FROM news.etl_run WHERE source = %s AND day = %s "
+                    "AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1", (source, day))
+        last = cur.fetchone()
+    if last and last[1] in ("success", "no_data", "unchanged") and last[2] == fingerprint:
+        return last[0]
+    return None
 
 
 def record_failure(conn, run_id: str, source: str, day: date, reason: str) -> None:

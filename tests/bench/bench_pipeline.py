@@ -452,8 +452,11 @@ class DagRun:
     cpu: dict[str, float]            # CPU seconds by kind of process during the run
 
     def stage(self, name: str) -> dict:
-        """A stage's span (first start to last end), its tasks' summed time and CPU, largest peak RSS."""
-        tasks = [t for t in self.tasks if t["stage"] == name]
+        """A stage's span (first start to last end), its tasks' summed time and CPU, largest peak RSS;
+        of the tasks that ran (the scheduler starts none for a task it skips)."""
+        tasks = [t for t in self.tasks if t["stage"] == name and t["start"]]
+        if not tasks:
+            return dict(span=0.0, busy=0.0, cpu=0.0, tasks=0, rss=0)
         return dict(span=max(t["end"] for t in tasks) - min(t["start"] for t in tasks),
                     busy=sum(t["seconds"] for t in tasks), cpu=sum(t["cpu"] for t in tasks), tasks=len(tasks),
                     rss=max((t["rss"] or 0) for t in tasks))

@@ -48,7 +48,7 @@ def test_news_daily_wiring(dagbag_of):
     }
     assert dag.get_task("summary").trigger_rule == "all_done"
     assert [a.name for a in dag.get_task("summary").outlets] == ["news.articles"]
-    assert set(dag.params) == {"date", "refetch"}
+    assert set(dag.params) == {"date", "refetch", "reprocess"}
     assert dag.default_args["on_failure_callback"] is not None
     # Real one-day intervals (not the zero-width intervals of Airflow 3's @daily preset).
     interval = dag.timetable.infer_manual_data_interval(run_after=pendulum.datetime(2024, 3, 2, tz="UTC"))
