@@ -1,8 +1,9 @@
 """news_daily: every day, collect each source's new articles, check them, load the warehouse.
 
-Orchestration only; the work is in the news_etl package. One mapped task group per source, so a
-source that fails or is blocked never stops the others. Each run updates the `news.articles`
-Asset, on which news_digest is scheduled.
+Orchestration only; the work is in the news_etl package. `plan` migrates the warehouse and lists
+the sources with work (a re-run of a day skips those with nothing changed since its last load);
+then one mapped task group per such source, so a source that fails or is blocked never stops the
+others. Each run updates the `news.articles` Asset, on which news_digest is scheduled.
 """
 
 import pendulum
@@ -49,21 +50,23 @@ def _source_run(name: str):
         "retries": SETTINGS.retries,
         "retry_delay": SETTINGS.retry_delay,
         "retry_exponential_backoff": True,
-        "on_failure_callback": lambda context: task_failed(context, list(SOURCES)),
+        "on_failure_callback": task_failed,
     },
     tags=["news", "etl"],
     doc_md=__doc__,
 )
 def news_daily():
     @task
-    def migrate_warehouse() -> list[str]:
-        return pipeline.migrate(pipeline.run_for(get_current_context()).dsn)
+    def plan() -> list[str]:
+        run = pipeline.run_for(get_current_context())
+        pipeline.migrate(run.dsn)
+        return pipeline.plan(list(SOURCES.values()), run)
 
     @task(map_index_template="{{ source_name }}")
     def extract(name: str) -> dict:
         extracted = pipeline.extract(*_source_run(name))
         if extracted.get("unchanged_since"):
-            # The scheduler then skips the source's transform, check and load: no process is started.
+            # (A run of the day that ended meanwhile.) The scheduler skips transform, check and load.
             raise AirflowSkipException(f"{name}: nothing changed since run {extracted['unchanged_since']} "
                                        "(the param reprocess runs the source again)")
         return extracted
@@ -96,7 +99,7 @@ def news_daily():
                                               "loaded_new": sum(r["loaded_new"] for r in rows)}
         return rows
 
-    migrate_warehouse() >> source.expand(name=list(SOURCES)) >> summary()
+    source.expand(name=plan()) >> summary()
 
 
 dag = news_daily()

@@ -56,22 +56,23 @@ def test_failure_callback_records_the_reason_and_calls_the_webhook(dsn, settings
     monkeypatch.setenv("NEWS_ETL_WEBHOOK_URL", site.url("/hook"))
     context = {  # what Airflow hands an on_failure_callback, as far as the callback reads it
         "ti": SimpleNamespace(task_id="source.extract", map_index=1),
+        "source_name": "nordic-dispatch",  # set by the task (news_daily's _source_run)
         "exception": FetchError("http://127.0.0.1:9/feed.xml: ConnectTimeout"),
         "run_id": "scheduled__2024-03-01", "dag": SimpleNamespace(dag_id="news_daily"),
         "params": {"date": None, "refetch": False},
         "logical_date": datetime(2024, 3, 1, tzinfo=timezone.utc),
     }
-    task_failed(context, ["harbor-times", "nordic-dispatch", "tehran-wire"])
+    task_failed(context)
     reason = "source.extract failed for nordic-dispatch: FetchError: http://127.0.0.1:9/feed.xml: ConnectTimeout"
     assert rows(dsn, "SELECT run_id, source, day, status, message FROM news.etl_run") == [
         ("scheduled__2024-03-01", "nordic-dispatch", date(2024, 3, 1), "failed", reason)]
     ((path, body),) = site.posted
     assert path == "/hook" and json.loads(body) == {
         "text": f"news-etl: {reason}", "dag_id": "news_daily", "run_id": "scheduled__2024-03-01",
-        "task_id": "source.extract", "map_index": 1}
+        "task_id": "source.extract", "map_index": 1, "source": "nordic-dispatch"}
 
     # A reason the stage already wrote (here: the quality gate's block) is not overwritten.
     with pipeline.warehouse.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("UPDATE news.etl_run SET status = 'blocked', message = 'load blocked by the quality gate'")
-    task_failed(context, ["harbor-times", "nordic-dispatch", "tehran-wire"])
+    task_failed(context)
     assert rows(dsn, "SELECT status, message FROM news.etl_run") == [("blocked", "load blocked by the quality gate")]

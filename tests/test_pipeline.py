@@ -103,6 +103,28 @@ def test_a_run_is_unchanged_only_while_its_inputs_and_the_last_outcome_are(dsn, 
     assert extract("after a failure") is None
 
 
+def test_plan_maps_only_the_sources_with_work_and_records_the_others_unchanged(dsn, settings, sample_sources,
+                                                                            tmp_path):
+    copy = tmp_path / "wadi-post.yaml"  # a source whose file goes away: its state cannot be read
+    shutil.copy(sample_sources["wadi-post"].path, copy)
+    sources = {**sample_sources, "wadi-post": load_source(copy)}
+    for name in ("harbor-times", "tehran-wire", "wadi-post"):
+        run_source(sources[name], pipeline.Run(run_id="loaded", day=DAY, dsn=dsn, settings=settings))
+    copy.unlink()
+
+    run = pipeline.Run(run_id="plan", day=DAY, dsn=dsn, settings=settings)
+    assert pipeline.plan(list(sources.values()), run) == [
+        "meridian-report", "nordic-dispatch", "prairie-courier", "wadi-post"]
+    assert rows(dsn, "SELECT source, status, finished_at IS NOT NULL, loaded_new, message FROM news.etl_run "
+                     "WHERE run_id = 'plan' ORDER BY source") == [
+        ("harbor-times", "unchanged", True, 0, "nothing changed since run loaded"),
+        ("tehran-wire", "unchanged", True, 0, "nothing changed since run loaded")]
+
+    again = pipeline.Run(run_id="again", day=DAY, dsn=dsn, settings=settings, reprocess=True)
+    assert pipeline.plan(list(sample_sources.values()), again) == list(sample_sources)
+    assert rows(dsn, "SELECT count(*) FROM news.etl_run WHERE run_id = 'again'") == [(0,)]
+
+
 def test_a_day_without_raw_data_is_recorded_and_does_not_fail(dsn, settings, site, write_file):
     from sites import Page
 

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from news_etl import PROJECT_DIR, pipeline, warehouse
 from news_etl.settings import Settings
-from news_etl.sources import DEFAULT_SOURCES_DIR, load_sources, sources_dir
+from news_etl.sources import DEFAULT_SOURCES_DIR, sources_dir
 
 DAG_ID = "news_daily"
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))  # the virtual environment's, PATH or not
@@ -152,9 +152,8 @@ def _step(title: str, cmd: list[str], env: dict, log_file) -> None:
 def _follow(engine, last_run: int, proc: subprocess.Popen) -> str | None:
     """Print each task instance of the new run (the first dag_run after `last_run`) as it
     finishes, and each retry; return the run id."""
-    # Mapped tasks are numbered in the DAG's source order; a task that never ran has no label.
-    sources = [s.name for s in load_sources()]
-    run_id, shown = None, set()
+    # A mapped task that never ran has no label: its map index is its place in plan's list.
+    run_id, shown, sources = None, set(), []
     try:
         while True:
             done = proc.poll() is not None
@@ -166,8 +165,11 @@ def _follow(engine, last_run: int, proc: subprocess.Popen) -> str | None:
                 if run_id is not None:
                     rows = conn.execute(text(
                         "SELECT task_id, map_index, rendered_map_index, state, try_number, start_date, end_date "
-                        "FROM task_instance WHERE dag_id = :d AND run_id = :r AND end_date IS NOT NULL "
-                        "ORDER BY end_date"), {"d": DAG_ID, "r": run_id}).fetchall()
+                        "FROM task_instance WHERE dag_id = :d AND run_id = :r "
+                        "AND (end_date IS NOT NULL OR state = 'skipped') "  # a map of nothing has no end
+                        "ORDER BY coalesce(end_date, updated_at)"), {"d": DAG_ID, "r": run_id}).fetchall()
+                    if not sources:
+                        sources = _planned(conn, run_id)
                     for task_id, map_index, label, state, tries, start, end in rows:
                         if (task_id, map_index, tries, state) in shown or state not in _SHOWN_STATES:
                             continue
@@ -182,6 +184,13 @@ def _follow(engine, last_run: int, proc: subprocess.Popen) -> str | None:
             time.sleep(0.5)
     finally:
         engine.dispose()
+
+
+def _planned(conn, run_id: str) -> list[str]:
+    """The sources the run's plan task mapped (its XCom), [] until it has run."""
+    value = conn.execute(text("SELECT value FROM xcom WHERE dag_id = :d AND run_id = :r AND task_id = 'plan' "
+                              "AND key = 'return_value'"), {"d": DAG_ID, "r": run_id}).scalar()
+    return json.loads(value) if isinstance(value, str) else list(value or [])
 
 
 _SHOWN_STATES = ("success", "failed", "upstream_failed", "skipped", "up_for_retry")

@@ -53,11 +53,12 @@ class DagSettings:
         )
 
 
-def task_failed(context, source_names: list[str]) -> None:
+def task_failed(context) -> None:
     """on_failure_callback: a clear one-line reason in news.etl_run (unless the stage already
-    wrote one) and, if NEWS_ETL_WEBHOOK_URL is set, the same line posted there as JSON."""
+    wrote one) and, if NEWS_ETL_WEBHOOK_URL is set, the same line posted there as JSON. The
+    source is the one the task set in its context (the DAG's _source_run); "(run)" for the others."""
     ti = context["ti"]
-    source = source_names[ti.map_index] if 0 <= ti.map_index < len(source_names) else "(run)"
+    source = context.get("source_name") or "(run)"
     error = context.get("exception")
     reason = f"{ti.task_id} failed for {source}: {type(error).__name__ if error else 'error'}: {error}"
     reason = reason.splitlines()[0][:1000]
@@ -67,15 +68,15 @@ def task_failed(context, source_names: list[str]) -> None:
             warehouse.record_failure(conn, run.run_id, source, run.day, reason)
     except Exception:  # the warehouse may be what failed; the task log has the error
         log.exception("could not record the failure in news.etl_run")
-    notify(reason, context)
+    notify(reason, context, source)
 
 
-def notify(reason: str, context) -> None:
+def notify(reason: str, context, source: str) -> None:
     url = lookup("NEWS_ETL_WEBHOOK_URL")
     if not url:
         return
     payload = {"text": f"news-etl: {reason}", "dag_id": context["dag"].dag_id, "run_id": context["run_id"],
-               "task_id": context["ti"].task_id, "map_index": context["ti"].map_index}
+               "task_id": context["ti"].task_id, "map_index": context["ti"].map_index, "source": source}
     request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
     try:

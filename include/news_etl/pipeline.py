@@ -90,15 +90,10 @@ def extract(source: Source, run: Run, now: datetime | None = None) -> dict:
     archive = run.archive
     if not run.refetch and archive.is_complete(source.name, run.day):
         pages = len(archive.entries(source.name, run.day, PAGES))
-        fingerprint = inputs_fingerprint(source, run)
-        with warehouse.connect(run.dsn) as conn:
-            since = None if run.reprocess else warehouse.unchanged_since(conn, source.name, run.day, fingerprint)
-            if since:  # (this very run when Airflow runs it again, as a reprocessing backfill does)
-                warehouse.record_run(conn, run.run_id, source.name, run.day, status="unchanged", finished=True,
-                                     fingerprint=fingerprint, message=f"nothing changed since run {since}",
-                                     loaded_new=0, loaded_updated=0)
-            else:
-                warehouse.record_run(conn, run.run_id, source.name, run.day, fingerprint=fingerprint)
+        since = unchanged_since(source, run)
+        if not since:
+            with warehouse.connect(run.dsn) as conn:
+                warehouse.record_run(conn, run.run_id, source.name, run.day, fingerprint=inputs_fingerprint(source, run))
         log.info("%s: the archive holds %s (%d pages): nothing fetched%s", source.name, run.day, pages,
                  f"; nothing changed since run {since}" if since else "")
         return {"source": source.name, "from_archive": True, "articles_fetched": 0, "unchanged_since": since}
@@ -124,6 +119,37 @@ def extract(source: Source, run: Run, now: datetime | None = None) -> dict:
         warehouse.record_run(conn, run.run_id, source.name, run.day, fingerprint=inputs_fingerprint(source, run))
     log.info("%s: %s", source.name, counts)
     return {"source": source.name, **counts}
+
+
+def plan(sources: list[Source], run: Run) -> list[str]:
+    """The names of the sources this run has work for: every source but those with nothing
+    changed since their day's last load (recorded 'unchanged' here), so that a re-run of a day
+    starts no task for them. A source whose state cannot be read is kept: its extract says why."""
+    def has_work(source: Source) -> bool:
+        try:
+            return not unchanged_since(source, run)
+        except Exception:
+            log.exception("%s: could not tell whether anything changed; it runs", source.name)
+            return True
+
+    return [source.name for source in sources if has_work(source)]
+
+
+def unchanged_since(source: Source, run: Run) -> str | None:
+    """The run whose results this one would repeat: the source's last run of the day that ended
+    well, when the day is in the archive and nothing it depends on (inputs_fingerprint) changed
+    since. Such a run is recorded as 'unchanged'. None (and nothing recorded) when there is work,
+    and always with the run's `refetch` or `reprocess` param."""
+    if run.refetch or run.reprocess or not run.archive.is_complete(source.name, run.day):
+        return None
+    fingerprint = inputs_fingerprint(source, run)
+    with warehouse.connect(run.dsn) as conn:
+        since = warehouse.unchanged_since(conn, source.name, run.day, fingerprint)
+        if since:  # (this very run when Airflow runs it again, as a reprocessing backfill does)
+            warehouse.record_run(conn, run.run_id, source.name, run.day, status="unchanged", finished=True,
+                                 fingerprint=fingerprint, message=f"nothing changed since run {since}",
+                                 loaded_new=0, loaded_updated=0)
+    return since
 
 
 def inputs_fingerprint(source: Source, run: Run) -> str:

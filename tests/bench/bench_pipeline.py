@@ -348,7 +348,7 @@ def bench_fetch(world: World, delay: float = 0.02) -> FetchResult:
 
 # --- end to end: news_daily through a real Airflow -------------------------------------------------
 
-STAGES = ("migrate_warehouse", "extract", "transform", "check", "load", "summary")
+STAGES = ("plan", "extract", "transform", "check", "load", "summary")
 _TASK_PROCESS = re.compile(r"airflow worker -- ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 
 

@@ -39,8 +39,8 @@ def test_news_daily_wiring(dagbag_of):
     dag = dagbag_of().dags["news_daily"]
     upstream = {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks}
     assert upstream == {
-        "migrate_warehouse": [],
-        "source.extract": ["migrate_warehouse"],
+        "plan": [],
+        "source.extract": ["plan"],
         "source.transform": ["source.extract"],
         "source.check": ["source.transform"],
         "source.load": ["source.check"],

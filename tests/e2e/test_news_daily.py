@@ -46,7 +46,7 @@ def test_news_daily_through_airflow_twice_then_a_bad_day(tmp_path, postgres, mak
 
     first = news_etl_run(env)
     assert first.returncode == 0, first.stdout + first.stderr
-    for stage in ("migrate_warehouse", "extract", "transform", "check", "load", "summary"):
+    for stage in ("plan", "extract", "transform", "check", "load", "summary"):
         assert f"[ok ] {stage}" in first.stdout
     assert f"Using the sample publishers already serving at {sample_url}" in first.stdout
     summary = summary_rows(first.stdout)
@@ -64,7 +64,7 @@ def test_news_daily_through_airflow_twice_then_a_bad_day(tmp_path, postgres, mak
     for publisher, (status, feeds, fetched, parsed, passed, quarantined, new, updated) in summary_rows(
             second.stdout).items():
         assert (status, fetched, new, updated) == ("unchanged", "0", "0", "0"), publisher
-    # Nothing changed since the first run: each source's tasks stop at extract, the rest skipped.
+    # Nothing changed since the first run: plan maps no source, so its tasks are all skipped.
     assert "[ok ] transform" not in second.stdout and "[skip] extract" in second.stdout
     assert rows(dsn, "SELECT * FROM news.article ORDER BY article_id") == before
 
