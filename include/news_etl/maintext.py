@@ -148,23 +148,20 @@ def main_text(page) -> MainText:
     if not blocks:
         return MainText("", None, blocks, marked, other_stories, page)
     container = best_container(page, blocks, marked)
-    kept = _body_blocks([b for b in blocks if is_descendant(b.owner, container)], marked, container)
+    inside = set(container.iter())
+    kept = _body_blocks([b for b in blocks if b.owner in inside], marked, container)
     return MainText("\n\n".join(b.text for b in kept), container, blocks, marked, other_stories, page)
 
 
 # --- reading the page into blocks -------------------------------------------------------------------
 
 def remove_not_content(root) -> None:
-    """Scripts, styles, forms' controls, hidden elements and comments: never text a reader sees."""
-    # One pass in document order (as an XPath union would give, but an XPath walks the tree once
-    # per path); the list is made before anything is removed.
-    for el in [el for el in root.iter() if el is not root]:
-        tag = el.tag
-        if tag is etree.Comment or tag is etree.PI:
-            drop_tree(el)
-        elif isinstance(tag, str) and (tag in NOT_CONTENT_TAGS or el.get("hidden") is not None
-                                       or el.get("aria-hidden") == "true"
-                                       or _HIDDEN_STYLE.search(el.get("style") or "")):
+    """Scripts, styles, forms' controls, hidden elements and comments: never text a reader sees.
+    (Their tails stay where they were, as with drop_tree.)"""
+    etree.strip_elements(root, etree.Comment, etree.PI, *NOT_CONTENT_TAGS, with_tail=False)  # in C
+    for el in root.xpath(".//*[@hidden or @aria-hidden or @style]"):
+        if el.get("hidden") is not None or el.get("aria-hidden") == "true" \
+                or _HIDDEN_STYLE.search(el.get("style") or ""):
             drop_tree(el)
 
 
@@ -298,12 +295,24 @@ def _holds_other_stories(el) -> bool:
 
 def marked_elements(root, blocks: list[Block]) -> set:
     """Elements whose blocks are not article text. One that holds most of the page's prose is a
-    page wrapper with an unlucky class ("has-sidebar", "theiaStickySidebar") and is not marked."""
-    prose = _totals(root, _by_owner(blocks, lambda b: len(b.text) if _reads_as_prose(b) else 0))
-    has_text = set(_totals(root, _by_owner(blocks, lambda b: 1)))  # an element without text cannot matter
+    page wrapper with an unlucky class ("has-sidebar", "theiaStickySidebar") and is not marked.
+    Only elements with text can matter: the blocks' owners and their ancestors below `root`."""
+    prose: dict = {}
+    has_text: set = set()
+    for block in blocks:
+        length = len(block.text) if _reads_as_prose(block) else 0
+        el = block.owner
+        while el is not None:
+            if length:
+                prose[el] = prose.get(el, 0) + length
+            elif el in has_text:
+                break  # (nothing to add, and its ancestors are in already)
+            has_text.add(el)
+            if el is root:
+                break
+            el = el.getparent()
     limit = WRAPPER_SHARE * prose.get(root, 0)
-    return {el for el in root.iter() if el in has_text and el is not root
-            and prose.get(el, 0) < limit and _looks_marked(el)}
+    return {el for el in has_text if el is not root and prose.get(el, 0) < limit and _looks_marked(el)}
 
 
 def _reads_as_prose(block: Block) -> bool:
@@ -347,7 +356,7 @@ def _by_owner(blocks, weigh) -> dict:
 def best_container(root, blocks: list[Block], marked: set):
     """The container element whose prose outweighs its noise the most. A paragraph is never the
     container, even a long one: the article is what holds the paragraphs."""
-    in_marked = _within_any(root, marked)
+    in_marked = _within_any(marked)
     scores = _totals(root, _by_owner(blocks, lambda b: _weight(b, b.owner in in_marked)))
     candidates = [el for el in scores if el.tag in CONTAINER_TAGS]
     if not candidates:
@@ -368,12 +377,12 @@ def _depth(el) -> int:
     return sum(1 for _ in el.iterancestors())
 
 
-def _within_any(root, marked) -> set:
-    """Every element that is, or is inside, one of `marked` (one pass, parents first)."""
+def _within_any(marked) -> set:
+    """Every element that is, or is inside, one of `marked`."""
     inside = set()
-    for el in root.iter():
-        if el in marked or el.getparent() in inside:
-            inside.add(el)
+    for el in marked:
+        if el not in inside:
+            inside.update(el.iter())
     return inside
 
 

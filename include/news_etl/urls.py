@@ -39,12 +39,12 @@ def normalize_url(url: str, base: str | None = None) -> str:
         netloc = f"{host}:{parts.port}"
     if parts.username:
         netloc = f"{parts.username}@{netloc}"
-    query = [
+    query = parts.query and urlencode([
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS
-    ]
-    return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query, doseq=True), ""))
+    ], doseq=True)
+    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 
 def date_in_url(url: str) -> date | None:
