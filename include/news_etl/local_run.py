@@ -153,7 +153,7 @@ def _follow(engine, last_run: int, proc: subprocess.Popen) -> str | None:
     """Print each task instance of the new run (the first dag_run after `last_run`) as it
     finishes, and each retry; return the run id."""
     # A mapped task that never ran has no label: its map index is its place in plan's list.
-    run_id, shown, sources = None, set(), []
+    run_id, shown, sources = None, set(), None
     try:
         while True:
             done = proc.poll() is not None
@@ -168,13 +168,13 @@ def _follow(engine, last_run: int, proc: subprocess.Popen) -> str | None:
                         "FROM task_instance WHERE dag_id = :d AND run_id = :r "
                         "AND (end_date IS NOT NULL OR state = 'skipped') "  # a map of nothing has no end
                         "ORDER BY coalesce(end_date, updated_at)"), {"d": DAG_ID, "r": run_id}).fetchall()
-                    if not sources:
+                    if sources is None:
                         sources = _planned(conn, run_id)
                     for task_id, map_index, label, state, tries, start, end in rows:
                         if (task_id, map_index, tries, state) in shown or state not in _SHOWN_STATES:
                             continue
                         shown.add((task_id, map_index, tries, state))
-                        if not label and 0 <= map_index < len(sources):
+                        if not label and 0 <= map_index < len(sources or ()):
                             label = sources[map_index]
                         seconds = (end - start).total_seconds() if start and end else 0.0
                         mark = {"success": "ok ", "up_for_retry": "retry", "skipped": "skip"}.get(state, state.upper())
@@ -186,11 +186,13 @@ def _follow(engine, last_run: int, proc: subprocess.Popen) -> str | None:
         engine.dispose()
 
 
-def _planned(conn, run_id: str) -> list[str]:
-    """The sources the run's plan task mapped (its XCom), [] until it has run."""
+def _planned(conn, run_id: str) -> list[str] | None:
+    """The sources the run's plan task mapped (its XCom), None until it has run."""
     value = conn.execute(text("SELECT value FROM xcom WHERE dag_id = :d AND run_id = :r AND task_id = 'plan' "
-                              "AND key = 'return_value'"), {"d": DAG_ID, "r": run_id}).scalar()
-    return json.loads(value) if isinstance(value, str) else list(value or [])
+                              "AND key = 'return_value'"), {"d": DAG_ID, "r": run_id}).first()
+    if value is None:
+        return None
+    return json.loads(value[0]) if isinstance(value[0], str) else list(value[0] or [])
 
 
 _SHOWN_STATES = ("success", "failed", "upstream_failed", "skipped", "up_for_retry")

@@ -90,10 +90,11 @@ def extract(source: Source, run: Run, now: datetime | None = None) -> dict:
     archive = run.archive
     if not run.refetch and archive.is_complete(source.name, run.day):
         pages = len(archive.entries(source.name, run.day, PAGES))
-        since = unchanged_since(source, run)
+        fingerprint = inputs_fingerprint(source, run)
+        since = None if run.reprocess else _record_if_unchanged(source, run, fingerprint)
         if not since:
             with warehouse.connect(run.dsn) as conn:
-                warehouse.record_run(conn, run.run_id, source.name, run.day, fingerprint=inputs_fingerprint(source, run))
+                warehouse.record_run(conn, run.run_id, source.name, run.day, fingerprint=fingerprint)
         log.info("%s: the archive holds %s (%d pages): nothing fetched%s", source.name, run.day, pages,
                  f"; nothing changed since run {since}" if since else "")
         return {"source": source.name, "from_archive": True, "articles_fetched": 0, "unchanged_since": since}
@@ -142,7 +143,10 @@ def unchanged_since(source: Source, run: Run) -> str | None:
     and always with the run's `refetch` or `reprocess` param."""
     if run.refetch or run.reprocess or not run.archive.is_complete(source.name, run.day):
         return None
-    fingerprint = inputs_fingerprint(source, run)
+    return _record_if_unchanged(source, run, inputs_fingerprint(source, run))
+
+
+def _record_if_unchanged(source: Source, run: Run, fingerprint: str) -> str | None:
     with warehouse.connect(run.dsn) as conn:
         since = warehouse.unchanged_since(conn, source.name, run.day, fingerprint)
         if since:  # (this very run when Airflow runs it again, as a reprocessing backfill does)
