@@ -69,6 +69,13 @@ def test_fault_has_its_defined_outcome(fault, fault_server, fault_env, fault_dsn
         assert "café article" in stored
 
 
+@pytest.mark.parametrize("scenario", matrix.SCENARIOS, ids=[s.name for s in matrix.SCENARIOS])
+def test_scenario_has_its_defined_outcome(scenario, postgres, fault_env, tmp_path):
+    o = matrix.run_scenario(scenario, tmp_path, postgres)
+    assert o.ok, f"{scenario.name}: expected {scenario.expect}; got {o.fetch_outcome}: {o.detail or o.reason}"
+    assert (o.rows_lost, o.rows_duplicated) == (0, 0)
+
+
 @pytest.mark.parametrize("allow, url, refused", [
     ((), "http://93.184.215.14/x", False),
     ((), "http://127.0.0.1:8750/x", True),

@@ -42,6 +42,7 @@ class FaultServer:
         self.good_pages = good_pages
         self.feeds: dict[str, tuple[bytes, str | None]] = {}  # path -> (body, content type or default)
         self.hits: Counter[str] = Counter()
+        self.handlers: dict = {}  # fault name -> respond(sock, path), from the fault modules
         outer = self
 
         class Handler(socketserver.BaseRequestHandler):
@@ -92,7 +93,7 @@ class FaultServer:
         if path in self.good_pages:
             return _send(sock, 200, self.good_pages[path], "text/html; charset=utf-8")
         name = path.strip("/").split("/")[-1].split(".")[0]
-        fault = getattr(self, f"fault_{name.replace('-', '_')}", None)
+        fault = self.handlers.get(name) or getattr(self, f"fault_{name.replace('-', '_')}", None)
         if fault is None:
             return _send(sock, 404, b"not found", "text/plain")
         fault(sock, path)
