@@ -260,7 +260,8 @@ def test_dq_report_prints_the_days_results(dsn, settings, site, write_file, suit
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["source", "status", "check", "action", "result", "rows", "failed", "observed"]
     assert out[2].split() == ["crafted", "running", "body_long_enough", "quarantine", "FAILED", "2", "1"]
-    assert sum(" ok " in line for line in out) == len(load_suite("crafted").checks) - 1 == 22
+    # the suite's checks and the gate's two guards (values storable, published in the window)
+    assert sum(" ok " in line for line in out) == len(load_suite("crafted").checks) + 2 - 1 == 25
 
 
 @pytest.mark.parametrize("override, key, problem", [
@@ -290,7 +291,7 @@ def test_unknown_parameter_and_check_type_fail_when_built(suites, write_file):
         params = run_parameters(suite, source, collection_window(DAY, source, 1), NOW, timedelta(minutes=10), [])
         return build_expectations(suite, source, params)
 
-    assert len(build()) == 23
+    assert len(build()) == 24
     suites("checks:\n  - id: odd\n    type: expect_column_values_to_be_null\n    kwargs: {column: {$PARAMETER: nope}}\n")
     with pytest.raises(ConfigError, match=r"crafted.yaml: check 'odd': unknown parameter 'nope'"):
         build()

@@ -22,6 +22,17 @@ from news_etl.errors import ConfigError
         ("postgresql://postgres@/news?host=/tmp/pg", dict(host="/tmp/pg", user="postgres", dbname="news")),
         ('{"conn_type": "postgres", "host": "db", "login": "u", "password": "p", "schema": "w", "port": 5432}',
          dict(host="db", port="5432", user="u", password="p", dbname="w")),
+        # extras survive in both of Airflow's forms: without them the connection silently runs
+        # without certificate checks
+        ('{"conn_type": "postgres", "host": "db", "login": "u", "schema": "w", '
+         '"extra": {"sslmode": "verify-full", "sslrootcert": "/ca.pem", "cursor": "dictcursor"}}',
+         dict(host="db", user="u", dbname="w", sslmode="verify-full", sslrootcert="/ca.pem")),
+        ("postgresql://u:p@db:5432/w?__extra__=%7B%22sslmode%22%3A+%22verify-full%22%2C+"
+         "%22sslcrl%22%3A+%22%2Fcrl.pem%22%7D",
+         dict(host="db", port="5432", user="u", password="p", dbname="w", sslmode="verify-full", sslcrl="/crl.pem")),
+        ("postgresql://u@db/w?sslmode=verify-ca&keepalives_idle=30&target_session_attrs=read-write",
+         dict(host="db", user="u", dbname="w", sslmode="verify-ca", keepalives_idle="30",
+              target_session_attrs="read-write")),
     ],
 )
 def test_airflow_connection_forms_become_a_libpq_dsn(conn, expected):

@@ -3,7 +3,9 @@
 Layout under the root: <source>/<YYYY-MM-DD>/<kind>/<key>.gz (the body, gzip) and <key>.json
 (URL, final URL, status, headers, fetched_at). The metadata is written after the body, so an entry
 without metadata is incomplete and never listed; `_complete.json` in a day's folder records that an
-extract of that source and day finished. Everything downstream can be rebuilt from here.
+extract of that source and day finished. Every file is written under a temporary name and renamed
+into place, so a failed write (disk full, read-only) leaves no file that a later run would take
+for a stored page or a finished day. Everything downstream can be rebuilt from here.
 
 The root is a local folder or any fsspec URL (s3://bucket/archive, gs://…, memory://…) through
 Airflow's ObjectStoragePath, so workers on several machines can share one archive.
@@ -15,6 +17,7 @@ import gzip
 import hashlib
 import json
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -74,8 +77,8 @@ class Archive:
         if feed_item is not None:
             meta["feed_item"] = feed_item
         meta_path.parent.mkdir(parents=True, exist_ok=True)
-        self._path(f"{ref}.gz").write_bytes(gzip.compress(response.body, compresslevel=5, mtime=0))
-        meta_path.write_bytes(json.dumps(meta, sort_keys=True).encode("utf-8"))
+        _write_whole(self._path(f"{ref}.gz"), gzip.compress(response.body, compresslevel=5, mtime=0))
+        _write_whole(meta_path, json.dumps(meta, sort_keys=True).encode("utf-8"))
         return ref
 
     def entries(self, source: str, day: date, kind: str) -> list[ArchivedResponse]:
@@ -111,7 +114,7 @@ class Archive:
         """Record that an extract of this source and day finished (what a later run reuses)."""
         path = self._path(source, day.isoformat(), _COMPLETE)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(json.dumps(summary, sort_keys=True, default=str).encode("utf-8"))
+        _write_whole(path, json.dumps(summary, sort_keys=True, default=str).encode("utf-8"))
 
     def is_complete(self, source: str, day: date) -> bool:
         return self._path(source, day.isoformat(), _COMPLETE).exists()
@@ -121,3 +124,19 @@ class Archive:
         complete extract, a refetch too), or b"" if none has."""
         path = self._path(source, day.isoformat(), _COMPLETE)
         return path.read_bytes() if path.exists() else b""
+
+
+def _write_whole(path, data: bytes) -> None:
+    """Write `data` to `path` whole or not at all: under a temporary name (which no listing
+    matches), then renamed; a failed write removes what it left."""
+    partial = path.parent / f".{path.name}.{uuid.uuid4().hex}.partial"
+    try:
+        partial.write_bytes(data)
+        partial.rename(path)
+    except BaseException:
+        try:
+            if partial.exists():
+                partial.unlink()
+        except OSError:  # the disk that failed the write may fail this too; the name is never listed
+            log.warning("could not remove the partial archive file %s", partial)
+        raise

@@ -102,10 +102,20 @@ def extract(source: Source, run: Run, now: datetime | None = None) -> dict:
     with warehouse.connect(run.dsn) as conn:
         warehouse.record_run(conn, run.run_id, source.name, run.day)
     fetch_log: list[dict] = []
-    with Fetcher(run.settings, crawl_delay=source.crawl_delay, dsn=run.dsn, run_id=run.run_id) as fetcher:
-        counts, items, feed_errors = _fetch_feeds(source, run, fetcher, fetch_log, now)
-        if counts["feeds_fetched"] + counts["feeds_not_modified"]:
-            counts.update(_fetch_pages(source, run, fetcher, fetch_log, items))
+    try:
+        with Fetcher(run.settings, crawl_delay=source.crawl_delay, dsn=run.dsn, run_id=run.run_id) as fetcher:
+            counts, items, feed_errors = _fetch_feeds(source, run, fetcher, fetch_log, now)
+            if counts["feeds_fetched"] + counts["feeds_not_modified"]:
+                counts.update(_fetch_pages(source, run, fetcher, fetch_log, items))
+    except BaseException:
+        # What was fetched before the failure (an archive that cannot be written, a lost
+        # warehouse) stays in the fetch log: that is how source health is seen.
+        try:
+            with warehouse.connect(run.dsn) as conn:
+                warehouse.log_fetches(conn, fetch_log)
+        except Exception:
+            log.exception("%s: could not write the fetch log of the failed extract", source.name)
+        raise
 
     ok = counts["feeds_fetched"] + counts["feeds_not_modified"]
     with warehouse.connect(run.dsn) as conn:
@@ -215,7 +225,7 @@ def _fetch_feeds(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dic
             entry["outcome"] = "not_modified"
         else:
             body = resp.body
-            ref = archive.put(source.name, run.day, FEEDS, resp)
+            ref = _archive(entry, lambda: archive.put(source.name, run.day, FEEDS, resp))
             entry.update(outcome="ok", bytes=len(body))
             with warehouse.connect(run.dsn) as conn:
                 warehouse.save_feed_state(conn, source.name, url, resp.headers.get("etag"),
@@ -234,8 +244,15 @@ def _fetch_feeds(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dic
         feed_urls.extend([s.url for s in feed.sitemaps if s.url not in feed_urls
                           and (s.modified_at is None or s.modified_at >= window[0])])
         for item in feed.items:
-            if item.link and is_http_url(item.link) and _in_window(item, window):
-                items.setdefault(normalize_url(item.link), item)
+            try:
+                link = normalize_url(item.link) if item.link and is_http_url(item.link) else None
+            except ValueError as exc:  # a port out of range, a broken [IPv6] host: this item alone
+                fetch_log.append({"run_id": run.run_id, "source": source.name, "kind": "page", "url": item.link,
+                                  "outcome": "failed", "error": f"link in feed {url}: {exc}",
+                                  "fetched_at": datetime.now(timezone.utc)})
+                continue
+            if link and _in_window(item, window):
+                items.setdefault(link, item)
     return counts, items, errors
 
 
@@ -256,11 +273,22 @@ def _fetch_pages(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dic
             counts["fetch_failed"] += 1
             entry.update(outcome="failed", error=str(resp), fetched_at=datetime.now(timezone.utc))
             continue
-        ref = archive.put(source.name, run.day, PAGES, resp, feed_item=_item_dict(items[url]))
+        ref = _archive(entry, lambda: archive.put(source.name, run.day, PAGES, resp, feed_item=_item_dict(items[url])))
         counts["articles_fetched"] += 1
         entry.update(outcome="ok", final_url=resp.final_url, http_status=resp.status, bytes=len(resp.body),
                      elapsed_ms=resp.elapsed_ms, raw_ref=ref, fetched_at=resp.fetched_at)
     return counts
+
+
+def _archive(entry: dict, put):
+    """Store a response; a write that fails (disk full, read-only) is logged against the URL and
+    fails the extract, so the day is not marked complete and a re-run fetches what is missing."""
+    try:
+        return put()
+    except OSError as exc:
+        entry.update(outcome="failed", error=f"archive write failed: {type(exc).__name__}: {exc}",
+                     fetched_at=entry.get("fetched_at") or datetime.now(timezone.utc))
+        raise
 
 
 def _in_window(item: FeedItem, window: tuple[datetime, datetime]) -> bool:
@@ -315,7 +343,7 @@ def check(source: Source, run: Run, now: datetime | None = None) -> dict:
     docs = run.settings.data_docs_root / _safe_name(run.run_id) / source.name
     with warehouse.connect(run.dsn) as conn:
         report = check_staged(
-            conn, warehouse.sqlalchemy_url(run.dsn), run.run_id, source, run.day, load_suite(source.name),
+            conn, warehouse.sqlalchemy_url(warehouse.session_dsn(run.dsn)), run.run_id, source, run.day, load_suite(source.name),
             now=now or datetime.now(timezone.utc),
             lookback_days=run.settings.lookback_days,
             clock_skew=timedelta(minutes=run.settings.clock_skew_minutes),
@@ -349,7 +377,8 @@ def load(source: Source, run: Run) -> dict:
     with warehouse.connect(run.dsn) as conn:
         warehouse.sync_watch_terms(conn, terms)
     with warehouse.connect(run.dsn) as conn:
-        warehouse.add_article_months(conn, run.run_id, source.name)
+        warehouse.add_article_months(conn, run.run_id, source.name,
+                                     collection_window(run.day, source, run.settings.lookback_days))
     with warehouse.connect(run.dsn) as conn:
         warehouse.upsert_source(conn, name=source.name, title=source.title, timezone=source.timezone.key,
                                 has_story_codes=source.story_codes is not None)

@@ -4,6 +4,10 @@ one run's staged rows, then quarantine, results and the decision whether the sou
 A row failing a `quarantine` or `block` check goes to news.quarantine with every check it failed,
 the value seen and its raw reference; the other rows are marked passed. The source's load is
 blocked when a `block` check fails or more than the suite's max_failed_ratio of rows fail.
+The gate fails closed: a check Great Expectations could not evaluate (an error inside GX or
+PostgreSQL, a failure that names no row, no observed value) blocks the load, its error recorded.
+Whatever the suite, the gate's own guards (quality/guards.sql) quarantine a row with a value
+PostgreSQL could not store as given and a row published outside the checks' window.
 Results per check go to news.dq_result and to Data Docs (HTML). Re-checking a source and day
 replaces its earlier quarantine and results.
 """
@@ -50,6 +54,7 @@ class CheckResult:
     unexpected_count: int | None
     observed_value: Any
     failed_rows: dict[int, Any] = field(default_factory=dict)  # stage_id -> the value seen
+    error: str | None = None  # why the check could not be evaluated: it then counts as failed
 
 
 @dataclass
@@ -70,7 +75,10 @@ class QualityReport:
 
     def blocking(self) -> list[str]:
         """Why the source may not load; empty when it may."""
-        why = [f"{r.check_id} failed ({_count(r)})" for r in self.results if r.action == "block" and not r.success]
+        why = [f"{r.check_id} could not be evaluated: {r.error}" for r in self.results
+               if r.error and r.action != "record"]
+        why += [f"{r.check_id} failed ({_count(r)})" for r in self.results
+                if r.action == "block" and not r.success and not r.error]
         if self.checked and self.quarantined / self.checked > self.max_failed_ratio:
             why.append(f"{self.quarantined} of {self.checked} rows failed "
                        f"({self.quarantined / self.checked:.0%} > {self.max_failed_ratio:.0%})")
@@ -81,6 +89,8 @@ class QualityReport:
 
 
 def _count(r: CheckResult) -> str:
+    if r.error:
+        return f"not evaluated: {r.error}"
     return f"{r.unexpected_count} rows" if r.unexpected_count is not None else f"observed {r.observed_value}"
 
 
@@ -194,16 +204,37 @@ def run_checks(sqlalchemy_url: str, query: str, expectations: list, *, suite_nam
         cfg = r.expectation_config
         res = r.result or {}
         column = cfg.kwargs.get("column")
-        failed = {row["stage_id"]: row.get(column) for row in res.get("unexpected_index_list") or []}
-        if not r.success and not failed and res.get("unexpected_count"):
-            raise RuntimeError(f"{cfg.meta['check_id']}: {res['unexpected_count']} rows failed but GX named none")
+        failed = {row["stage_id"]: row.get(column) for row in res.get("unexpected_index_list") or []
+                  if isinstance(row, dict) and "stage_id" in row}
+        error = evaluation_error(r.success, column, failed, res, r.exception_info)
         results.append(CheckResult(
             check_id=cfg.meta["check_id"], expectation=cfg.type, column=column, action=cfg.meta["action"],
-            success=bool(r.success), element_count=res.get("element_count"),
+            success=bool(r.success) and error is None, element_count=res.get("element_count"),
             unexpected_count=res.get("unexpected_count"), observed_value=res.get("observed_value"),
-            failed_rows=failed,
+            failed_rows=failed, error=error,
         ))
     return results
+
+
+def evaluation_error(success: bool | None, column: str | None, failed: dict, result: dict,
+                     exception_info: dict | None) -> str | None:
+    """Why a GX result is no verdict (None when it is one). GX reports an error inside itself or
+    PostgreSQL as an unsuccessful result with exception_info (flat, or keyed by metric), and then
+    names no failing row: read as a plain failure, the gate would quarantine nothing and let the
+    batch load."""
+    info = exception_info or {}
+    for entry in [info, *(v for v in info.values() if isinstance(v, dict))]:
+        if entry.get("raised_exception"):
+            message = str(entry.get("exception_message") or "an exception was raised").strip()
+            return message.splitlines()[0][:500] if message else "an exception was raised"
+    if success is None:
+        return "no success or failure was reported"
+    if column is None:  # a table-level check stands on its observed value
+        return "no observed value" if result.get("observed_value") is None else None
+    if not success and not failed:
+        return (f"{result['unexpected_count']} rows failed but none was named" if result.get("unexpected_count")
+                else "failed without naming a failing row")
+    return None
 
 
 def _literal(text: str) -> str:
@@ -245,16 +276,46 @@ def check_staged(conn, sqlalchemy_url: str, run_id: str, source: Source, day: da
     results = run_checks(sqlalchemy_url, staged_rows_query(run_id, source),
                          build_expectations(suite, source, params), suite_name=f"news.{source.name}",
                          docs_dir=docs_dir)
+    results += guard_results(conn, run_id, source.name, params)
     report = QualityReport(checked=checked, results=results, max_failed_ratio=suite.max_failed_ratio,
                            data_docs=docs_dir / "index.html" if docs_dir else None)
     for r in results:
         if r.action == "record":
             continue
         for stage_id, seen in r.failed_rows.items():
+            if r.check_id == GUARD_WINDOW and any(x["check"] == "published_at_in_collected_days"
+                                                  for x in report.reasons.get(stage_id, ())):
+                continue  # the suite's own window check said so already
             report.reasons.setdefault(stage_id, []).append(
                 {"check": r.check_id, "expectation": r.expectation, "column": r.column, "observed": seen})
     _write_report(conn, run_id, source.name, day, report)
     return report
+
+
+GUARD_STORABLE = "values_storable"
+GUARD_WINDOW = "published_at_in_partition_window"
+
+
+def guard_results(conn, run_id: str, source: str, params: dict) -> list[CheckResult]:
+    """The gate's own checks, run whatever the suite (quality/guards.sql): a row whose values
+    PostgreSQL could not store as given, and a row published outside the checks' window (which
+    would get a partition of its own), are quarantined."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM news.stage_article WHERE run_id = %s AND source = %s", (run_id, source))
+        total = cur.fetchone()[0]
+        cur.execute(sql_file("quality/guards.sql"), dict(run_id=run_id, source=source,
+                                                          window_start=params["window_start"],
+                                                          window_end=params["window_end"]))
+        found = cur.fetchall()
+    unstorable = {sid: why for sid, why, _, _ in found if why}
+    outside = {sid: published for sid, _, out, published in found if out}
+    return [
+        CheckResult(check_id=check_id, expectation="news_etl guard", column=column, action="quarantine",
+                    success=not failed, element_count=total, unexpected_count=len(failed), observed_value=None,
+                    failed_rows=failed)
+        for check_id, column, failed in ((GUARD_STORABLE, "unstorable", unstorable),
+                                         (GUARD_WINDOW, "published_at", outside))
+    ]
 
 
 def _write_report(conn, run_id: str, source: str, day: date, report: QualityReport) -> None:
@@ -278,9 +339,10 @@ def _write_report(conn, run_id: str, source: str, day: date, report: QualityRepo
         psycopg2.extras.execute_values(
             cur,
             "INSERT INTO news.dq_result (run_id, source, day, check_id, action, expectation, column_name, success, "
-            "element_count, unexpected_count, observed_value) VALUES %s",
+            "element_count, unexpected_count, observed_value, error) VALUES %s",
             [(run_id, source, day, r.check_id, r.action, r.expectation, r.column, r.success, r.element_count,
-              r.unexpected_count, json.dumps(r.observed_value, default=str) if r.observed_value is not None else None)
+              r.unexpected_count, json.dumps(r.observed_value, default=str) if r.observed_value is not None else None,
+              r.error)
              for r in report.results],
         )
 

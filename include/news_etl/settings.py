@@ -60,6 +60,12 @@ def _number(name: str, default: float, minimum: float = 0) -> float:
     return value
 
 
+def warehouse_timeouts() -> tuple[float, float]:
+    """(statement_timeout, lock_timeout) in seconds of every warehouse session: no statement, and
+    no wait for a lock another session holds (an analyst's advisory lock included), is unbounded."""
+    return (_number("NEWS_ETL_STATEMENT_TIMEOUT", 1800, minimum=1), _number("NEWS_ETL_LOCK_TIMEOUT", 60, minimum=1))
+
+
 @dataclass(frozen=True)
 class Settings:
     state_dir: Path            # local state: embedded warehouse, Airflow home, archive, logs

@@ -14,19 +14,20 @@ import logging
 import os
 import re
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.extras
 
 from news_etl import INCLUDE_DIR
-from news_etl.errors import ConfigError
-from news_etl.settings import Settings
+from news_etl.errors import ConfigError, NewsEtlError
+from news_etl.settings import Settings, warehouse_timeouts
+from news_etl.storable import storable_record, storable_text
 from news_etl.terms import WatchTerm
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,15 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 def dsn_from_connection(host: str | None, port: int | None, login: str | None, password: str | None,
                         schema: str | None, extra: dict | None = None) -> str:
-    """A libpq DSN from the fields of an Airflow connection (host may be a socket directory)."""
-    params = {k: v for k, v in (extra or {}).items() if k in _LIBPQ_EXTRAS}
+    """A libpq DSN from the fields of an Airflow connection (host may be a socket directory).
+    Every extra that is a libpq parameter (sslmode, sslrootcert, …) is kept: dropping one would
+    silently weaken the connection (no certificate check). Other extras (the Postgres provider's
+    own, such as cursor) are not libpq's and are left to it."""
+    params = {k: str(v) for k, v in (extra or {}).items() if k in _LIBPQ_EXTRAS}
+    ignored = sorted(set(extra or {}) - _LIBPQ_EXTRAS)
+    if ignored:
+        log.info("connection %s: extras that are not libpq parameters, not used here: %s", CONN_ID,
+                 ", ".join(ignored))
     host = host or params.pop("host", None)  # libpq's own form: postgresql://user@/db?host=/socket/dir
     params.pop("host", None)
     return psycopg2.extensions.make_dsn(
@@ -53,32 +61,40 @@ def dsn_from_connection(host: str | None, port: int | None, login: str | None, p
     )
 
 
-_LIBPQ_EXTRAS = {"sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout", "application_name",
-                 "options", "target_session_attrs", "host"}
+# libpq's connection parameters (PostgreSQL 16, "Parameter Key Words"), but for those an Airflow
+# connection has fields of its own (host is kept: the socket-directory form puts it in the query).
+_LIBPQ_EXTRAS = {
+    "host", "hostaddr", "passfile", "channel_binding", "connect_timeout", "client_encoding", "options",
+    "application_name", "fallback_application_name", "keepalives", "keepalives_idle", "keepalives_interval",
+    "keepalives_count", "tcp_user_timeout", "replication", "gssencmode", "sslmode", "requiressl",
+    "sslcompression", "sslcert", "sslkey", "sslpassword", "sslcertmode", "sslrootcert", "sslcrl", "sslcrldir",
+    "sslsni", "requirepeer", "ssl_min_protocol_version", "ssl_max_protocol_version", "krbsrvname",
+    "gsslib", "gssdelegation", "service", "target_session_attrs", "load_balance_hosts",
+}
 
 
 def dsn_from_airflow_env(value: str) -> str:
-    """Read AIRFLOW_CONN_NEWS_WAREHOUSE without importing Airflow: a URI or Airflow's JSON form."""
+    """AIRFLOW_CONN_NEWS_WAREHOUSE as Airflow itself reads it (a URI, `__extra__` included, or
+    Airflow's JSON form), by Airflow's own Connection."""
+    from airflow.sdk import Connection
+
     value = value.strip()
-    if value.startswith("{"):
-        try:
-            c = json.loads(value)
-        except ValueError as exc:
-            raise ConfigError(f"AIRFLOW_CONN_{CONN_ID.upper()}: invalid JSON: {exc}") from None
-        return dsn_from_connection(c.get("host"), c.get("port"), c.get("login"), c.get("password"),
-                                   c.get("schema"), c.get("extra") if isinstance(c.get("extra"), dict) else None)
-    parts = urlsplit(value)
-    if parts.scheme not in ("postgres", "postgresql"):
-        raise ConfigError(f"AIRFLOW_CONN_{CONN_ID.upper()}: expected a postgresql:// URI, got scheme "
-                          f"'{parts.scheme}'")
-    return dsn_from_connection(
-        unquote(parts.hostname or "") if parts.hostname else None,
-        parts.port,
-        unquote(parts.username) if parts.username else None,
-        unquote(parts.password) if parts.password else None,
-        unquote(parts.path.lstrip("/")) or None,
-        dict(parse_qsl(parts.query)),
-    )
+    where = f"AIRFLOW_CONN_{CONN_ID.upper()}"
+    try:
+        conn = Connection.from_json(value, conn_id=CONN_ID) if value.startswith("{") \
+            else Connection.from_uri(value, conn_id=CONN_ID)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: invalid {'JSON' if value.startswith('{') else 'URI'}: {exc}") from None
+    except Exception as exc:  # AirflowException for a malformed URI
+        raise ConfigError(f"{where}: invalid connection: {exc}") from None
+    if conn.conn_type not in ("postgres", "postgresql"):
+        raise ConfigError(f"{where}: expected a postgresql:// URI, got scheme '{conn.conn_type}'")
+    try:
+        extra = conn.extra_dejson
+    except Exception as exc:
+        raise ConfigError(f"{where}: its extra is not JSON: {exc}") from None
+    return dsn_from_connection(conn.host, conn.port, conn.login, conn.password, conn.schema,
+                               extra if isinstance(extra, dict) else None)
 
 
 def resolve_dsn(settings: Settings | None = None, *, in_airflow_task: bool = False) -> str:
@@ -133,10 +149,26 @@ def redact(dsn: str) -> str:
     return re.sub(r"(password=)(\S+)", r"\1***", re.sub(r"(://[^:/@]*:)([^@]*)@", r"\1***@", dsn))
 
 
+class WarehouseLockError(NewsEtlError):
+    """A lock the ETL needs stayed held by another session for longer than the lock timeout."""
+
+
+def session_dsn(dsn: str) -> str:
+    """`dsn` with the session limits every warehouse connection has (statement_timeout and
+    lock_timeout, settings NEWS_ETL_STATEMENT_TIMEOUT / NEWS_ETL_LOCK_TIMEOUT), kept beside any
+    options the connection already sets."""
+    statement, lock = warehouse_timeouts()
+    params = psycopg2.extensions.parse_dsn(dsn)
+    limits = f"-c statement_timeout={int(statement * 1000)} -c lock_timeout={int(lock * 1000)}"
+    params["options"] = f"{params['options']} {limits}" if params.get("options") else limits
+    return psycopg2.extensions.make_dsn(**params)
+
+
 @contextmanager
 def connect(dsn: str) -> Iterator[psycopg2.extensions.connection]:
-    """A connection whose transaction commits on success and rolls back on error."""
-    conn = psycopg2.connect(dsn, application_name="news-etl")
+    """A connection whose transaction commits on success and rolls back on error, with the
+    session limits of session_dsn()."""
+    conn = psycopg2.connect(session_dsn(dsn), application_name="news-etl")
     try:
         yield conn
         conn.commit()
@@ -146,6 +178,24 @@ def connect(dsn: str) -> Iterator[psycopg2.extensions.connection]:
         raise
     finally:
         conn.close()
+
+
+@contextmanager
+def lock_named(conn, lock: str) -> Iterator[None]:
+    """Turn PostgreSQL's lock timeout into an error naming `lock` and who holds advisory locks."""
+    try:
+        yield
+    except psycopg2.errors.LockNotAvailable as exc:
+        conn.rollback()
+        with conn.cursor() as cur:
+            cur.execute("SELECT DISTINCT a.pid, a.usename, a.application_name FROM pg_locks l "
+                        "JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND l.granted "
+                        "AND l.pid <> pg_backend_pid() ORDER BY a.pid")
+            holders = ", ".join(f"pid {pid} ({user}{', ' + app if app else ''})" for pid, user, app in cur.fetchall())
+        raise WarehouseLockError(
+            f"{lock}: still held by another session after the lock timeout of {warehouse_timeouts()[1]:g} s "
+            f"(NEWS_ETL_LOCK_TIMEOUT); sessions holding advisory locks: {holders or 'none now'}. "
+            f"PostgreSQL said: {str(exc).strip()}") from None
 
 
 @cache
@@ -173,7 +223,8 @@ def upgrade(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
     names. Safe to run concurrently (an advisory lock serialises migrators) and on every run."""
     applied_now = []
     with connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+        with lock_named(conn, f"the migration lock (advisory lock {_MIGRATION_LOCK})"):
+            cur.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
         try:
             cur.execute("""CREATE TABLE IF NOT EXISTS public.news_schema_migration (
                                version int PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
@@ -206,7 +257,7 @@ def upgrade(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
 STAGE_COLUMNS = (
     "run_id", "source", "day", "identity", "url", "canonical_url", "story_code", "title", "published_at",
     "feed_published_at", "updated_at", "authors", "section", "language", "body", "word_count",
-    "content_hash", "raw_ref", "parse_error", "story_code_in_url",
+    "content_hash", "raw_ref", "parse_error", "story_code_in_url", "unstorable",
 )
 
 
@@ -222,11 +273,15 @@ def _csv_field(value) -> str:
 
 
 def stage_csv(run_id: str, source: str, day: date, records: Iterable[dict]) -> tuple[io.StringIO, int]:
-    """The staging rows of `records` as COPY's CSV (STAGE_COLUMNS, NULL as ''), and their count."""
+    """The staging rows of `records` as COPY's CSV (STAGE_COLUMNS, NULL as ''), and their count.
+    A value PostgreSQL cannot store is made storable and named in the row's `unstorable` reason
+    (storable.py), which the quality gate quarantines: one poison item never fails the COPY."""
     buf = io.StringIO()
     count = 0
     for rec in records:
+        rec, unstorable = storable_record(rec)
         row = {**rec, "run_id": run_id, "source": source, "day": day.isoformat(),
+               "unstorable": "; ".join(unstorable) or None,
                "authors": _pg_array(rec.get("authors") or ())}
         buf.write(",".join(_csv_field(row.get(c)) for c in STAGE_COLUMNS) + "\n")
         count += 1
@@ -241,6 +296,7 @@ def stage_records(conn, run_id: str, source: str, day: date, records: Iterable[d
         buf, count = stage_csv(run_id, source, day, records)
         cur.copy_expert(
             f"COPY news.stage_article ({', '.join(STAGE_COLUMNS)}) FROM STDIN WITH (FORMAT csv, NULL '')", buf)
+        cur.execute(sql_file("load/unstorable_dates.sql"), dict(source=source, day=day))
     return count
 
 
@@ -265,15 +321,17 @@ def sync_watch_terms(conn, terms: Sequence[WatchTerm]) -> int:
         cur.execute("SELECT name, kind, aliases FROM news.watch_term")
         if sorted(cur.fetchall()) == sorted(wanted):
             return 0
-        cur.execute(sql_file("load/sync_watch_terms.sql"), dict(terms=json.dumps([t.as_dict() for t in terms])))
+        with lock_named(conn, "the watched terms' lock (advisory lock news.watch_terms)"):
+            cur.execute(sql_file("load/sync_watch_terms.sql"), dict(terms=json.dumps([t.as_dict() for t in terms])))
         return cur.fetchone()[0]
 
 
-def add_article_months(conn, run_id: str, source: str) -> int:
-    """Create the monthly partitions the passed staged rows need; a transaction of its own,
-    before the merge. Returns how many were created."""
+def add_article_months(conn, run_id: str, source: str, window: tuple[datetime, datetime]) -> int:
+    """Create the monthly partitions the passed staged rows need, for months inside the checks'
+    `window` only; a transaction of its own, before the merge. Returns how many were created."""
     with conn.cursor() as cur:
-        cur.execute(sql_file("load/add_article_months.sql"), dict(run_id=run_id, source=source))
+        cur.execute(sql_file("load/add_article_months.sql"),
+                    dict(run_id=run_id, source=source, window_start=window[0], window_end=window[1]))
         return cur.fetchone()[0]
 
 
@@ -282,7 +340,9 @@ def merge_articles(conn, run_id: str, source: str) -> tuple[int, int]:
     source at a time (an advisory lock), so a daily run and a backfill of the same day neither
     duplicate nor deadlock. Returns (inserted, updated)."""
     with conn.cursor() as cur:
-        cur.execute(sql_file("load/merge_articles.sql"), dict(run_id=run_id, source=source))
+        with lock_named(conn, f"the load lock of source {source} (advisory lock news.load:{source}) "
+                              "or the watched terms' lock (news.watch_terms)"):
+            cur.execute(sql_file("load/merge_articles.sql"), dict(run_id=run_id, source=source))
         inserted, updated = cur.fetchone()
     return inserted, updated
 
@@ -353,7 +413,8 @@ def log_fetches(conn, rows: list[dict]) -> None:
     with conn.cursor() as cur:
         psycopg2.extras.execute_values(
             cur, f"INSERT INTO news.feed_fetch ({', '.join(cols)}) VALUES %s",
-            [tuple(r.get(c) for c in cols) for r in rows])
+            # an error message may quote a NUL or a lone surrogate from the page; the log keeps the rest
+            [tuple(storable_text(v)[0] if isinstance(v := r.get(c), str) else v for c in cols) for r in rows])
 
 
 def feed_states(conn, urls: Sequence[str]) -> dict[str, tuple[str | None, str | None, str | None]]:
@@ -374,13 +435,19 @@ def save_feed_state(conn, source: str, url: str, etag: str | None, last_modified
 
 
 def known_urls(conn, source: str, urls: Sequence[str]) -> set[str]:
-    """Which of `urls` the warehouse already holds for `source` (as url or canonical URL)."""
+    """Which of `urls` the warehouse already holds for `source` (as url or canonical URL). Asked
+    in batches, so the backend's memory stays bounded whatever the number of URLs and partitions."""
+    urls = list(dict.fromkeys(urls))
+    known: set[str] = set()
     with conn.cursor() as cur:
-        cur.execute(
-            "SELECT a.url, a.canonical_url FROM news.article a JOIN news.source s USING (source_id) "
-            "WHERE s.name = %s AND (a.url = ANY(%s) OR a.canonical_url = ANY(%s))",
-            (source, list(urls), list(urls)))
-        return {u for row in cur.fetchall() for u in row} & set(urls)
+        for start in range(0, len(urls), KNOWN_URLS_BATCH):
+            cur.execute(sql_file("load/known_urls.sql"),
+                        dict(source=source, urls=urls[start:start + KNOWN_URLS_BATCH]))
+            known.update(u for (u,) in cur.fetchall())
+    return known & set(urls)
+
+
+KNOWN_URLS_BATCH = 500
 
 
 # --- documented queries --------------------------------------------------------------------------

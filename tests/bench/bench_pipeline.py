@@ -55,6 +55,9 @@ from news_etl.suites import DEFAULT_SUITES_DIR
 
 from bench_extract import body_score  # this folder is on sys.path when the script runs
 
+# Benchmark data spans months and years; partitions are made for all of it.
+BENCH_WINDOW = (datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc))
+
 DAY = date(2024, 3, 5)  # no clock change anywhere the publishers are; near the story codes' epoch
 CLOCK = datetime(2024, 3, 6, 12, 0, tzinfo=timezone.utc)  # every story of DAY is out everywhere
 SAMPLE_URL = "${NEWS_SAMPLE_URL:-http://127.0.0.1:8750}"
@@ -244,7 +247,7 @@ def bench_load(records: dict[str, list[dict]], dsn: str) -> LoadResult:
             conn.commit()
             steps["pass"] += time.perf_counter() - started
             started = time.perf_counter()
-            warehouse.add_article_months(conn, run_id, source)
+            warehouse.add_article_months(conn, run_id, source, BENCH_WINDOW)
             conn.commit()
             steps["partitions"] += time.perf_counter() - started
             started = time.perf_counter()
@@ -282,7 +285,7 @@ def profile_merge(records: dict[str, list[dict]], dsn: str) -> dict[str, float]:
             warehouse.stage_records(conn, "bench-profile", source, DAY, rows)
             cur.execute("UPDATE news.stage_article SET dq_status = 'passed' WHERE source = %s", (source,))
             conn.commit()
-            warehouse.add_article_months(conn, "bench-profile", source)
+            warehouse.add_article_months(conn, "bench-profile", source, BENCH_WINDOW)
             warehouse.upsert_source(conn, name=source, title=source, timezone="UTC", has_story_codes=False)
             conn.commit()
             for statement in statements:

@@ -30,6 +30,9 @@ from news_etl.articles import content_hash
 from news_etl.sample_sites import text
 from news_etl.terms import load_watch_terms
 
+# Benchmark data spans months and years; partitions are made for all of it.
+BENCH_WINDOW = (datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc))
+
 SOURCES = 20
 YEAR_START = datetime(2024, 1, 1, tzinfo=timezone.utc)
 SECTIONS = ("World", "Politics", "Economy", "Science", "Sport", "Environment", "Health", "Culture")
@@ -88,7 +91,7 @@ def load_batch(dsn: str, run_id: str, source: str, day: date, records: list[dict
     with warehouse.connect(dsn) as conn:
         warehouse.sync_watch_terms(conn, terms)
     with warehouse.connect(dsn) as conn:
-        warehouse.add_article_months(conn, run_id, source)
+        warehouse.add_article_months(conn, run_id, source, BENCH_WINDOW)
     with warehouse.connect(dsn) as conn:
         warehouse.upsert_source(conn, name=source, title=source, timezone="UTC", has_story_codes=False)
         warehouse.merge_articles(conn, run_id, source)

@@ -12,6 +12,12 @@ SELECT d.*,
        EXISTS (SELECT 1 FROM news.article a JOIN news.source src USING (source_id)
                WHERE src.name = d.source AND a.story_code = d.story_code
                  AND a.canonical_url IS DISTINCT FROM d.canonical_url) AS story_code_taken,
+       -- the story at this canonical URL is in the warehouse under another code: loaded, it would
+       -- be a second row of the same story (identity is the code)
+       d.story_code IS NOT NULL AND EXISTS (
+           SELECT 1 FROM news.article a JOIN news.source src USING (source_id)
+           WHERE src.name = d.source AND a.canonical_url = d.canonical_url
+             AND a.story_code IS DISTINCT FROM d.story_code) AS story_code_changed_for_url,
        CASE WHEN d.code_number IS NOT NULL AND d.published_at_utc IS NOT NULL THEN
            abs(rank() OVER (PARTITION BY d.code_number IS NOT NULL AND d.published_at_utc IS NOT NULL
                             ORDER BY d.published_at_utc, d.code_number)
