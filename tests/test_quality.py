@@ -306,3 +306,38 @@ def test_checks_run_for_a_source_with_a_non_latin_title(write_file):
     text = SOURCE.format(feed="http://127.0.0.1:9/f").replace("title: Crafted Times", "title: بريد الوادي")
     query = staged_rows_query("run-1", load_source(write_file("crafted.yaml", text)))
     assert "ARRAY['بريد الوادي','crafted']::text[]" in query and "s.run_id = 'run-1'" in query
+
+
+@pytest.mark.parametrize("success, column, failed, result, exception_info, error", [
+    (True, "title", {}, {"unexpected_count": 0}, {}, None),
+    (False, "title", {7: "x"}, {"unexpected_count": 1}, {}, None),
+    # GX's shapes of an error inside itself or PostgreSQL: flat, or keyed by metric
+    (False, "title", {}, {}, {"raised_exception": True, "exception_message": "time zone displacement out of range"},
+     "time zone displacement out of range"),
+    (False, "title", {}, {}, {"('column_values.nonnull.unexpected_count', ...)": {
+        "raised_exception": True, "exception_message": "(psycopg2.errors.DataException) bad\nmore"}},
+     "(psycopg2.errors.DataException) bad"),
+    (False, "title", {}, {"unexpected_count": 3}, {}, "3 rows failed but none was named"),
+    (False, "title", {}, {}, {"raised_exception": False}, "failed without naming a failing row"),
+    (True, None, {}, {"observed_value": None}, {}, "no observed value"),
+    (True, None, {}, {"observed_value": 0}, {}, None),
+    (None, "title", {}, {}, {}, "no success or failure was reported"),
+])
+def test_a_result_gx_could_not_evaluate_is_an_error(success, column, failed, result, exception_info, error):
+    from news_etl.quality import evaluation_error
+
+    assert evaluation_error(success, column, failed, result, exception_info) == error
+
+
+def test_a_check_that_cannot_be_evaluated_blocks_even_a_record_or_quarantine_check():
+    from news_etl.quality import CheckResult, QualityReport
+
+    def result(check_id, action, error=None, success=True):
+        return CheckResult(check_id, "expect_x", "title", action, success and not error, 1, 0, None, error=error)
+
+    report = QualityReport(checked=1, max_failed_ratio=0.2, results=[
+        result("ok", "quarantine"), result("broken", "quarantine", error="relation does not exist"),
+        result("counted", "record", error="no observed value")])
+    assert report.blocking() == ["broken could not be evaluated: relation does not exist"]
+    assert report.failed_checks() == ("broken: not evaluated: relation does not exist; "
+                                      "counted: not evaluated: no observed value")

@@ -89,3 +89,52 @@ def test_copy_to_staging_keeps_awkward_text_exactly(dsn):
     with warehouse.connect(dsn) as conn:  # staging the same source and day again replaces it
         warehouse.stage_records(conn, "r2", "src", date(2024, 3, 1), [record, {**record, "url": "u2"}])
     assert rows(dsn, "SELECT run_id, count(*) FROM news.stage_article GROUP BY 1") == [("r2", 2)]
+
+
+@pytest.mark.parametrize("record, stored, reasons", [
+    ({"title": "Fine"}, {"title": "Fine"}, []),
+    ({"title": "A\x00B"}, {"title": "AB"}, ["title contained a NUL character (removed)"]),
+    ({"body": "x \ud800 y"}, {"body": "x \ufffd y"}, ["body contained a lone surrogate (removed)"]),
+    ({"authors": ["Ann\x00", "Bo"]}, {"authors": ["Ann", "Bo"]}, ["authors contained a NUL character (removed)"]),
+    ({"published_at": "2024-03-01T10:00:00+20:00"}, {"published_at": None},
+     ["published_at '2024-03-01T10:00:00+20:00': its UTC offset +20:00 is beyond ±15:59 (left out)"]),
+    ({"published_at": "2024-03-01T10:00:00+15:59"}, {"published_at": "2024-03-01T10:00:00+15:59"}, []),
+    ({"updated_at": "0001-01-01T00:00:00+05:00"}, {"updated_at": None},
+     ["updated_at '0001-01-01T00:00:00+05:00': its UTC year is outside 1-9999 (left out)"]),
+    ({"feed_published_at": "9999-12-31T23:00:00-05:00"}, {"feed_published_at": None},
+     ["feed_published_at '9999-12-31T23:00:00-05:00': its UTC year is outside 1-9999 (left out)"]),
+    ({"published_at": "yesterday+05"}, {"published_at": None},
+     ["published_at 'yesterday+05': not an ISO 8601 date (left out)"]),
+    ({"canonical_url": "http://e.org:99999/a"}, {"canonical_url": "http://e.org:99999/a"},
+     ["canonical_url 'http://e.org:99999/a': Port out of range 0-65535"]),
+])
+def test_values_postgresql_cannot_store_become_reasons(record, stored, reasons):
+    from news_etl.storable import storable_record
+
+    assert storable_record(record) == (stored, reasons)
+
+
+def test_a_poison_row_is_staged_with_its_reason_beside_good_rows(dsn):
+    good = {"identity": "a", "url": "http://e.org/a", "title": "Good", "published_at": "2024-03-01T10:00:00+03:30"}
+    poison = {"identity": "b", "url": "http://e.org:99999/b", "title": "NUL\x00", "body": "\ud800",
+              "published_at": "2024-03-01T10:00:00+20:00", "authors": ["\x00"]}
+    with warehouse.connect(dsn) as conn:
+        assert warehouse.stage_records(conn, "r", "s", date(2024, 3, 1), [good, poison]) == 2
+    assert rows(dsn, "SELECT identity, title, body, published_at, authors, unstorable FROM news.stage_article "
+                     "ORDER BY identity") == [
+        ("a", "Good", None, "2024-03-01T10:00:00+03:30", [], None),
+        ("b", "NUL", "\ufffd", None, [""],
+         "url 'http://e.org:99999/b': Port out of range 0-65535; title contained a NUL character (removed); "
+         "body contained a lone surrogate (removed); published_at '2024-03-01T10:00:00+20:00': its UTC offset "
+         "+20:00 is beyond ±15:59 (left out); authors contained a NUL character (removed)"),
+    ]
+
+
+def test_every_session_has_statement_and_lock_timeouts(dsn, monkeypatch):
+    monkeypatch.setenv("NEWS_ETL_STATEMENT_TIMEOUT", "7")
+    monkeypatch.setenv("NEWS_ETL_LOCK_TIMEOUT", "2.5")
+    with warehouse.connect(psycopg2.extensions.make_dsn(dsn, options="-c search_path=news")) as conn, \
+            conn.cursor() as cur:
+        cur.execute("SELECT current_setting('statement_timeout'), current_setting('lock_timeout'), "
+                    "current_setting('search_path')")
+        assert cur.fetchone() == ("7s", "2500ms", "news")
