@@ -436,14 +436,21 @@ def save_feed_state(conn, source: str, url: str, etag: str | None, last_modified
 
 def known_urls(conn, source: str, urls: Sequence[str]) -> set[str]:
     """Which of `urls` the warehouse already holds for `source` (as url or canonical URL). Asked
-    in batches, so the backend's memory stays bounded whatever the number of URLs and partitions."""
+    in batches of a prepared generic plan, so the backend's memory stays bounded whatever the
+    number of URLs and partitions (load/known_urls.sql: 8,000 URLs against 651 partitions peaked
+    at 2.4 GB inlined, 196 MB so; 180,000 URLs at 195 MB)."""
     urls = list(dict.fromkeys(urls))
     known: set[str] = set()
     with conn.cursor() as cur:
-        for start in range(0, len(urls), KNOWN_URLS_BATCH):
-            cur.execute(sql_file("load/known_urls.sql"),
-                        dict(source=source, urls=urls[start:start + KNOWN_URLS_BATCH]))
-            known.update(u for (u,) in cur.fetchall())
+        cur.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cur.execute(f"PREPARE news_known_urls (text, text[]) AS {sql_file('load/known_urls.sql')}")
+        try:
+            for start in range(0, len(urls), KNOWN_URLS_BATCH):
+                cur.execute("EXECUTE news_known_urls (%s, %s)", (source, urls[start:start + KNOWN_URLS_BATCH]))
+                known.update(u for (u,) in cur.fetchall())
+        finally:  # (a failed transaction cannot deallocate; its session ends with the connection)
+            if conn.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_INERROR:
+                cur.execute("DEALLOCATE news_known_urls")
     return known & set(urls)
 
 
