@@ -233,10 +233,13 @@ def _fetch_feeds(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dic
         entry["raw_ref"] = ref
         try:
             feed = parse_feed(body, url=resp.final_url, tz=source.timezone.key)
-        except FeedError as exc:
+        except Exception as exc:  # a parser bug (one &#xD800; in a title) fails this feed, not the source
+            reason = str(exc) if isinstance(exc, FeedError) else f"{url}: feed parser error {type(exc).__name__}: {exc}"
+            if not isinstance(exc, FeedError):
+                log.exception("parsing the feed %s failed", url)
             counts["feeds_failed"] += 1
-            errors.append(str(exc))
-            entry.update(outcome="failed", error=str(exc))
+            errors.append(reason)
+            entry.update(outcome="failed", error=reason)
             continue
         counts["feeds_not_modified" if entry["outcome"] == "not_modified" else "feeds_fetched"] += 1
         entry["items"] = len(feed.items)
