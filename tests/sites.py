@@ -19,10 +19,11 @@ class Page:
 class StaticSite:
     """`site.pages[path] = Page(...)`; `site.url(path)`; `site.requests` lists the paths asked for."""
 
-    def __init__(self):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0):
         self.pages: dict[str, Page] = {}
         self.requests: list[str] = []
         self.request_times: list[tuple[str, float]] = []  # (path, time.monotonic() on arrival)
+        self.request_headers: list[dict[str, str]] = []  # the headers of every GET, in order
         self.posted: list[tuple[str, bytes]] = []  # (path, body) of every POST
         site = self
 
@@ -30,6 +31,7 @@ class StaticSite:
             def do_GET(self):
                 site.requests.append(self.path)
                 site.request_times.append((self.path, time.monotonic()))
+                site.request_headers.append(dict(self.headers))
                 page = site.pages.get(self.path)
                 if page is None:
                     self.send_response(404)
@@ -59,8 +61,8 @@ class StaticSite:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.base = f"http://{host}:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def url(self, path: str) -> str:
