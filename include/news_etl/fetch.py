@@ -102,14 +102,15 @@ def resolve_host(host: str, port: int) -> list[str]:
 
 
 def refused_kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    """What kind of non-public address this is (None: a public one)."""
-    for kind in REFUSED_KINDS:
-        if getattr(address, f"is_{kind}"):
-            return kind.replace("_", "-")
-    if address.version == 6:
+    """What kind of non-public address this is (None: a public one). A translation is named
+    first (it says more than "reserved"); ::1 and :: are not translations."""
+    if address.version == 6 and not (address.is_loopback or address.is_unspecified):
         for network, kind in TRANSLATED_NETWORKS.items():
             if address in network:
                 return kind
+    for kind in REFUSED_KINDS:
+        if getattr(address, f"is_{kind}"):
+            return kind.replace("_", "-")
     return None if address.is_global else "non-global"
 
 
