@@ -171,10 +171,24 @@ def test_the_checked_address_is_the_one_connected_to(settings):
         internal.close()
 
 
-@pytest.mark.parametrize("answer", [["127.0.0.1", "10.0.0.1"], ["10.0.0.1", "127.0.0.1"], ["::ffff:127.0.0.1"]])
-def test_every_resolved_address_is_checked(answer):
+def test_the_checked_addresses_are_tried_in_turn(site, settings):
+    """A host with two addresses, the first one dead (nothing listens on 127.0.0.3): the fetch
+    goes to the second, as the system's connect would, and never to an address not checked."""
+    site.pages["/a"] = Page(b"from the second address")
+    port = site.server.server_address[1]
+    guard = AddressGuard(("127.0.0.0/8",), resolve=lambda host, p: ["127.0.0.3", "127.0.0.1"])
+    with Fetcher(dataclasses.replace(settings, obey_robots=False), guard=guard) as fetcher:
+        assert fetcher.get(f"http://news.test:{port}/a").body == b"from the second address"
+
+
+@pytest.mark.parametrize("answer, refused", [
+    (["127.0.0.1", "10.0.0.1"], "10.0.0.1, a private"),
+    (["10.0.0.1", "127.0.0.1"], "10.0.0.1, a private"),
+    (["::ffff:127.0.0.1"], "::ffff:7f00:1, an IPv4-mapped"),  # allowing 127.0.0.1 allows no translation of it
+])
+def test_every_resolved_address_is_checked(answer, refused):
     guard = AddressGuard(("127.0.0.1",), resolve=lambda host, port: answer)
-    with pytest.raises(FetchError, match=r"refused: news.test is .*, a private"):
+    with pytest.raises(FetchError, match=rf"refused: news.test is {refused} address"):
         guard.pin("http://news.test/x")
 
 

@@ -34,6 +34,7 @@ from urllib.parse import urljoin, urlsplit
 import certifi
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.util.ssl_ import create_urllib3_context
 
 from news_etl.errors import FetchError
 from news_etl.politeness import ROBOTS_MAX_BYTES, HostTurns, LocalTurns, RobotsRules, site_of
@@ -77,13 +78,14 @@ class Response:
 
 @dataclass(frozen=True)
 class PinnedTarget:
-    """A URL whose host was resolved once and checked: requests for it connect to `address`."""
+    """A URL whose host was resolved once and checked: requests for it connect to one of
+    `addresses`, in order, and to nothing else."""
 
     url: str
     scheme: str
-    host: str      # the URL's host name: Host header, TLS SNI and certificate checks
+    host: str                  # the URL's host name: Host header, TLS SNI and certificate checks
     port: int
-    address: str   # the checked IP address, the only one connected to
+    addresses: tuple[str, ...]  # every address the host resolved to, each checked
 
     @property
     def host_header(self) -> str:
@@ -165,37 +167,68 @@ class AddressGuard:
                     continue
                 kind = refused_kind(address)
                 if kind:
-                    raise FetchError(f"{url}: refused: {host} is {address}, a {kind} address, not a public one "
+                    article = "an" if kind[0] in "aeiouIU" else "a"
+                    raise FetchError(f"{url}: refused: {host} is {address}, {article} {kind} address, not a public one "
                                      "(allow it with NEWS_ETL_ALLOW_HOSTS)")
-        return PinnedTarget(url=url, scheme=parts.scheme, host=host, port=port, address=str(addresses[0]))
+        return PinnedTarget(url=url, scheme=parts.scheme, host=host, port=port,
+                            addresses=tuple(dict.fromkeys(str(a) for a in addresses)))
 
     def check(self, url: str) -> None:
         self.pin(url)
 
 
 class PinnedConnections:
-    """HTTP(S) connections to pinned addresses, idle ones kept for the next request to the same
-    host, port and address (so a host's pages share one connection)."""
+    """HTTP(S) connections to checked addresses only. Idle ones are kept for the next request to
+    the same host and port whose check passed their address again (so a host's pages share one
+    connection, and a connection never outlives the check of its address)."""
 
     def __init__(self, ca_certs: str | None = None):
         self.ca_certs = ca_certs or certifi.where()
         self._idle: dict[tuple, list[HTTPConnection]] = {}
         self._lock = threading.Lock()
+        self._tls: ssl.SSLContext | None = None
 
     @staticmethod
     def _key(target: PinnedTarget) -> tuple:
-        return target.scheme, target.host, target.port, target.address
+        return target.scheme, target.host, target.port
 
-    def take(self, target: PinnedTarget) -> tuple[HTTPConnection, bool]:
-        """(connection, whether it is a reused one)."""
+    def idle(self, target: PinnedTarget) -> HTTPConnection | None:
         with self._lock:
-            idle = self._idle.get(self._key(target))
-            if idle:
-                return idle.pop(), True
-        if target.scheme == "https":
-            return HTTPSConnection(target.address, target.port, server_hostname=target.host,
-                                   cert_reqs="CERT_REQUIRED", ca_certs=self.ca_certs), False
-        return HTTPConnection(target.address, target.port), False
+            conns = self._idle.get(self._key(target), [])
+            for conn in conns:
+                if conn.host in target.addresses:  # (the connection's host is the address it went to)
+                    conns.remove(conn)
+                    return conn
+        return None
+
+    def open(self, target: PinnedTarget, connect_timeout: float, deadline: float) -> HTTPConnection:
+        """A new connection to the first of the target's addresses that answers (as the system's
+        connect would try them), each try bounded by the connect timeout and the deadline."""
+        failure: Exception | None = None
+        for address in target.addresses:
+            timeout = min(connect_timeout, deadline - time.monotonic())
+            if timeout <= 0:
+                break
+            if target.scheme == "https":
+                conn = HTTPSConnection(address, target.port, timeout=timeout, server_hostname=target.host,
+                                       ssl_context=self._tls_context())
+            else:
+                conn = HTTPConnection(address, target.port, timeout=timeout)
+            try:
+                conn.connect()
+                return conn
+            except (OSError, urllib3.exceptions.HTTPError) as exc:
+                conn.close()
+                failure = exc
+        raise failure or TimeoutError("no time left to connect")
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """One verifying TLS context for every connection (the CA bundle is read once)."""
+        with self._lock:
+            if self._tls is None:
+                self._tls = create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
+                self._tls.load_verify_locations(self.ca_certs)
+            return self._tls
 
     def give_back(self, target: PinnedTarget, conn: HTTPConnection) -> None:
         with self._lock:
@@ -416,13 +449,12 @@ class Fetcher:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise FetchError(f"{url}: response took longer than {self.settings.total_timeout:g} s")
-            conn, reused = self.connections.take(target)
-            watchdog = _Watchdog(conn, remaining)
-            keep, got_headers = False, False
+            conn = self.connections.idle(target)
+            reused, watchdog, keep, got_headers = conn is not None, None, False, False
             try:
-                if conn.sock is None:
-                    conn.timeout = min(self.settings.connect_timeout, remaining)
-                    conn.connect()
+                if conn is None:
+                    conn = self.connections.open(target, self.settings.connect_timeout, deadline)
+                watchdog = _Watchdog(conn, deadline - time.monotonic())
                 conn.timeout = min(self.settings.read_timeout, remaining)
                 conn.request("GET", target.request_target, headers={
                     "Host": target.host_header, "User-Agent": self.settings.user_agent,
@@ -439,7 +471,7 @@ class Fetcher:
                     keep = conn.sock is not None and not watchdog.fired and r.isclosed()
                 return reply
             except (OSError, http.client.HTTPException, urllib3.exceptions.HTTPError) as exc:
-                if watchdog.fired or time.monotonic() >= deadline:
+                if (watchdog and watchdog.fired) or time.monotonic() >= deadline:
                     raise FetchError(f"{url}: response took longer than {self.settings.total_timeout:g} s") from None
                 if reused and not got_headers:
                     continue  # the server closed the idle connection: a fresh one, same address
@@ -448,10 +480,11 @@ class Fetcher:
                     raise error from exc
                 raise _Retryable(error) from exc
             finally:
-                watchdog.cancel()
+                if watchdog:
+                    watchdog.cancel()
                 if keep:
                     self.connections.give_back(target, conn)
-                else:
+                elif conn is not None:
                     conn.close()
         raise FetchError(f"{url}: ConnectionError: the connection was closed twice before an answer")
 

@@ -38,19 +38,19 @@ def _refused_redirect(name: str, location: str, address: str, kind: str) -> Faul
     host = re.escape(location.split("//")[1].split("/")[0].rsplit(":", 1)[0].strip("[]"))
     address = str(ipaddress.ip_address(address))  # as Python spells it (::127.0.0.2 is ::7f00:2)
     reason = (rf"redirected to {re.escape(location)}: refused: {host} is {re.escape(address)}, "
-              rf"a {re.escape(kind)} address")
+              rf"{re.escape(kind)} address")
     return Fault(name, "page", "failed", reason, cls=GUARD, respond=_redirect_to(location))
 
 
 FAULTS = [
-    _refused_redirect("redirect-ipv4-compatible", "http://[::127.0.0.2]:9/secret", "::127.0.0.2", "IPv4-compatible"),
-    _refused_redirect("redirect-ipv4-mapped", "http://[::ffff:127.0.0.2]:9/secret", "::ffff:127.0.0.2", "IPv4-mapped"),
-    _refused_redirect("redirect-nat64", "http://[64:ff9b::7f00:2]:9/secret", "64:ff9b::7f00:2", "NAT64"),
-    _refused_redirect("redirect-6to4", "http://[2002:7f00:2::1]:9/secret", "2002:7f00:2::1", "6to4"),
-    _refused_redirect("redirect-site-local", "http://[fec0::1]:9/secret", "fec0::1", "site-local"),
-    _refused_redirect("redirect-decimal-ip", "http://2130706434:9/secret", "127.0.0.2", "private"),
+    _refused_redirect("redirect-ipv4-compatible", "http://[::127.0.0.2]:9/secret", "::127.0.0.2", "an IPv4-compatible"),
+    _refused_redirect("redirect-ipv4-mapped", "http://[::ffff:127.0.0.2]:9/secret", "::ffff:127.0.0.2", "an IPv4-mapped"),
+    _refused_redirect("redirect-nat64", "http://[64:ff9b::7f00:2]:9/secret", "64:ff9b::7f00:2", "a NAT64"),
+    _refused_redirect("redirect-6to4", "http://[2002:7f00:2::1]:9/secret", "2002:7f00:2::1", "a 6to4"),
+    _refused_redirect("redirect-site-local", "http://[fec0::1]:9/secret", "fec0::1", "a site-local"),
+    _refused_redirect("redirect-decimal-ip", "http://2130706434:9/secret", "127.0.0.2", "a private"),
     _refused_redirect("redirect-cloud-metadata", "http://169.254.169.254/latest/meta-data/", "169.254.169.254",
-                      "private"),
+                      "a private"),
     # Served by FaultServer.fault_header_drip / fault_retry_after_15 (the matrix's deadline is 3 s).
     Fault("header-drip", "page", "failed", r"took longer than 3 s", cls=BOUNDS),
     Fault("retry-after-15", "page", "failed", r"HTTP 503 X; not retried: waiting 15 s would pass the 3 s deadline",
