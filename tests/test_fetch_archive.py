@@ -171,6 +171,16 @@ def test_the_checked_address_is_the_one_connected_to(settings):
         internal.close()
 
 
+def test_a_resolver_that_never_answers_is_given_a_bound():
+    never = threading.Event()
+    guard = AddressGuard((), resolve=lambda host, port: [never.wait(30) and "127.0.0.1"], resolve_timeout=0.3)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"http://news.test/x: cannot resolve news.test: no answer in 0.3 s"):
+        guard.pin("http://news.test/x")
+    never.set()
+    assert time.monotonic() - started < 2
+
+
 def test_the_checked_addresses_are_tried_in_turn(site, settings):
     """A host with two addresses, the first one dead (nothing listens on 127.0.0.3): the fetch
     goes to the second, as the system's connect would, and never to an address not checked."""

@@ -121,10 +121,13 @@ class AddressGuard:
     addresses yes; private, loopback, link-local, multicast, reserved, unspecified and translated
     (IPv4-compatible or -mapped IPv6, NAT64, 6to4, Teredo, site-local) ones only when allowlisted
     ("host", "host:port", an IP or a CIDR network, e.g. "127.0.0.1:8750", "10.0.0.0/8").
-    `resolve(host, port) -> [address, ...]` is the resolver (the system's by default)."""
+    `resolve(host, port) -> [address, ...]` is the resolver (the system's by default), given at
+    most `resolve_timeout` seconds (the system's own retries can take far longer)."""
 
-    def __init__(self, allow: tuple[str, ...] = (), resolve: Callable[[str, int], list[str]] = resolve_host):
+    def __init__(self, allow: tuple[str, ...] = (), resolve: Callable[[str, int], list[str]] = resolve_host,
+                 resolve_timeout: float = 5.0):
         self.resolve = resolve
+        self.resolve_timeout = resolve_timeout
         self.hosts: set[tuple[str, int | None]] = set()
         self.networks = []
         for entry in allow:
@@ -150,7 +153,7 @@ class AddressGuard:
         except ValueError:
             raise FetchError(f"{url}: refused: invalid port") from None
         try:
-            answers = self.resolve(host, port)
+            answers = self._resolve_in_time(host, port)
         except (OSError, UnicodeError) as exc:
             raise FetchError(f"{url}: cannot resolve {host}: {exc}") from None
         addresses = []
@@ -175,6 +178,26 @@ class AddressGuard:
 
     def check(self, url: str) -> None:
         self.pin(url)
+
+    def _resolve_in_time(self, host: str, port: int) -> list[str]:
+        """The resolver's answer, on a thread of its own so that the wait for it has a bound (a
+        resolver that never answers leaves only that daemon thread waiting)."""
+        answer: dict = {}
+
+        def ask() -> None:
+            try:
+                answer["addresses"] = self.resolve(host, port)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                answer["error"] = exc
+
+        thread = threading.Thread(target=ask, name=f"resolve-{host}", daemon=True)
+        thread.start()
+        thread.join(self.resolve_timeout)
+        if thread.is_alive():
+            raise TimeoutError(f"no answer in {self.resolve_timeout:g} s")
+        if "error" in answer:
+            raise answer["error"]
+        return answer["addresses"]
 
 
 class PinnedConnections:
@@ -329,7 +352,7 @@ class Fetcher:
         read once per host per run (`run_id`); without, both are kept in this process."""
         self.settings = settings
         self.crawl_delay = crawl_delay
-        self.guard = guard or AddressGuard(settings.allow_hosts)
+        self.guard = guard or AddressGuard(settings.allow_hosts, resolve_timeout=settings.connect_timeout)
         self.turns = HostTurns(dsn) if dsn else LocalTurns()
         self.robots = RobotsRules(dsn, run_id or "local", settings.user_agent, self.fetch_robots) \
             if settings.obey_robots else None
