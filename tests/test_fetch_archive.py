@@ -171,6 +171,19 @@ def test_the_checked_address_is_the_one_connected_to(settings):
         internal.close()
 
 
+def test_a_host_s_pages_share_one_connection_to_the_checked_address(settings):
+    site = StaticSite(keep_alive=True)
+    try:
+        for n in range(3):
+            site.pages[f"/{n}"] = Page(f"page {n}".encode())
+        with Fetcher(dataclasses.replace(settings, obey_robots=False)) as fetcher:
+            bodies = [fetcher.get(site.url(f"/{n}")).body for n in range(3)]
+        assert bodies == [b"page 0", b"page 1", b"page 2"]
+        assert len(set(site.clients)) == 1
+    finally:
+        site.close()
+
+
 def test_a_resolver_that_never_answers_is_given_a_bound():
     never = threading.Event()
     guard = AddressGuard((), resolve=lambda host, port: [never.wait(30) and "127.0.0.1"], resolve_timeout=0.3)

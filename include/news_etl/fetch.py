@@ -490,8 +490,9 @@ class Fetcher:
                     reply.body = self._read_capped(url, r, cap, truncate, deadline)
                 if watchdog.fired:  # the shut socket ended the headers or the body early: not an answer
                     raise FetchError(f"{url}: response took longer than {self.settings.total_timeout:g} s")
-                    # http.client drops the socket of a response that closes the connection
-                    keep = conn.sock is not None and not watchdog.fired and r.isclosed()
+                # Kept for the next request when read to its end on a connection the server keeps
+                # open (http.client drops the socket of a response that closes it).
+                keep = r.status < 300 and r.isclosed() and conn.sock is not None
                 return reply
             except (OSError, http.client.HTTPException, urllib3.exceptions.HTTPError) as exc:
                 if (watchdog and watchdog.fired) or time.monotonic() >= deadline:
