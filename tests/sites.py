@@ -19,10 +19,12 @@ class Page:
 class StaticSite:
     """`site.pages[path] = Page(...)`; `site.url(path)`; `site.requests` lists the paths asked for."""
 
-    def __init__(self):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, keep_alive: bool = False):
         self.pages: dict[str, Page] = {}
         self.requests: list[str] = []
         self.request_times: list[tuple[str, float]] = []  # (path, time.monotonic() on arrival)
+        self.request_headers: list[dict[str, str]] = []  # the headers of every GET, in order
+        self.clients: list[tuple[str, int]] = []  # the client address (so the connection) of every GET
         self.posted: list[tuple[str, bytes]] = []  # (path, body) of every POST
         site = self
 
@@ -30,6 +32,8 @@ class StaticSite:
             def do_GET(self):
                 site.requests.append(self.path)
                 site.request_times.append((self.path, time.monotonic()))
+                site.request_headers.append(dict(self.headers))
+                site.clients.append(self.client_address)
                 page = site.pages.get(self.path)
                 if page is None:
                     self.send_response(404)
@@ -59,8 +63,10 @@ class StaticSite:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if keep_alive:  # HTTP/1.1: connections stay open between requests
+            Handler.protocol_version = "HTTP/1.1"
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.base = f"http://{host}:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def url(self, path: str) -> str:

@@ -20,7 +20,7 @@ import pytest
 from helpers import rows
 from news_etl import embedded, pipeline, warehouse
 from news_etl.errors import FetchError
-from news_etl.fetch import AddressGuard
+from news_etl.fetch import AddressGuard, refused_kind
 
 sys.path.insert(0, str(Path(__file__).parent / "faults"))
 import matrix  # noqa: E402
@@ -76,6 +76,16 @@ def test_scenario_has_its_defined_outcome(scenario, postgres, fault_env, tmp_pat
     assert (o.rows_lost, o.rows_duplicated) == (0, 0)
 
 
+@pytest.mark.parametrize("address, kind", [
+    ("::127.0.0.1", "IPv4-compatible"), ("::ffff:10.0.0.1", "IPv4-mapped"), ("64:ff9b::a00:1", "NAT64"),
+    ("2002:a00:1::1", "6to4"), ("2001::1", "Teredo"), ("fec0::1", "site-local"), ("::1", "private"),
+    ("::", "private"), ("127.0.0.2", "private"), ("ff02::1", "multicast"), ("100.64.0.1", "non-global"),
+    ("93.184.215.14", None), ("2606:4700:4700::1111", None),
+])
+def test_refused_addresses_are_named_by_kind(address, kind):
+    assert refused_kind(ipaddress.ip_address(address)) == kind
+
+
 @pytest.mark.parametrize("allow, url, refused", [
     ((), "http://93.184.215.14/x", False),
     ((), "http://127.0.0.1:8750/x", True),
@@ -86,6 +96,27 @@ def test_scenario_has_its_defined_outcome(scenario, postgres, fault_env, tmp_pat
     ((), "http://224.0.0.1/x", True),
     ((), "http://0.0.0.0/x", True),
     ((), "ftp://93.184.215.14/x", True),
+    ((), "http://[2606:4700:4700::1111]/x", False),  # a public IPv6 address
+    # IPv4 behind IPv6: compatible, mapped (even of a public address), NAT64, 6to4, Teredo
+    ((), "http://[::127.0.0.1]/x", True),
+    ((), "http://[::ffff:127.0.0.1]/x", True),
+    ((), "http://[::ffff:93.184.215.14]/x", True),
+    ((), "http://[64:ff9b::7f00:1]/x", True),
+    ((), "http://[64:ff9b:1::a00:1]/x", True),
+    ((), "http://[2002:7f00:1::1]/x", True),
+    ((), "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/x", True),
+    ((), "http://[fec0::1]/x", True),  # site-local
+    ((), "http://[fe80::1]/x", True),  # link-local
+    ((), "http://[fc00::1]/x", True),  # unique local
+    ((), "http://[ff02::1]/x", True),  # multicast
+    ((), "http://[::]/x", True),  # unspecified
+    ((), "http://100.64.0.1/x", True),  # shared address space (carrier-grade NAT)
+    ((), "http://198.18.0.1/x", True),  # benchmarking
+    ((), "http://240.0.0.1/x", True),  # reserved
+    ((), "http://255.255.255.255/x", True),  # broadcast
+    ((), "http://2130706433/x", True),  # 127.0.0.1 as one decimal number
+    ((), "http://0x7f.1/x", True),  # 127.0.0.1 in hex shorthand
+    (("127.0.0.1",), "http://[::ffff:127.0.0.1]/x", True),  # allowing 127.0.0.1 allows no translation of it
     (("127.0.0.1:8750",), "http://127.0.0.1:8750/x", False),
     (("127.0.0.1:8750",), "http://127.0.0.1:8751/x", True),
     (("127.0.0.1",), "http://127.0.0.1:9999/x", False),

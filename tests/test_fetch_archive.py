@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
+import ssl
+import sys
 import threading
-from datetime import date, datetime, timezone
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from news_etl.archive import FEEDS, PAGES, Archive
 from news_etl.errors import FetchError
-from news_etl.fetch import Fetcher, Response
-from sites import Page
+from news_etl.fetch import AddressGuard, Fetcher, Response
+from news_etl.politeness import parse_robots
+from sites import Page, StaticSite
+
+sys.path.insert(0, str(Path(__file__).parent / "faults"))
+from server import FaultServer  # noqa: E402
 
 
 def test_conditional_get_gives_304_with_the_etag(site, settings):
@@ -113,9 +122,226 @@ def test_get_many_gives_failures_as_values(site, settings):
     assert isinstance(got["http://127.0.0.1:9/x"], FetchError)
 
 
-def test_connection_refused_is_a_fetch_error(settings):
-    with Fetcher(settings) as fetcher, pytest.raises(FetchError, match=r"http://127.0.0.1:9/x: ConnectionError"):
+@pytest.mark.parametrize("obey_robots, error", [
+    # An unreachable robots.txt disallows the site for now (RFC 9309): the page is not asked for.
+    (True, r"http://127.0.0.1:9/x: disallowed by robots.txt of http://127.0.0.1:9 \(robots.txt unreachable: "
+           r"http://127.0.0.1:9/robots.txt: ConnectionError"),
+    (False, r"http://127.0.0.1:9/x: ConnectionError"),
+])
+def test_connection_refused_is_a_fetch_error(settings, obey_robots, error):
+    settings = dataclasses.replace(settings, obey_robots=obey_robots)
+    with Fetcher(settings) as fetcher, pytest.raises(FetchError, match=error):
         fetcher.get("http://127.0.0.1:9/x")
+
+
+class ChangingResolver:
+    """A DNS that answers `answers[n]` to its n-th question (the last one ever after): a rebinding
+    attacker's first answer passes the check, the later ones point inside."""
+
+    def __init__(self, *answers: list[str]):
+        self.answers, self.asked = answers, []
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        return self.answers[min(len(self.asked), len(self.answers)) - 1]
+
+
+def test_the_checked_address_is_the_one_connected_to(settings):
+    """DNS rebinding: news.test resolves to 127.0.0.1 (allowed) first and 127.0.0.2 (the internal
+    service) after. Each request resolves once, connects to exactly what it checked and keeps the
+    name in the Host header; the internal service is never reached."""
+    public = StaticSite("127.0.0.1")
+    internal = StaticSite("127.0.0.2", public.server.server_address[1])  # same port, other address
+    try:
+        public.pages["/news"] = Page(b"public story")
+        internal.pages["/news"] = Page(b"internal secret")
+        port = public.server.server_address[1]
+        resolver = ChangingResolver(["127.0.0.1"], ["127.0.0.2"])
+        settings = dataclasses.replace(settings, obey_robots=False)
+        with Fetcher(settings, guard=AddressGuard(("127.0.0.1",), resolve=resolver)) as fetcher:
+            first = fetcher.get(f"http://news.test:{port}/news")
+            with pytest.raises(FetchError, match=rf"news.test:{port}/news: refused: news.test is 127.0.0.2, a private"):
+                fetcher.get(f"http://news.test:{port}/news")
+        assert first.body == b"public story"
+        assert resolver.asked == ["news.test", "news.test"]  # once per request, never again at connect
+        assert public.request_headers[0]["Host"] == f"news.test:{port}"
+        assert internal.requests == []
+    finally:
+        public.close()
+        internal.close()
+
+
+def test_a_host_s_pages_share_one_connection_to_the_checked_address(settings):
+    site = StaticSite(keep_alive=True)
+    try:
+        for n in range(3):
+            site.pages[f"/{n}"] = Page(f"page {n}".encode())
+        with Fetcher(dataclasses.replace(settings, obey_robots=False)) as fetcher:
+            bodies = [fetcher.get(site.url(f"/{n}")).body for n in range(3)]
+        assert bodies == [b"page 0", b"page 1", b"page 2"]
+        assert len(set(site.clients)) == 1
+    finally:
+        site.close()
+
+
+def test_a_resolver_that_never_answers_is_given_a_bound():
+    never = threading.Event()
+    guard = AddressGuard((), resolve=lambda host, port: [never.wait(30) and "127.0.0.1"], resolve_timeout=0.3)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"http://news.test/x: cannot resolve news.test: no answer in 0.3 s"):
+        guard.pin("http://news.test/x")
+    never.set()
+    assert time.monotonic() - started < 2
+
+
+def test_the_checked_addresses_are_tried_in_turn(site, settings):
+    """A host with two addresses, the first one dead (nothing listens on 127.0.0.3): the fetch
+    goes to the second, as the system's connect would, and never to an address not checked."""
+    site.pages["/a"] = Page(b"from the second address")
+    port = site.server.server_address[1]
+    guard = AddressGuard(("127.0.0.0/8",), resolve=lambda host, p: ["127.0.0.3", "127.0.0.1"])
+    with Fetcher(dataclasses.replace(settings, obey_robots=False), guard=guard) as fetcher:
+        assert fetcher.get(f"http://news.test:{port}/a").body == b"from the second address"
+
+
+@pytest.mark.parametrize("answer, refused", [
+    (["127.0.0.1", "10.0.0.1"], "10.0.0.1, a private"),
+    (["10.0.0.1", "127.0.0.1"], "10.0.0.1, a private"),
+    (["::ffff:127.0.0.1"], "::ffff:7f00:1, an IPv4-mapped"),  # allowing 127.0.0.1 allows no translation of it
+])
+def test_every_resolved_address_is_checked(answer, refused):
+    guard = AddressGuard(("127.0.0.1",), resolve=lambda host, port: answer)
+    with pytest.raises(FetchError, match=rf"refused: news.test is {refused} address"):
+        guard.pin("http://news.test/x")
+
+
+def _certificate(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed certificate for `name` (also its own CA): (cert file, key file)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_https_to_a_pinned_address_checks_sni_and_certificate_on_the_name(settings, tmp_path):
+    """The TLS connection goes to the pinned 127.0.0.1, but SNI and the certificate check use the
+    URL's name: news.test (the certificate's name) passes, other.test (same address) fails."""
+    cert_file, key_file = _certificate(tmp_path, "news.test")
+    site = StaticSite("127.0.0.1")
+    server_names = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    context.sni_callback = lambda sock, name, ctx: server_names.append(name)
+    site.server.socket = context.wrap_socket(site.server.socket, server_side=True)
+    try:
+        site.pages["/a"] = Page(b"over tls")
+        port = site.server.server_address[1]
+        guard = AddressGuard(("news.test", "other.test"), resolve=lambda host, port: ["127.0.0.1"])
+        with Fetcher(dataclasses.replace(settings, obey_robots=False), guard=guard) as fetcher:
+            fetcher.connections.ca_certs = str(cert_file)
+            assert fetcher.get(f"https://news.test:{port}/a").body == b"over tls"
+            with pytest.raises(FetchError, match=r"other.test.*SSLError.*(hostname|match)"):
+                fetcher.get(f"https://other.test:{port}/a")
+        assert server_names[0] == "news.test" and site.request_headers[0]["Host"] == f"news.test:{port}"
+    finally:
+        site.close()
+
+
+@pytest.mark.parametrize("status, body, allowed, disallowed, delay, unreachable", [
+    # Longest match wins, whatever the order; `$` ends a path, `*` matches anything.
+    (200, "User-agent: *\nAllow: /news/\nDisallow: /news/private\nDisallow: /\n",
+     ["/news/a", "/news/"], ["/news/private/a", "/about"], 0.0, False),
+    (200, "User-agent: *\nDisallow: /*.pdf$\nDisallow: /tmp*/x\n",
+     ["/a.pdf?x=1", "/tmp/y", "/b.html"], ["/a.pdf", "/tmp1/x"], 0.0, False),
+    # Our own group beats `*`; a fractional Crawl-delay is kept as it is.
+    (200, "User-agent: *\nDisallow: /\n\nUser-agent: news-etl\nDisallow: /drafts\nCrawl-delay: 0.5\n",
+     ["/news"], ["/drafts/x"], 0.5, False),
+    # 4xx: there are no rules (401 and 403 included); 5xx, 429 or no answer: disallow everything.
+    (404, None, ["/a"], [], 0.0, False),
+    (403, None, ["/a"], [], 0.0, False),
+    (503, None, [], ["/a", "/"], 0.0, True),
+    (429, None, [], ["/a"], 0.0, True),
+    (None, None, [], ["/a"], 0.0, True),
+])
+def test_robots_txt_by_rfc_9309(status, body, allowed, disallowed, delay, unreachable):
+    rules, why = parse_robots(status, body)
+    assert [p for p in allowed + disallowed if rules.can_fetch(f"http://h{p}", "news-etl")] == allowed
+    assert (rules.crawl_delay("news-etl") or 0.0) == delay
+    assert bool(why) == unreachable
+
+
+def test_a_robots_txt_redirect_to_an_internal_address_is_refused_and_not_stored(settings, dsn):
+    """robots.txt redirects to an internal service (127.0.0.2, not allowlisted): the hop is
+    refused, the service never asked, nothing stored in news.robots_txt, and the site disallowed
+    for now (an unreachable robots.txt)."""
+    from helpers import rows
+
+    site = StaticSite("127.0.0.1")
+    internal = StaticSite("127.0.0.2")
+    try:
+        internal.pages["/admin"] = Page(b"User-agent: *\nAllow: /\n# internal secret", content_type="text/plain")
+        site.pages["/robots.txt"] = Page(b"", status=302, headers={"Location": internal.url("/admin")})
+        site.pages["/a"] = Page(b"story")
+        with Fetcher(settings, dsn=dsn, run_id="run-r") as fetcher, pytest.raises(
+                FetchError, match=r"/a: disallowed by robots.txt .*unreachable: .*redirected to "
+                                  r"http://127.0.0.2:\d+/admin: refused"):
+            fetcher.get(site.url("/a"))
+        assert internal.requests == [] and site.requests == ["/robots.txt"]
+        assert rows(dsn, "SELECT count(*) FROM news.robots_txt") == [(0,)]
+    finally:
+        site.close()
+        internal.close()
+
+
+@pytest.fixture
+def fault_server():
+    server = FaultServer({})
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("path, retries, error", [
+    # Headers trickled a byte every 0.1 s: no read ever times out, the deadline ends it.
+    ("/header-drip", 0, r"took longer than 2 s"),
+    # Retry-After: 15 with a 2 s deadline: not waited for, the 503 is the answer.
+    ("/retry-after-15", 2, r"HTTP 503 X; not retried: waiting 15 s would pass the 2 s deadline"),
+])
+def test_the_deadline_covers_headers_and_retry_waits(fault_server, settings, path, retries, error):
+    settings = dataclasses.replace(settings, total_timeout=2, read_timeout=1, retries=retries, obey_robots=False)
+    started = time.monotonic()
+    with Fetcher(settings) as fetcher, pytest.raises(FetchError, match=error):
+        fetcher.get(fault_server.base + path)
+    assert time.monotonic() - started < 3
+    assert fault_server.hits[path] == 1
+
+
+def test_the_politeness_wait_is_not_counted_against_the_deadline(site, settings):
+    """A Crawl-delay (1.5 s) longer than the deadline (1 s): every page is fetched, each waiting
+    its turn first."""
+    site.pages["/robots.txt"] = Page(b"User-agent: *\nCrawl-delay: 1.5\n", content_type="text/plain")
+    for page in ("/a", "/b", "/c"):
+        site.pages[page] = Page(page.encode())
+    settings = dataclasses.replace(settings, total_timeout=1)
+    with Fetcher(settings) as fetcher:
+        bodies = [fetcher.get(site.url(page)).body for page in ("/a", "/b", "/c")]
+    assert bodies == [b"/a", b"/b", b"/c"]
+    arrivals = [t for path, t in site.request_times if path != "/robots.txt"]
+    assert all(b - a >= 1.4 for a, b in zip(arrivals, arrivals[1:]))
 
 
 def _response(url: str, body: bytes) -> Response:

@@ -102,11 +102,12 @@ def extract(source: Source, run: Run, now: datetime | None = None) -> dict:
     with warehouse.connect(run.dsn) as conn:
         warehouse.record_run(conn, run.run_id, source.name, run.day)
     fetch_log: list[dict] = []
+    budget = ByteBudget(run.settings.max_bytes_per_day)
     try:
         with Fetcher(run.settings, crawl_delay=source.crawl_delay, dsn=run.dsn, run_id=run.run_id) as fetcher:
-            counts, items, feed_errors = _fetch_feeds(source, run, fetcher, fetch_log, now)
+            counts, items, feed_errors = _fetch_feeds(source, run, fetcher, fetch_log, budget, now)
             if counts["feeds_fetched"] + counts["feeds_not_modified"]:
-                counts.update(_fetch_pages(source, run, fetcher, fetch_log, items))
+                counts.update(_fetch_pages(source, run, fetcher, fetch_log, budget, items))
     except BaseException:
         # What was fetched before the failure (an archive that cannot be written, a lost
         # warehouse) stays in the fetch log: that is how source health is seen.
@@ -187,7 +188,7 @@ def _code_version() -> str:
     return digest.hexdigest()
 
 
-def _fetch_feeds(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dict],
+def _fetch_feeds(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dict], budget: ByteBudget,
                  now: datetime | None) -> tuple[dict, dict[str, FeedItem], list[str]]:
     """Fetch (conditionally) and parse every feed of the run's window; returns the counters, the
     items dated in the window (or undated) by normalized link, and the feeds' errors."""
@@ -200,13 +201,18 @@ def _fetch_feeds(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dic
     feed_urls = list(dict.fromkeys(u for d in days for u in source.feed_urls(d)))
     with warehouse.connect(run.dsn) as conn:
         states = warehouse.feed_states(conn, feed_urls)
-    counts = dict(feeds_fetched=0, feeds_not_modified=0, feeds_failed=0)
+    counts = dict(feeds_fetched=0, feeds_not_modified=0, feeds_failed=0, items_cut=0)
     items: dict[str, FeedItem] = {}
     errors: list[str] = []
     for url in feed_urls:
         entry = {"run_id": run.run_id, "source": source.name, "kind": "feed", "url": url}
         fetch_log.append(entry)
         etag, last_modified, last_ref = states.get(url, (None, None, None))
+        if budget.spent():
+            counts["feeds_failed"] += 1
+            errors.append(f"{url}: not fetched: {budget.reason()}")
+            entry.update(outcome="failed", error=errors[-1], fetched_at=datetime.now(timezone.utc))
+            continue
         try:
             # Conditional only when the body the validators stand for is in the archive.
             resp = fetcher.get(url, etag=etag if last_ref else None,
@@ -225,6 +231,7 @@ def _fetch_feeds(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dic
             entry["outcome"] = "not_modified"
         else:
             body = resp.body
+            budget.spend(len(body))
             ref = _archive(entry, lambda: archive.put(source.name, run.day, FEEDS, resp))
             entry.update(outcome="ok", bytes=len(body))
             with warehouse.connect(run.dsn) as conn:
@@ -243,10 +250,18 @@ def _fetch_feeds(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dic
             continue
         counts["feeds_not_modified" if entry["outcome"] == "not_modified" else "feeds_fetched"] += 1
         entry["items"] = len(feed.items)
+        # A hostile or broken feed may list 180,000 items (or sitemaps): only the first are read.
+        feed_items, sitemaps = feed.items[:settings.max_feed_items], feed.sitemaps[:settings.max_feed_items]
+        cut = len(feed.items) - len(feed_items) + len(feed.sitemaps) - len(sitemaps)
+        if cut:
+            entry["items_cut"] = cut
+            counts["items_cut"] += cut
+            log.warning("%s: %s lists %d items and %d sitemaps: %d not read (NEWS_ETL_MAX_FEED_ITEMS=%d per feed)",
+                        source.name, url, len(feed.items), len(feed.sitemaps), cut, settings.max_feed_items)
         # A sitemap index lists sitemaps, not stories: those changed since the window began are read too.
-        feed_urls.extend([s.url for s in feed.sitemaps if s.url not in feed_urls
+        feed_urls.extend([s.url for s in sitemaps if s.url not in feed_urls
                           and (s.modified_at is None or s.modified_at >= window[0])])
-        for item in feed.items:
+        for item in feed_items:
             try:
                 link = normalize_url(item.link) if item.link and is_http_url(item.link) else None
             except ValueError as exc:  # a port out of range, a broken [IPv6] host: this item alone
@@ -259,27 +274,41 @@ def _fetch_feeds(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dic
     return counts, items, errors
 
 
-def _fetch_pages(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dict],
+def _fetch_pages(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dict], budget: ByteBudget,
                  items: dict[str, FeedItem]) -> dict:
-    """Fetch the pages of the items the warehouse and the day's archive do not hold yet."""
-    archive = run.archive
+    """Fetch the pages of the items the warehouse and the day's archive do not hold yet, at most
+    NEWS_ETL_MAX_PAGES_PER_DAY of them (in feed order) and until the extract's bytes reach
+    NEWS_ETL_MAX_BYTES_PER_DAY; the pages not fetched are counted (pages_cut), not logged one by one."""
+    archive, settings = run.archive, run.settings
     with warehouse.connect(run.dsn) as conn:
         known = warehouse.known_urls(conn, source.name, list(items))
     new_urls = [u for u in items if u not in known and not archive.has_page(source.name, run.day, u)]
-    counts = dict(articles_found=len(items), articles_fetched=0, fetch_failed=0)
+    counts = dict(articles_found=len(items), articles_fetched=0, fetch_failed=0, pages_cut=0)
+    if len(new_urls) > settings.max_pages_per_day:
+        log.warning("%s: %d new pages, only the first %d fetched (NEWS_ETL_MAX_PAGES_PER_DAY)", source.name,
+                    len(new_urls), settings.max_pages_per_day)
+    to_fetch = new_urls[:settings.max_pages_per_day]
+    done = 0
     # Pages on several hosts are fetched from each at once; every response is archived as it
     # comes, so the run's HTML is never all in memory.
-    for url, resp in fetcher.get_many(new_urls):
+    for url, resp in fetcher.get_many(to_fetch):
+        done += 1
         entry = {"run_id": run.run_id, "source": source.name, "kind": "page", "url": url}
         fetch_log.append(entry)
         if isinstance(resp, FetchError):
             counts["fetch_failed"] += 1
             entry.update(outcome="failed", error=str(resp), fetched_at=datetime.now(timezone.utc))
-            continue
-        ref = _archive(entry, lambda: archive.put(source.name, run.day, PAGES, resp, feed_item=_item_dict(items[url])))
-        counts["articles_fetched"] += 1
-        entry.update(outcome="ok", final_url=resp.final_url, http_status=resp.status, bytes=len(resp.body),
-                     elapsed_ms=resp.elapsed_ms, raw_ref=ref, fetched_at=resp.fetched_at)
+        else:
+            budget.spend(len(resp.body))
+            ref = _archive(entry, lambda: archive.put(source.name, run.day, PAGES, resp,
+                                                      feed_item=_item_dict(items[url])))
+            counts["articles_fetched"] += 1
+            entry.update(outcome="ok", final_url=resp.final_url, http_status=resp.status, bytes=len(resp.body),
+                         elapsed_ms=resp.elapsed_ms, raw_ref=ref, fetched_at=resp.fetched_at)
+        if budget.spent() and done < len(to_fetch):
+            log.warning("%s: %s: %d new pages not fetched", source.name, budget.reason(), len(to_fetch) - done)
+            break  # leaving get_many stops its workers; the pages they fetched meanwhile are dropped
+    counts["pages_cut"] = len(new_urls) - done
     return counts
 
 
@@ -292,6 +321,24 @@ def _archive(entry: dict, put):
         entry.update(outcome="failed", error=f"archive write failed: {type(exc).__name__}: {exc}",
                      fetched_at=entry.get("fetched_at") or datetime.now(timezone.utc))
         raise
+
+
+class ByteBudget:
+    """The bytes one extract of a source and day may still fetch (NEWS_ETL_MAX_BYTES_PER_DAY):
+    once spent, no further feed or page is asked for. A response under way is kept whole (each
+    is capped by NEWS_ETL_MAX_RESPONSE_BYTES), so the total stays under the cap plus one response."""
+
+    def __init__(self, cap: int):
+        self.cap, self.used = cap, 0
+
+    def spend(self, size: int) -> None:
+        self.used += size
+
+    def spent(self) -> bool:
+        return self.used >= self.cap
+
+    def reason(self) -> str:
+        return f"the source's {self.cap}-byte cap for the day (NEWS_ETL_MAX_BYTES_PER_DAY) is reached"
 
 
 def _in_window(item: FeedItem, window: tuple[datetime, datetime]) -> bool:

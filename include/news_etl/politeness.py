@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
-import urllib.robotparser
 from urllib.parse import urlsplit
+
+from protego import Protego
 
 from news_etl import warehouse
 from news_etl.errors import FetchError
@@ -59,29 +60,37 @@ class HostTurns:
 
 
 class RobotsRules:
-    """robots.txt per site, fetched once per run (shared by the run's tasks through the warehouse)."""
+    """robots.txt per site, fetched once per run (shared by the run's tasks through the warehouse).
+
+    An unreachable robots.txt (a 5xx or 429 answer, a network error, a refused address) disallows
+    the whole site for now (RFC 9309, 2.3.1.4): that answer is kept in this process only, so the
+    next task or retry asks again instead of the run being locked out of the site."""
 
     def __init__(self, dsn: str | None, run_id: str, user_agent: str, fetch):
         self.dsn = dsn
         self.run_id = run_id
         self.agent = user_agent.split("/")[0]  # the product token robots.txt groups match on
         self.fetch = fetch  # url -> (status, text), raising FetchError
-        self._parsers: dict[str, urllib.robotparser.RobotFileParser] = {}
+        self._rules: dict[str, tuple[Protego, str]] = {}  # site -> (rules, why everything is disallowed)
 
-    def parser(self, url: str) -> urllib.robotparser.RobotFileParser:
+    def _site_rules(self, url: str) -> tuple[Protego, str]:
         site = site_of(url)
-        if site not in self._parsers:
-            self._parsers[site] = self._load(site)
-        return self._parsers[site]
+        if site not in self._rules:
+            self._rules[site] = self._load(site)
+        return self._rules[site]
 
-    def allowed(self, url: str) -> bool:
-        return self.parser(url).can_fetch(self.agent, url)
+    def disallowed(self, url: str) -> str | None:
+        """None when `url` may be fetched, else why not (naming the site's robots.txt)."""
+        rules, unreachable = self._site_rules(url)
+        if rules.can_fetch(url, self.agent):
+            return None
+        return f"disallowed by robots.txt of {site_of(url)}" + (f" ({unreachable})" if unreachable else "")
 
     def crawl_delay(self, url: str) -> float:
-        delay = self.parser(url).crawl_delay(self.agent)
+        delay = self._site_rules(url)[0].crawl_delay(self.agent)
         return float(delay) if delay else 0.0
 
-    def _load(self, site: str) -> urllib.robotparser.RobotFileParser:
+    def _load(self, site: str) -> tuple[Protego, str]:
         if self.dsn is None:
             return parse_robots(*self._fetch(site))
         # One task of the run fetches; the others wait on the lock, then read what it stored.
@@ -92,27 +101,35 @@ class RobotsRules:
                         (self.run_id, site))
             row = cur.fetchone()
             if row is None:
-                row = self._fetch(site)
+                status, body, error = self._fetch(site)
+                if unreachable(status):
+                    return parse_robots(status, body, error)
+                row = (status, body)
                 cur.execute("INSERT INTO news.robots_txt (run_id, host, http_status, body) VALUES (%s, %s, %s, %s)",
                             (self.run_id, site, *row))
         return parse_robots(*row)
 
-    def _fetch(self, site: str) -> tuple[int | None, str | None]:
+    def _fetch(self, site: str) -> tuple[int | None, str | None, str]:
         try:
-            return self.fetch(f"{site}/robots.txt")
+            return (*self.fetch(f"{site}/robots.txt"), "")
         except FetchError as exc:
-            log.info("robots.txt of %s not read (%s): everything is allowed", site, exc)
-            return None, None
+            log.warning("robots.txt of %s unreachable (%s): the site is disallowed for now", site, exc)
+            return None, None, str(exc)
 
 
-def parse_robots(status: int | None, body: str | None) -> urllib.robotparser.RobotFileParser:
-    """The rules of a robots.txt response, as crawlers read them: 401/403 forbid everything; a
-    missing file (or one that could not be read) allows everything."""
-    parser = urllib.robotparser.RobotFileParser()
-    if status in (401, 403):
-        parser.disallow_all = True
-    elif status is None or status >= 400 or body is None:
-        parser.allow_all = True
-    else:
-        parser.parse(body.splitlines())
-    return parser
+def unreachable(status: int | None) -> bool:
+    """RFC 9309: no answer, a server error (or 429, which says the same) means "unreachable"."""
+    return status is None or status >= 500 or status == 429
+
+
+def parse_robots(status: int | None, body: str | None, error: str = "") -> tuple[Protego, str]:
+    """The rules of a robots.txt response by RFC 9309 (protego: longest match, `*` and `$`,
+    fractional Crawl-delay), and, when everything is disallowed because the file was unreachable,
+    why. A 2xx is parsed; any other 4xx (a missing file, 401, 403) allows everything; an unreachable
+    file disallows everything."""
+    if unreachable(status):
+        why = f"robots.txt unreachable: {error or f'HTTP {status}'}"
+        return Protego.parse("User-agent: *\nDisallow: /\n"), why
+    if status >= 400 or body is None:
+        return Protego.parse(""), ""
+    return Protego.parse(body), ""

@@ -82,6 +82,9 @@ class Settings:
     retries: int               # per HTTP request, with exponential backoff
     allow_hosts: tuple[str, ...]  # private/loopback hosts that may be fetched anyway (host[:port] or CIDR)
     obey_robots: bool          # honour robots.txt (Disallow and Crawl-delay for our User-Agent)
+    max_feed_items: int        # items (or sitemaps) read from one feed; the rest are cut and counted
+    max_pages_per_day: int     # new pages one extract of a source and day fetches
+    max_bytes_per_day: int     # bytes (feeds and pages) one extract of a source and day fetches
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -100,5 +103,8 @@ class Settings:
             total_timeout=_number("NEWS_ETL_TOTAL_TIMEOUT", 120, minimum=1),
             retries=int(_number("NEWS_ETL_RETRIES", 2)),
             obey_robots=(lookup("NEWS_ETL_OBEY_ROBOTS") or "true").strip().lower() not in ("0", "false", "no"),
+            max_feed_items=int(_number("NEWS_ETL_MAX_FEED_ITEMS", 5000, minimum=1)),
+            max_pages_per_day=int(_number("NEWS_ETL_MAX_PAGES_PER_DAY", 2000, minimum=1)),
+            max_bytes_per_day=int(_number("NEWS_ETL_MAX_BYTES_PER_DAY", 512 * 1024 * 1024, minimum=1024)),
             allow_hosts=tuple(h.strip() for h in (lookup("NEWS_ETL_ALLOW_HOSTS") or "").split(",") if h.strip()),
         )

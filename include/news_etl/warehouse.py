@@ -350,6 +350,7 @@ def merge_articles(conn, run_id: str, source: str) -> tuple[int, int]:
 _RUN_COUNTERS = {
     "feeds_fetched", "feeds_not_modified", "feeds_failed", "articles_found", "articles_fetched",
     "fetch_failed", "parsed", "parse_failed", "passed", "quarantined", "loaded_new", "loaded_updated",
+    "items_cut", "pages_cut",
 }
 
 
@@ -409,7 +410,7 @@ def log_fetches(conn, rows: list[dict]) -> None:
     if not rows:
         return
     cols = ("run_id", "source", "kind", "url", "final_url", "http_status", "outcome", "error", "bytes",
-            "items", "elapsed_ms", "raw_ref", "fetched_at")
+            "items", "items_cut", "elapsed_ms", "raw_ref", "fetched_at")
     with conn.cursor() as cur:
         psycopg2.extras.execute_values(
             cur, f"INSERT INTO news.feed_fetch ({', '.join(cols)}) VALUES %s",

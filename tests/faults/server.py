@@ -116,6 +116,16 @@ class FaultServer:
             sock.sendall(b"<")
             time.sleep(0.1)
 
+    def fault_header_drip(self, sock, path):
+        # Each header byte comes within any read timeout; only a deadline on the whole ends it.
+        sock.sendall(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(600):
+            sock.sendall(b"X")
+            time.sleep(0.1)
+
+    def fault_retry_after_15(self, sock, path):
+        _send(sock, 503, b"busy", "text/plain", {"Retry-After": "15"})
+
     def fault_connection_reset(self, sock, path):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.close()  # linger 0: the kernel answers with RST
