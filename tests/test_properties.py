@@ -232,3 +232,37 @@ def test_only_news_variables_are_interpolated_into_feed_urls(tmp_path, monkeypat
         load_source(path)
     assert str(err.value).startswith(f"{path}: key 'feeds[0]': ${{{variable}}}: only environment variables named NEWS_*")
     assert "secret-value" not in str(err.value)
+
+
+def _text_growth(parse, make, size: int) -> float:
+    import time
+
+    def best(text: str) -> float:
+        times = []
+        for _ in range(3):
+            started = time.process_time()
+            try:
+                parse(text)
+            except (DateParseError, ValueError):
+                pass
+            times.append(time.process_time() - started)
+        return min(times)
+
+    return best(make(size * 10)) / best(make(size))
+
+
+# (reader, its input at size n, the 1x size: find_date reads 8 us a character, the others far less)
+@pytest.mark.parametrize("name, make, size", [
+    ("find_date", lambda n: "2024-01-01" + " " * n + "(x", 2_000),   # was quadratic: two \s* around a separator
+    ("find_date", lambda n: "1 March 2024" + "\t" * n + "x", 2_000),
+    ("split_authors", lambda n: "By Ada" + " " * n + "x", 20_000),      # was quadratic: the split's leading \s*
+    ("split_authors", lambda n: "Ada" + "\u3000" * n + "and Li", 20_000),
+    ("parse_date", lambda n: "Fri, 01 Mar 2024 20:19:00" + " " * n + "(x", 20_000),
+])
+def test_date_and_byline_readers_run_in_linear_time(name, make, size):
+    from news_etl.dates import find_date
+    from news_etl.pagemeta import split_authors
+
+    parse = {"find_date": find_date, "split_authors": split_authors, "parse_date": parse_date}[name]
+    growth = _text_growth(parse, make, size)
+    assert growth < LINEAR_LIMIT, f"{name}: 10x the input took {growth:.0f}x as long"
