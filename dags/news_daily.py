@@ -37,6 +37,7 @@ def _source_run(name: str):
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=SETTINGS.catchup,
     max_active_runs=SETTINGS.max_active_runs,
+    dagrun_timeout=SETTINGS.daily_run_timeout,
     params={
         "date": Param(None, type=["null", "string"], format="date",
                       description="Collect this day instead of the run's logical date (YYYY-MM-DD)"),
@@ -50,6 +51,7 @@ def _source_run(name: str):
         "retries": SETTINGS.retries,
         "retry_delay": SETTINGS.retry_delay,
         "retry_exponential_backoff": True,
+        "execution_timeout": SETTINGS.task_timeout,
         "on_failure_callback": task_failed,
     },
     tags=["news", "etl"],

@@ -19,7 +19,9 @@ SETTINGS = DagSettings.from_env()
     schedule=[NEWS_ARTICLES],
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
-    default_args={"retries": SETTINGS.retries, "retry_delay": SETTINGS.retry_delay},
+    dagrun_timeout=SETTINGS.digest_run_timeout,
+    default_args={"retries": SETTINGS.retries, "retry_delay": SETTINGS.retry_delay,
+                  "execution_timeout": SETTINGS.task_timeout},
     tags=["news", "report"],
     doc_md=__doc__,
 )

@@ -99,6 +99,9 @@ def local_airflow(root: Path, postgres, sample_url: str, extra_env: dict[str, st
         AIRFLOW_CONN_NEWS_WAREHOUSE=postgres.airflow_uri(news_db),
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=postgres.sqlalchemy_url(airflow_db),
         AIRFLOW__API__PORT=str(port),
+        # The log servers (news_etl.local_log_server) on free ports: not 8793/8794, which others may use.
+        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(_free_port()),
+        AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(_free_port()),
         NEWS_SAMPLE_PORT=sample_url.rsplit(":", 1)[1],  # the session's server, clock pinned
         NEWS_SAMPLE_URL=sample_url,
         # Only the runs a test asks for: nothing scheduled by the clock, every DAG paused until a

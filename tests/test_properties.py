@@ -4,6 +4,7 @@ never a crash or a hang. `make faults` runs the same properties with many more e
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime
 
@@ -182,3 +183,159 @@ def test_arbitrary_records_are_staged_and_merged_or_quarantined_never_a_crash(ds
         warehouse.upsert_source(conn, name=source, title=source, timezone="UTC", has_story_codes=False)
         inserted, _ = warehouse.merge_articles(conn, run_id, source)
     assert inserted == passed_stories
+
+
+# --- linear time on hostile feeds ------------------------------------------------------------------
+# A feed 10x as large takes about 10x as long: measured as the ratio of the best of three parses of
+# the same feed at 1x and 10x (a quadratic step gives ~100x; the reported feed, 100,000 "<script" in
+# a CDATA title, took 268 s). CPU time of this process, not the wall clock, so that other processes
+# on a busy machine do not count; at 20,000 characters the linear parser's ratios were 4x-15x.
+LINEAR_LIMIT = 30
+HOSTILE_OPENINGS = ["<script", "<style ", "<!--", "<![CDATA[", "<!DOCTYPE a [", "<!DOCTYPE a ", "<a" + "b" * 9,
+                    "&", "&#", "&amp", "<!", "<?", "a@", "(", " ", "\u3000", "<", "]]", "--", "</script "]
+
+
+def _hostile_feed(where: str, flood: str) -> bytes:
+    from xml.sax.saxutils import escape
+
+    item = {"cdata-title": f"<title><![CDATA[{flood}]]></title>",
+            "escaped-description": f"<description>{escape(flood)}</description>",
+            "author": f"<author>{escape(flood)}</author>",
+            "pubdate": f"<pubDate>{escape(flood)}</pubDate>",
+            "raw-text": f"<title>Fish & chips {flood}</title>"}[where]  # the bare & makes the parser repair
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item>{item}'
+            f"<link>http://e.org/a</link></item></channel></rss>").encode()
+
+
+def _best_of_three(data: bytes) -> float:
+    import time
+
+    times = []
+    for _ in range(3):
+        started = time.process_time()
+        try:
+            parse_feed(data, url="http://e.org/feed")
+        except FeedError:
+            pass
+        times.append(time.process_time() - started)
+    return min(times)
+
+
+def _growth(where: str, opening: str, repeats: int) -> float:
+    return _best_of_three(_hostile_feed(where, opening * repeats * 10)) / _best_of_three(
+        _hostile_feed(where, opening * repeats))
+
+
+@pytest.mark.parametrize("where", ["cdata-title", "escaped-description", "author", "pubdate", "raw-text"])
+@pytest.mark.parametrize("opening", HOSTILE_OPENINGS)
+def test_hostile_feeds_parse_in_linear_time(where, opening):
+    growth = _growth(where, opening, 20_000 // len(opening) + 1)
+    assert growth < LINEAR_LIMIT, f"{where} with {opening!r} repeated: 10x the input took {growth:.0f}x as long"
+
+
+@given(st.lists(st.sampled_from(HOSTILE_OPENINGS + ["x", "]]>", "-->", ">", "</style>", "\n"]), min_size=1, max_size=4),
+       st.sampled_from(["cdata-title", "escaped-description", "author", "raw-text"]))
+@settings(max_examples=15, deadline=None)
+def test_mixed_hostile_feeds_parse_in_linear_time(pieces, where):
+    opening = "".join(pieces)
+    growth = _growth(where, opening, 20_000 // len(opening) + 1)
+    assert growth < LINEAR_LIMIT, f"{where} with {opening!r} repeated: 10x the input took {growth:.0f}x as long"
+
+
+# --- hostile source files: a ConfigError naming file and key -------------------------------------
+
+BASE_SOURCE = "name: fuzzed\ntimezone: UTC\nfeeds: [http://127.0.0.1:9/feed.xml]\n"
+NOT_A_DELAY = st.sampled_from([".nan", ".NaN", ".inf", "-.inf", "+.inf", "true", "false", "yes", "no", "on",
+                               "-1", "-0.5", "'1'", "[1]", "{s: 1}", "null", "1e400"])
+URL_PIECES = st.sampled_from(["http://", "https://", "127.0.0.1", "[::1", "]", ":", "65536", "0", "-1", "99999",
+                              "a..b", " ", "\\", "\t", "/", "feed.xml", "@", "%", "ftp://", "?", "#"])
+
+
+@given(NOT_A_DELAY)
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+def test_a_crawl_delay_that_is_no_number_of_seconds_is_a_config_error(tmp_path, value):
+    path = tmp_path / "fuzzed.yaml"
+    path.write_text(BASE_SOURCE + f"crawl_delay: {value}\n")
+    with pytest.raises(ConfigError) as err:
+        load_source(path)
+    assert str(err.value).startswith(f"{path}: key 'crawl_delay': ")
+
+
+@given(st.sampled_from(["name", "timezone", "feeds", "title", "language", "crawl_delay"]),
+       st.sampled_from(["", "rules", "story_codes"]))
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+def test_a_duplicate_key_anywhere_is_a_config_error(tmp_path, key, under):
+    path = tmp_path / "fuzzed.yaml"
+    nested = {"": "", "rules": "rules:\n  title: //h1\n  title: //h2\n",
+              "story_codes": "story_codes:\n  pattern: '\\d+'\n  pattern: '\\d{7}'\n"}[under]
+    text = BASE_SOURCE + "title: T\nlanguage: en\ncrawl_delay: 1\n" + nested
+    if not under:
+        text += f"{key}: {'[http://127.0.0.1:9/b]' if key == 'feeds' else 'x'}\n"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_source(path)
+    where = f"{under}.{'title' if under == 'rules' else 'pattern'}" if under else key
+    assert str(err.value).startswith(f"{path}: key '{where}': duplicate key (line ")
+
+
+@given(st.lists(URL_PIECES, min_size=1, max_size=8).map("".join))
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+def test_a_feed_url_loads_only_when_it_is_a_fetchable_http_url(tmp_path, url):
+    from urllib.parse import urlsplit
+
+    path = tmp_path / "fuzzed.yaml"
+    path.write_text(f"name: fuzzed\ntimezone: UTC\nfeeds: [{json.dumps(url)}]\n")
+    try:
+        source = load_source(path)
+    except ConfigError as exc:
+        assert str(exc).startswith(f"{path}: key 'feeds[0]': ")
+        return
+    parts = urlsplit(source.feeds[0])  # what loaded is a URL requests can fetch
+    assert parts.scheme in ("http", "https") and parts.hostname and 1 <= (parts.port or 80) <= 65535
+    assert not any(c.isspace() or c == "\\" for c in source.feeds[0])
+
+
+@given(st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,12}\Z").filter(lambda name: not name.startswith("NEWS_")))
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+def test_only_news_variables_are_interpolated_into_feed_urls(tmp_path, monkeypatch, variable):
+    monkeypatch.setenv(variable, "http://127.0.0.1:9/secret-value")
+    path = tmp_path / "fuzzed.yaml"
+    path.write_text(f"name: fuzzed\ntimezone: UTC\nfeeds: ['${{{variable}:-http://127.0.0.1:9}}/feed.xml']\n")
+    with pytest.raises(ConfigError) as err:
+        load_source(path)
+    assert str(err.value).startswith(f"{path}: key 'feeds[0]': ${{{variable}}}: only environment variables named NEWS_*")
+    assert "secret-value" not in str(err.value)
+
+
+def _text_growth(parse, make, size: int) -> float:
+    import time
+
+    def best(text: str) -> float:
+        times = []
+        for _ in range(3):
+            started = time.process_time()
+            try:
+                parse(text)
+            except (DateParseError, ValueError):
+                pass
+            times.append(time.process_time() - started)
+        return min(times)
+
+    return best(make(size * 10)) / best(make(size))
+
+
+# (reader, its input at size n, the 1x size: find_date reads 8 us a character, the others far less)
+@pytest.mark.parametrize("name, make, size", [
+    ("find_date", lambda n: "2024-01-01" + " " * n + "(x", 2_000),   # was quadratic: two \s* around a separator
+    ("find_date", lambda n: "1 March 2024" + "\t" * n + "x", 2_000),
+    ("split_authors", lambda n: "By Ada" + " " * n + "x", 20_000),      # was quadratic: the split's leading \s*
+    ("split_authors", lambda n: "Ada" + "\u3000" * n + "and Li", 20_000),
+    ("parse_date", lambda n: "Fri, 01 Mar 2024 20:19:00" + " " * n + "(x", 20_000),
+])
+def test_date_and_byline_readers_run_in_linear_time(name, make, size):
+    from news_etl.dates import find_date
+    from news_etl.pagemeta import split_authors
+
+    parse = {"find_date": find_date, "split_authors": split_authors, "parse_date": parse_date}[name]
+    growth = _text_growth(parse, make, size)
+    assert growth < LINEAR_LIMIT, f"{name}: 10x the input took {growth:.0f}x as long"

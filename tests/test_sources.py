@@ -14,7 +14,7 @@ title: Daily Star
 timezone: Asia/Tehran
 language: en
 feeds:
-  - ${STAR_URL:-http://127.0.0.1:9}/rss.xml
+  - ${NEWS_STAR_URL:-http://127.0.0.1:9}/rss.xml
   - http://127.0.0.1:9/archive/{date:%Y/%m/%d}/rss.xml
 story_codes:
   pattern: '\\d{7}'
@@ -29,7 +29,7 @@ rules:
 
 
 def test_valid_source_loads_with_expanded_feeds(write_file, monkeypatch):
-    monkeypatch.delenv("STAR_URL", raising=False)
+    monkeypatch.delenv("NEWS_STAR_URL", raising=False)
     source = load_source(write_file("star.yaml", VALID))
     assert source.name == "daily-star"
     assert source.timezone.key == "Asia/Tehran"
@@ -43,7 +43,7 @@ def test_valid_source_loads_with_expanded_feeds(write_file, monkeypatch):
 
 
 def test_environment_variable_wins_over_default(write_file, monkeypatch):
-    monkeypatch.setenv("STAR_URL", "http://127.0.0.1:4321/")
+    monkeypatch.setenv("NEWS_STAR_URL", "http://127.0.0.1:4321/")
     source = load_source(write_file("star.yaml", VALID))
     assert source.feed_urls(date(2024, 3, 1))[0] == "http://127.0.0.1:4321/rss.xml"
 
@@ -58,7 +58,7 @@ def test_environment_variable_wins_over_default(write_file, monkeypatch):
         (("regex: 'Code\\s*:\\s*(\\d+)'", "regex: 'Code(\\d+'"), "rules.story_code.regex", "invalid regular expression"),
         (("  url: '/news/(\\d+)/'", "  url: '/news/\\d+/'"), "story_codes.url", "capturing group"),
         (("  - http://127.0.0.1:9/archive", "  - ftp://127.0.0.1:9/archive"), "feeds[1]", "not an http(s) URL"),
-        (("${STAR_URL:-http://127.0.0.1:9}", "${STAR_URL}"), "feeds[0]", "STAR_URL is not set"),
+        (("${NEWS_STAR_URL:-http://127.0.0.1:9}", "${NEWS_STAR_URL}"), "feeds[0]", "NEWS_STAR_URL is not set"),
         (("name: daily-star", "name: Daily Star"), "name", "lower-case"),
         (("  body: //div[@class=\"body\"]", "  body: {regex: x}"), "rules.body.xpath", "missing"),
         (("  title: //h1", "  title: {xpath: //h1, format: '%Y'}"), "rules.title.format", "only the published"),
@@ -68,10 +68,35 @@ def test_environment_variable_wins_over_default(write_file, monkeypatch):
         (("  drop: ['//div[@class=\"featured\"]']", "  drop: ['//div[']"), "rules.drop[0]", "invalid XPath"),
         (("  drop: ['//div[@class=\"featured\"]']", "  drop: //div"), "rules.drop", "expected a list"),
         (("  pattern: '\\d{7}'", "  pattern: '(\\d{7}'"), "story_codes.pattern", "invalid regular expression"),
+        # Numbers YAML reads that are no delay, and keys YAML would silently overwrite.
+        *[(("language: en", f"language: en\ncrawl_delay: {value}"), "crawl_delay", f"got {shown}")
+          for value, shown in ((".nan", "nan"), (".inf", "inf"), ("-.inf", "-inf"), ("true", "True"), ("-1", "-1"),
+                               ("'2'", "'2'"))],
+        (("language: en", "language: en\nname: other"), "name", "duplicate key (line 6; first on line 2)"),
+        (("  body: //div", "  title: //h2\n  body: //div"), "rules.title", "duplicate key"),
+        (("  url: '/news/(\\d+)/'", "  url: '/news/(\\d+)/'\n  url: '/n/(\\d+)/'"), "story_codes.url", "duplicate key"),
+        # Feed URLs that are no URL, or name a port that cannot exist.
+        *[(("  - http://127.0.0.1:9/archive", f"  - {url}"), "feeds[1]", problem) for url, problem in (
+            ("http://127.0.0.1:99999/archive", "Port out of range"),
+            ("http://127.0.0.1:0/archive", "port 0 is out of range"),
+            ("http://127.0.0.1:-80/archive", "Port could not be cast"),
+            ("http://127.0.0.1:http/archive", "Port could not be cast"),
+            ("http://[::1/archive", "Invalid IPv6 URL"),
+            ("http://exa mple.org/archive", "not a URL: it has whitespace"),
+            ("http://example.org\\@127.0.0.1/archive", "backslash"),
+            ("http://:80/archive", "no valid host name"),
+            ("http://a..b/archive", "no valid host name"),
+            ("http:///archive", "not an http(s) URL"),
+        )],
+        # Only NEWS_* variables: a source file must not copy a secret from the environment into a URL.
+        (("${NEWS_STAR_URL:-http://127.0.0.1:9}", "${AIRFLOW_CONN_NEWS_WAREHOUSE:-http://127.0.0.1:9}"), "feeds[0]",
+         "only environment variables named NEWS_*"),
+        (("${NEWS_STAR_URL:-http://127.0.0.1:9}", "http://127.0.0.1:9/${HOME}"), "feeds[0]",
+         "only environment variables named NEWS_*"),
     ],
 )
 def test_config_errors_name_file_key_and_problem(write_file, monkeypatch, change, key, problem):
-    monkeypatch.delenv("STAR_URL", raising=False)
+    monkeypatch.delenv("NEWS_STAR_URL", raising=False)
     old, new = change
     assert old in VALID
     path = write_file("star.yaml", VALID.replace(old, new))
@@ -139,3 +164,28 @@ def test_story_code_in_url(url, code):
     codes = StoryCodes(pattern=re.compile(r"\d{7}"), url=re.compile(r"/news/(\d+)/"))
     assert codes.in_url(url) == code
     assert StoryCodes(pattern=re.compile(r"\d{7}")).in_url(url) is None  # a source whose URLs carry none
+
+
+@pytest.mark.parametrize("rule, hostile", [
+    ("story_code: {xpath: '//div[@class=\"code\"]', regex: '(a|aa)+$'}", "a" * 40 + "!"),
+    ("title: {xpath: //h1, regex: '(\\w|\\w\\w)+$'}", "word" * 10 + "!"),
+])
+def test_a_rule_regex_that_backtracks_without_end_is_that_pages_error(write_file, monkeypatch, rule, hostile):
+    """(a|aa)+$ passes any load-time check and backtracks exponentially: each application has a time
+    limit, and running out of it is the page's error (PageError naming page, file and key)."""
+    from news_etl import sources
+    from news_etl.articles import parse_article
+    from news_etl.errors import PageError
+
+    monkeypatch.setattr(sources, "RULE_REGEX_TIMEOUT", 0.2)
+    field = rule.split(":")[0]
+    text = VALID.replace({"story_code": "  story_code: {xpath: '//div[@class=\"code\"]', regex: 'Code\\s*:\\s*(\\d+)'}",
+                          "title": "  title: //h1"}[field], f"  {rule}")
+    path = write_file("star.yaml", text)
+    source = load_source(path)
+    page = (f'<html><body><h1>{hostile}</h1><div class="code">{hostile}</div>'
+            f'<div class="body"><p>Body</p></div></body></html>').encode()
+    with pytest.raises(PageError) as err:
+        parse_article(page, url="http://127.0.0.1:9/news/1/", source=source)
+    assert str(err.value).startswith(f"http://127.0.0.1:9/news/1/: {path}: key 'rules.{field}.regex': regex ")
+    assert "took longer than 0.2 s" in str(err.value)

@@ -27,7 +27,7 @@ from news_etl.language import identify_language
 from news_etl.maintext import body_of, drop_tree, main_text
 from news_etl.pagedates import published_at, updated_at
 from news_etl.pagemeta import PageMetadata, as_list, split_authors, text_of
-from news_etl.sources import FieldRule, Source
+from news_etl.sources import FieldRule, RuleRegexTimeout, Source
 from news_etl.urls import normalize_url
 
 
@@ -47,8 +47,17 @@ class ParsedArticle:
 
 def parse_article(data: bytes, *, url: str | None = None, source: Source | None = None,
                   content_type: str | None = None) -> ParsedArticle:
-    """Parse one article page. Raises PageError if the bytes are not an HTML page at all; a page
-    that lacks a field gives None for it (the quality checks decide what that means)."""
+    """Parse one article page. Raises PageError if the bytes are not an HTML page at all, or when a
+    source rule's regex runs out of time on it; a page that lacks a field gives None for it (the
+    quality checks decide what that means)."""
+    try:
+        return _parse_article(data, url=url, source=source, content_type=content_type)
+    except RuleRegexTimeout as exc:
+        raise RuleRegexTimeout(f"{url or '<page>'}: {exc}") from None
+
+
+def _parse_article(data: bytes, *, url: str | None, source: Source | None,
+                   content_type: str | None) -> ParsedArticle:
     where = url or "<page>"
     doc = _html_document(data, content_type, where)
     rules = source.rules if source else None
@@ -205,6 +214,10 @@ def article_record(source: Source, url: str, parsed: ParsedArticle | None, *, fe
                 "parse_error": parse_error or "page not parsed"}
     published = isoformat(parsed.published_at) if parsed.published_at else feed_item.get("published_at")
     story_code = parsed.story_code
+    try:
+        code_in_url = source.story_codes.in_url(url) if source.story_codes else None
+    except RuleRegexTimeout as exc:  # the page's error: the row is kept, and quarantined for it
+        code_in_url, parse_error = None, parse_error or f"{url}: {exc}"
     body = parsed.body or ""
     title = parsed.title or feed_item.get("title")
     return {
@@ -213,7 +226,7 @@ def article_record(source: Source, url: str, parsed: ParsedArticle | None, *, fe
         "canonical_url": canonical,
         "story_code": story_code,
         # Where the URL carries a code too; the quality checks compare it with story_code.
-        "story_code_in_url": source.story_codes.in_url(url) if source.story_codes else None,
+        "story_code_in_url": code_in_url,
         "title": title,
         "published_at": published,
         "feed_published_at": feed_item.get("published_at"),

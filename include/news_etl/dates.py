@@ -191,8 +191,10 @@ _DATES_IN_TEXT = (
                r"(?P<year>\d{4})(?!\d)", re.IGNORECASE),
 )
 # A time right after the date: "18.10.2019, 15:07 Uhr", "October 19, 2019 at 5:05 pm EST", "klo 12.45".
+# The space before it is read once (possessive, separator then space): two \s* around an optional
+# separator split a long run of spaces every way before failing (quadratic).
 _TIME_AFTER_DATE = re.compile(
-    r"(?:\s*(?:,|-|–|\||um|at|à|às|alle|a las)?\s*)"
+    r"(?:\s*+(?:(?:,|-|–|\||um|at|à|às|alle|a las)\s*+)?)"
     r"(?:(?P<hour>\d{1,2})[:h]|(?:kl\.?|klo)\s*(?P<nordic_hour>\d{1,2})[.:])"
     r"(?P<minute>\d{2})(?::(?P<second>\d{2}))?(?!\d)"
     r"(?:\s*(?P<ampm>[ap])\.?m\b\.?)?(?:\s*(?:uhr|h)\b)?"

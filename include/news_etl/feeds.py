@@ -129,15 +129,25 @@ _BLOCK_TAGS = {
 
 _HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _HTTP_URL = re.compile(r"https?://\S+\Z", re.IGNORECASE)
-_EMAIL_AND_NAME = re.compile(r"\S+@\S+\s*\((.+)\)")
-_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_HTML_TAG = re.compile(r"<(?:/?([A-Za-z][A-Za-z0-9:-]*)[^<>]*|!--.*?--|![^<>]*|\?[^<>]*)>", re.DOTALL)
-_CDATA_SECTION = re.compile(r"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
+# No '(' or second '@' in the address: with them, a fullmatch backtracks over every split (quadratic).
+_EMAIL_AND_NAME = re.compile(r"[^\s@()]+@[^\s@()]+\s*\((.+)\)")
+# Sections (script, style, comment, CDATA) are found by their start and then their end, never by
+# one lazy ``start.*?end`` regex: that rescans to the end of the text for every unclosed start (a
+# title of 100,000 "<script" took minutes). See _sections.
+_SCRIPT_OR_STYLE_START = re.compile(r"<(script|style)\b", re.IGNORECASE)
+_SCRIPT_OR_STYLE_END = {"script": re.compile(r"</script\s*>", re.IGNORECASE),
+                        "style": re.compile(r"</style\s*>", re.IGNORECASE)}
+_COMMENT_START, _COMMENT_END = re.compile(r"<!--"), re.compile(r"-->")
+_CDATA_START, _CDATA_END = re.compile(r"<!\[CDATA\["), re.compile(r"\]\]>")
+# The tag name is possessive: giving its letters back to [^<>]* can never help, and trying costs
+# quadratic time on one long unclosed "<aaaa...".
+_HTML_TAG = re.compile(r"<(?:/?([A-Za-z][A-Za-z0-9:-]*+)[^<>]*|![^<>]*|\?[^<>]*)>")
 _AMPERSAND = re.compile(r"&(?:(#[0-9]+;|#[xX][0-9a-fA-F]+;)|([A-Za-z][A-Za-z0-9._:-]*);)?")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _XML_DECLARATION = re.compile(r"<\?xml\s")
 _FEED_ROOT_START = re.compile(r"<(?:[A-Za-z][\w.-]*:)?(?:rss|feed|RDF|urlset|sitemapindex)\b")
-_DOCTYPE = re.compile(r"<!DOCTYPE\s[^\[>]*(?:\[.*?\]\s*)?>", re.IGNORECASE | re.DOTALL)
+_DOCTYPE_START = re.compile(r"<!DOCTYPE\s[^\[>]*+", re.IGNORECASE)
+_INTERNAL_SUBSET_END = re.compile(r"\]\s*>")
 _DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
 _C1_BYTES = re.compile(rb"[\x80-\x9f]")
 _LATIN1_LABELS = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii",
@@ -254,15 +264,49 @@ def _drop_doctype(text: str) -> str:
     """Without its DOCTYPE a document cannot declare entities. Nothing is lost (DTDs are never loaded
     and entities never expanded), and libxml2 stops at the first reference of an entity bomb, which
     would cost the items after it."""
-    return _DOCTYPE.sub("", text, count=1)
+    start = _DOCTYPE_START.search(text)
+    if start is None:
+        return text
+    end = start.end()
+    if text.startswith("[", end):  # the internal subset, where entities are declared
+        subset_end = _INTERNAL_SUBSET_END.search(text, end)
+        end = subset_end.end() if subset_end else -1
+    elif text.startswith(">", end):
+        end += 1
+    else:
+        end = -1
+    # Only the first DOCTYPE is the document's; an unclosed one is left to the recovering parser.
+    return text[:start.start()] + text[end:] if end >= 0 else text
 
 
 def _repair_markup(text: str) -> str:
     """HTML entities to character references and bare '&' escaped, outside CDATA sections
     (whose text is literal, so a link like '?a=1&b=2' inside CDATA must stay as written)."""
-    parts = _CDATA_SECTION.split(text)
-    parts[::2] = [_AMPERSAND.sub(_fix_ampersand, _CONTROL_CHARS.sub("", part)) for part in parts[::2]]
-    return "".join(parts)
+    return "".join(part if is_cdata else _AMPERSAND.sub(_fix_ampersand, _CONTROL_CHARS.sub("", part))
+                   for is_cdata, part in _sections(text, _CDATA_START, lambda _: _CDATA_END))
+
+
+def _sections(text: str, start: re.Pattern, end_for) -> list[tuple[bool, str]]:
+    """``text`` cut into (is_section, piece) in order: a section runs from a match of ``start`` to
+    the first match after it of ``end_for(start_match)``; a start without an end is plain text.
+
+    Linear: each start is looked at once, each end searched once, and once an end pattern is found
+    missing after some position it is missing after every later one, so its starts are skipped.
+    """
+    pieces: list[tuple[bool, str]] = []
+    done = scan = 0
+    unclosed: set[str] = set()
+    while (opening := start.search(text, scan)) is not None:
+        end = end_for(opening)
+        closing = None if end.pattern in unclosed else end.search(text, opening.end())
+        if closing is None:
+            unclosed.add(end.pattern)
+            scan = opening.end()
+            continue
+        pieces += ((False, text[done:opening.start()]), (True, text[opening.start():closing.end()]))
+        done = scan = closing.end()
+    pieces.append((False, text[done:]))
+    return pieces
 
 
 def _fix_ampersand(match: re.Match[str]) -> str:
@@ -571,7 +615,10 @@ def _html_to_text(markup: str) -> str | None:
     """Plain text of an HTML fragment: RSS titles and descriptions are HTML, escaped or in CDATA."""
     if "<" not in markup and "&" not in markup:
         return _collapse(markup)
-    markup = _SCRIPT_OR_STYLE.sub(" ", markup)
+    markup = "".join(" " if is_code else piece for is_code, piece in _sections(
+        markup, _SCRIPT_OR_STYLE_START, lambda opening: _SCRIPT_OR_STYLE_END[opening.group(1).lower()]))
+    markup = "".join("" if is_comment else piece
+                     for is_comment, piece in _sections(markup, _COMMENT_START, lambda _: _COMMENT_END))
     markup = _HTML_TAG.sub(_tag_separator, markup)
     return _collapse(html.unescape(markup))
 

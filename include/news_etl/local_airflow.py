@@ -43,10 +43,13 @@ from news_etl.sources import DEFAULT_SOURCES_DIR, sources_dir
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 CELERY_WORKER = "celery-worker"  # `airflow celery worker`, with the CeleryExecutor
+# Airflow's own log servers listen on every interface; these (news_etl.local_log_server) on 127.0.0.1.
+LOG_SERVERS = {"worker-log-server": "worker", "trigger-log-server": "trigger"}
 USER = "admin"
 # Read by the DAG files (news_etl.orchestration.DagSettings); shown in the banner when set.
 DAG_SETTINGS = ("NEWS_ETL_SCHEDULE", "NEWS_ETL_SCHEDULE_TIMEZONE", "NEWS_ETL_CATCHUP", "NEWS_ETL_MAX_ACTIVE_RUNS",
-                "NEWS_ETL_TASK_RETRIES", "NEWS_ETL_RETRY_DELAY_SECONDS")
+                "NEWS_ETL_TASK_RETRIES", "NEWS_ETL_RETRY_DELAY_SECONDS", "NEWS_ETL_TASK_TIMEOUT_MINUTES",
+                "NEWS_ETL_DAILY_RUN_TIMEOUT_MINUTES", "NEWS_ETL_DIGEST_RUN_TIMEOUT_MINUTES")
 STARTUP_TIMEOUT = float(os.environ.get("NEWS_ETL_AIRFLOW_STARTUP_TIMEOUT", "300"))
 STOP_GRACE = 30.0  # seconds a component may take to stop before it is killed
 _PR_SET_CHILD_SUBREAPER = 36
@@ -67,6 +70,8 @@ def configure(env: dict[str, str]) -> str:
                    str(Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json"))
     env.setdefault("AIRFLOW__API__HOST", "127.0.0.1")  # this machine only, unless asked
     env.setdefault("AIRFLOW__API__PORT", "8080")
+    # Task logs are fetched from the task's hostname, where local_log_server listens (127.0.0.1).
+    env.setdefault("AIRFLOW__CORE__HOSTNAME_CALLABLE", "news_etl.local_log_server.loopback_hostname")
     host = env["AIRFLOW__API__HOST"]
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     # Task processes reach the api-server's execution API at {base_url}/execution/.
@@ -79,10 +84,15 @@ def uses_celery(env: dict[str, str]) -> bool:
 
 
 def components(env: dict[str, str]) -> dict[str, list[str]]:
-    """The processes to start, by name: the `airflow` command of each."""
-    commands = {name: [name] for name in COMPONENTS}
+    """The processes to start, by name: the command line of each. Those that would start a log
+    server on every interface are told not to; the log servers run on 127.0.0.1 instead."""
+    commands = {name: [AIRFLOW, name] for name in COMPONENTS}
+    commands["scheduler"].append("--skip-serve-logs")
+    commands["triggerer"].append("--skip-serve-logs")
     if uses_celery(env):
-        commands[CELERY_WORKER] = ["celery", "worker"]
+        commands[CELERY_WORKER] = [AIRFLOW, "celery", "worker", "--skip-serve-logs"]
+    for name, kind in LOG_SERVERS.items():
+        commands[name] = [sys.executable, "-m", "news_etl.local_log_server", kind]
     return commands
 
 
@@ -158,7 +168,7 @@ def serve() -> int:
         commands = components(env)
         for name, command in commands.items():
             with open(logs / f"{name}.log", "ab") as log_file:
-                procs[name] = subprocess.Popen([AIRFLOW, *command], env=env, stdout=log_file,
+                procs[name] = subprocess.Popen(command, env=env, stdout=log_file,
                                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                                start_new_session=True)
         print(f"  Starting {', '.join(commands)} (logs in {logs}) ...", end="", flush=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import urllib.request
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -31,17 +32,30 @@ class DagSettings:
     max_active_runs: int
     retries: int
     retry_delay: timedelta     # doubled on every retry (exponential backoff)
+    # Every wait has a bound: a hung fetch, parse or query fails its task (and is retried) instead of
+    # holding a worker slot, and a run that cannot finish is failed instead of blocking max_active_runs.
+    task_timeout: timedelta    # execution_timeout of every task of both DAGs (one attempt)
+    daily_run_timeout: timedelta   # dagrun_timeout of news_daily (every attempt of every task)
+    digest_run_timeout: timedelta  # dagrun_timeout of news_digest
 
     @classmethod
     def from_env(cls) -> DagSettings:
-        """From the environment, or Airflow Variables when a DAG file is parsed (settings.lookup)."""
-        def number(name: str, default: int) -> int:
-            raw = (lookup(name) or "").strip()
+        """From the environment, or Airflow Variables when a DAG file is parsed (settings.lookup);
+        the timeouts from the environment only (a Variable read at parse time is a metadata-database
+        query in the DAG processor, and a limit should not change while the runs it bounds go on)."""
+        def number(name: str, default: int, *, env_only: bool = False) -> int:
+            raw = (os.environ.get(name, "") if env_only else lookup(name) or "").strip()
             if not raw:
                 return default
             if not raw.isdigit():
-                raise ConfigError(f"{origin(name)}={raw!r}: expected a whole number")
+                where = f"environment variable {name}" if env_only else origin(name)
+                raise ConfigError(f"{where}={raw!r}: expected a whole number")
+            if env_only and int(raw) == 0:
+                raise ConfigError(f"environment variable {name}={raw!r}: a timeout must be at least 1 minute")
             return int(raw)
+
+        def minutes(name: str, default: int) -> timedelta:
+            return timedelta(minutes=number(name, default, env_only=True))
 
         return cls(
             schedule=lookup("NEWS_ETL_SCHEDULE") or "0 0 * * *",
@@ -50,6 +64,9 @@ class DagSettings:
             max_active_runs=number("NEWS_ETL_MAX_ACTIVE_RUNS", 4),
             retries=number("NEWS_ETL_TASK_RETRIES", 2),
             retry_delay=timedelta(seconds=number("NEWS_ETL_RETRY_DELAY_SECONDS", 30)),
+            task_timeout=minutes("NEWS_ETL_TASK_TIMEOUT_MINUTES", 60),
+            daily_run_timeout=minutes("NEWS_ETL_DAILY_RUN_TIMEOUT_MINUTES", 360),
+            digest_run_timeout=minutes("NEWS_ETL_DIGEST_RUN_TIMEOUT_MINUTES", 60),
         )
 
 

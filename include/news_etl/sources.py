@@ -4,12 +4,19 @@ A source file names the publisher, its time zone, its feeds and, optionally, per
 rules. Everything is validated at load time, so a typo fails when the DAG is parsed, with a message
 that names the file, the key and the problem, instead of silently producing empty articles later.
 
-Feed URLs may use `${VAR}` / `${VAR:-default}` (environment) and `{date:%Y/%m/%d}` (the day being
+Feed URLs may use `${NEWS_VAR}` / `${NEWS_VAR:-default}` (environment variables named NEWS_*
+only: a source file must not be able to copy a credential from the environment into a URL) and `{date:%Y/%m/%d}` (the day being
 collected): real sites publish per-day archive feeds and sitemaps, which is how a past day is found.
+
+Rule regexes (rules.*.regex, story_codes.*) come from files anyone may edit and run on pages anyone
+may write, so each application has a time limit (RULE_REGEX_TIMEOUT, through the `regex` package):
+a pattern that backtracks catastrophically on one page makes that page's error, not a hung task.
+No load-time check can tell every such pattern ((a|aa)+$ and (\w+\s?)+$ look harmless); a limit can.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -19,11 +26,12 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import regex
 import yaml
 from lxml import etree
 
 from news_etl import INCLUDE_DIR
-from news_etl.errors import ConfigError
+from news_etl.errors import ConfigError, PageError
 from news_etl.settings import lookup
 
 DEFAULT_SOURCES_DIR = INCLUDE_DIR / "sources" / "sample"
@@ -32,7 +40,47 @@ _ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DATE_FIELD = re.compile(r"\{date(?::([^}]*))?\}")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _FORMAT_DIRECTIVE = re.compile(r"%(.)")
+_INTERPOLATED_PREFIX = "NEWS_"
+_URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f\\]")  # whitespace, controls, backslashes: no URL has them
+_HOST = re.compile(r"[\w-]+(?:\.[\w-]+)*\.?")  # dot-separated labels (IDN letters too), no empty label
 _STRPTIME_DIRECTIVES = {f"%{d}" for d in "aAwdbBmyYHIpMSfzZjUWcxXGuV%"}
+
+# Seconds one rule regex may run on one text. Rules written for pages take microseconds; the limit
+# only stops patterns that backtrack without end (the regex package checks it while matching).
+RULE_REGEX_TIMEOUT = 1.0
+
+
+class RuleRegexTimeout(PageError):
+    """A source's rule regex ran out of time on one text: that page's error (named file and key)."""
+
+
+@dataclass(frozen=True)
+class RuleRegex:
+    """A regex from a source file, applied with a time limit. Reads like a compiled re.Pattern."""
+
+    compiled: regex.Pattern
+    where: str  # "<file>: key 'rules.title.regex'"
+
+    @property
+    def pattern(self) -> str:
+        return self.compiled.pattern
+
+    @property
+    def groups(self) -> int:
+        return self.compiled.groups
+
+    def search(self, text: str):
+        return self._run(self.compiled.search, text)
+
+    def fullmatch(self, text: str):
+        return self._run(self.compiled.fullmatch, text)
+
+    def _run(self, method, text: str):
+        try:
+            return method(text, timeout=RULE_REGEX_TIMEOUT)
+        except TimeoutError:
+            raise RuleRegexTimeout(f"{self.where}: regex '{self.pattern}' took longer than "
+                                   f"{RULE_REGEX_TIMEOUT:g} s on a text of {len(text)} characters") from None
 
 
 @dataclass(frozen=True)
@@ -41,7 +89,7 @@ class FieldRule:
     applied to the text found, and for dates a strptime format."""
 
     xpath: etree.XPath
-    regex: re.Pattern | None = None
+    regex: RuleRegex | None = None
     format: str | None = None
 
 
@@ -61,8 +109,8 @@ class PageRules:
 class StoryCodes:
     """How a source numbers its stories: the code's shape and where the URL carries it."""
 
-    pattern: re.Pattern
-    url: re.Pattern | None = None
+    pattern: RuleRegex
+    url: RuleRegex | None = None
 
     def normalize(self, raw: str | None) -> str | None:
         """The code as the source writes it, stripped, with ASCII digits; where the source's codes
@@ -125,10 +173,35 @@ def load_sources(directory: Path | str | None = None) -> list[Source]:
 def load_source(path: Path | str) -> Source:
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loader = yaml.SafeLoader(path.read_text(encoding="utf-8"))
+        try:
+            node = loader.get_single_node()
+            if node is not None:
+                _refuse_duplicate_keys(path, node, "")
+            raw = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read source file: {exc}") from exc
     return _Reader(path).source(raw)
+
+
+def _refuse_duplicate_keys(path: Path, node: yaml.Node, key: str) -> None:
+    """YAML keeps the last of two equal keys without a word: a second `feeds:` would silently
+    replace the first. Each mapping's keys are compared before anything is constructed."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            name = str(key_node.value)
+            where = f"{key}.{name}" if key else name
+            line = key_node.start_mark.line + 1
+            if name in seen:
+                raise ConfigError(f"{path}: key '{where}': duplicate key (line {line}; first on line {seen[name]})")
+            seen[name] = line
+            _refuse_duplicate_keys(path, value_node, where)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _refuse_duplicate_keys(path, item, f"{key}[{i}]")
 
 
 class _Reader:
@@ -172,8 +245,9 @@ class _Reader:
         except (ZoneInfoNotFoundError, ValueError):
             raise self.fail("timezone", f"'{tz_name}' is not an IANA time zone (e.g. Asia/Tehran)") from None
         delay = raw.get("crawl_delay", 1.0)
-        if not isinstance(delay, (int, float)) or delay < 0:
-            raise self.fail("crawl_delay", "expected a number of seconds >= 0")
+        # YAML reads .nan, .inf and yes/true as numbers and booleans (bool is an int in Python).
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not math.isfinite(delay) or delay < 0:
+            raise self.fail("crawl_delay", f"expected a finite number of seconds >= 0, got {delay!r}")
         return Source(
             name=name,
             title=self.text(raw.get("title", name), "title"),
@@ -194,17 +268,35 @@ class _Reader:
             key = f"feeds[{i}]"
             url = self.expand_env(self.text(item, key), key)
             probe = _DATE_FIELD.sub(lambda m: date(2024, 3, 1).strftime(m.group(1) or "%Y-%m-%d"), url)
-            parts = urlsplit(probe)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise self.fail(key, f"'{url}' is not an http(s) URL")
+            self.check_url(url, probe, key)
             if "{" in probe or "}" in probe:
                 raise self.fail(key, f"'{url}' has a brace that is not a {{date:FORMAT}} field")
             urls.append(url)
         return tuple(urls)
 
+    def check_url(self, url: str, probe: str, key: str) -> None:
+        """An absolute http(s) URL with a host and a port in 1-65535; ``probe`` is it with its date filled in."""
+        if _URL_FORBIDDEN.search(probe):
+            raise self.fail(key, f"{url!r} is not a URL: it has whitespace, a control character or a backslash")
+        try:
+            parts = urlsplit(probe)
+            port = parts.port  # urllib reads the port only when asked, and raises for a bad one
+        except ValueError as exc:
+            raise self.fail(key, f"'{url}' is not a URL: {exc}") from None
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise self.fail(key, f"'{url}' is not an http(s) URL")
+        host = parts.hostname or ""
+        if not host or not (":" in host or _HOST.fullmatch(host)):  # an IPv6 literal was checked by urlsplit
+            raise self.fail(key, f"'{url}' has no valid host name ('{host}')")
+        if port == 0:
+            raise self.fail(key, f"'{url}': port 0 is out of range 1-65535")
+
     def expand_env(self, value: str, key: str) -> str:
         def replace(m: re.Match) -> str:
             var, default = m.group(1), m.group(2)
+            if not var.startswith(_INTERPOLATED_PREFIX):
+                raise self.fail(key, f"${{{var}}}: only environment variables named {_INTERPOLATED_PREFIX}* "
+                                     f"may be used in feed URLs")
             if var in os.environ and os.environ[var]:
                 return os.environ[var].rstrip("/")
             if default is not None:
@@ -213,12 +305,12 @@ class _Reader:
 
         return _ENV_VAR.sub(replace, value)
 
-    def regex(self, value: Any, key: str) -> re.Pattern:
+    def regex(self, value: Any, key: str) -> RuleRegex:
         try:
-            pattern = re.compile(self.text(value, key))
-        except re.error as exc:
+            pattern = regex.compile(self.text(value, key))
+        except regex.error as exc:
             raise self.fail(key, f"invalid regular expression: {exc}") from None
-        return pattern
+        return RuleRegex(pattern, where=f"{self.path}: key '{key}'")
 
     def xpath(self, value: Any, key: str) -> etree.XPath:
         try:

@@ -4,6 +4,7 @@ source file is an import error that names the file and the key (what the Airflow
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 
 import pendulum
 import pytest
@@ -25,14 +26,41 @@ def dagbag_of(monkeypatch):
     return load
 
 
-def test_dags_import_with_expected_ids_tags_and_retries(dagbag_of):
+def test_dags_import_with_expected_ids_tags_retries_and_timeouts(dagbag_of, monkeypatch):
+    for name in ("NEWS_ETL_TASK_TIMEOUT_MINUTES", "NEWS_ETL_DAILY_RUN_TIMEOUT_MINUTES",
+                 "NEWS_ETL_DIGEST_RUN_TIMEOUT_MINUTES"):
+        monkeypatch.delenv(name, raising=False)
     bag = dagbag_of()
     assert bag.import_errors == {}
     assert sorted(bag.dag_ids) == ["news_daily", "news_digest"]
+    run_timeouts = {"news_daily": timedelta(hours=6), "news_digest": timedelta(hours=1)}
     for dag in bag.dags.values():
         assert dag.tags, dag.dag_id
+        assert dag.dagrun_timeout == run_timeouts[dag.dag_id]
         for task in dag.tasks:
             assert task.retries >= 1, task.task_id
+            assert task.execution_timeout == timedelta(hours=1), task.task_id
+
+
+def test_timeouts_come_from_the_environment(dagbag_of, monkeypatch):
+    monkeypatch.setenv("NEWS_ETL_TASK_TIMEOUT_MINUTES", "7")
+    monkeypatch.setenv("NEWS_ETL_DAILY_RUN_TIMEOUT_MINUTES", "90")
+    monkeypatch.setenv("NEWS_ETL_DIGEST_RUN_TIMEOUT_MINUTES", "15")
+    bag = dagbag_of()
+    assert bag.import_errors == {}
+    assert {d.dag_id: d.dagrun_timeout for d in bag.dags.values()} == {
+        "news_daily": timedelta(minutes=90), "news_digest": timedelta(minutes=15)}
+    assert {t.execution_timeout for d in bag.dags.values() for t in d.tasks} == {timedelta(minutes=7)}
+
+
+@pytest.mark.parametrize("raw, problem", [("0", "a timeout must be at least 1 minute"), ("1.5", "expected a whole number"),
+                                          ("forever", "expected a whole number")])
+def test_a_bad_timeout_is_an_import_error_naming_the_setting(dagbag_of, monkeypatch, raw, problem):
+    monkeypatch.setenv("NEWS_ETL_TASK_TIMEOUT_MINUTES", raw)
+    bag = dagbag_of()
+    assert sorted(bag.dag_ids) == [] and len(bag.import_errors) == 2
+    for error in bag.import_errors.values():
+        assert f"environment variable NEWS_ETL_TASK_TIMEOUT_MINUTES={raw!r}: {problem}" in error
 
 
 def test_news_daily_wiring(dagbag_of):

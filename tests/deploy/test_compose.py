@@ -133,7 +133,7 @@ def _airflow_commands(service: dict) -> list[list[str]]:
         script = command[-1]
         for line in script.splitlines():
             words = line.split()
-            if words[:1] == ["/entrypoint"]:
+            if words[:1] in (["/entrypoint"], ["exec"]):
                 words = words[1:]
             if words[:1] == ["airflow"]:
                 commands.append(words[1:])
@@ -187,7 +187,7 @@ def test_commands_health_checks_and_settings_exist_in_the_installed_airflow(tmp_
             port = urlsplit(check[-1]).port
             request["ports"].update({"api-server": {"api.port": port},
                                      "scheduler": {"scheduler.scheduler_health_check_server_port": port},
-                                     "celery flower": {"celery.flower_port": port}}[" ".join(argv(service["command"]))])
+                                     "celery flower": {"celery.flower_port": port}}[" ".join(_airflow_commands(service)[0])])
     probes = {", ".join(names): _probe(env, request, tmp_path / names[0]) for names, env, request in requests.values()}
     problems = {}
     for names, probe in probes.items():
