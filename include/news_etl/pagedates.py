@@ -16,7 +16,9 @@ Candidates are tried from the most to the least explicit; the first that reads a
 The last update is read from JSON-LD dateModified, meta tags, microdata, then hAtom's
 <time class="updated">. Steps 5, 6 and 8 never look inside blocks about other stories (related, featured, most read,
 comments, menus): their dates are those stories' dates. A date without an offset takes the
-source's time zone; with no zone known it cannot be placed in time and is skipped.
+source's time zone; with no zone known (the generic CLI path) it is kept as the publisher's wall
+time in dates.FLOATING, since the day it names is still the publisher's day. Candidates are read
+in FLOATING either way, so the caller learns whether the offset was stated or assumed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, tzinfo
 
-from news_etl.dates import find_date, parse_date
+from news_etl.dates import FLOATING, find_date, in_zone, offset_stated, parse_date
 from news_etl.errors import DateParseError
 from news_etl.maintext import MainText, is_descendant
 from news_etl.pagemeta import PageMetadata, ld_text, text_of
@@ -56,7 +58,20 @@ _BLOCKS_AROUND_BODY = 12
 
 
 def published_at(meta: PageMetadata, main: MainText, tz: tzinfo | None, url: str | None = None) -> datetime | None:
+    return publication(meta, main, tz, url)[0]
+
+
+def publication(meta: PageMetadata, main: MainText, tz: tzinfo | None,
+                url: str | None = None) -> tuple[datetime | None, bool | None]:
+    """(published_at, whether the page stated its offset); (None, None) when the page gives no date.
+    Without ``tz`` a date that states no offset is a FLOATING wall time."""
     day_first = _day_first(meta, tz)
+    found = _published_floating(meta, main, day_first, url)
+    return in_zone(found, tz), (offset_stated(found) if found is not None else None)
+
+
+def _published_floating(meta: PageMetadata, main: MainText, day_first: bool, url: str | None) -> datetime | None:
+    tz = FLOATING
     finders = (
         lambda: _parsed(meta.article_value("datePublished"), tz),
         lambda: _first_parsed((v for k, v in meta.meta.items() if _is_published_meta(k)), tz),
@@ -76,6 +91,11 @@ def published_at(meta: PageMetadata, main: MainText, tz: tzinfo | None, url: str
 
 
 def updated_at(meta: PageMetadata, main: MainText, tz: tzinfo | None) -> datetime | None:
+    return in_zone(_updated_floating(meta, main), tz)
+
+
+def _updated_floating(meta: PageMetadata, main: MainText) -> datetime | None:
+    tz = FLOATING
     return (_parsed(meta.article_value("dateModified"), tz)
             or _first_parsed((v for k, v in meta.meta.items() if _is_updated_meta(k)), tz)
             or _from_properties(meta, main, _UPDATED_PROPS, tz)
@@ -197,8 +217,6 @@ def _from_text_near_article(main: MainText, tz, day_first: bool) -> datetime | N
 
 
 def _from_url(meta: PageMetadata, url: str | None, tz) -> datetime | None:
-    if tz is None:
-        return None
     for candidate in (meta.canonical_url(), url):
         day = date_in_url(candidate) if candidate else None
         if day is not None:
