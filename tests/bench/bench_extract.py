@@ -123,12 +123,19 @@ def snippet_counts(text: str, with_: list[str], without: list[str]) -> tuple[int
     return found, len(with_), leaked
 
 
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
+
+
 def same_title(truth: str, found: str | None) -> bool:
-    """Whitespace-normalised equality. Characters outside Latin-1 compare equal to '?', since some
-    labelled copies lost them (l3s-gn1's README)."""
-    def norm(text: str) -> str:
-        return "".join(c if ord(c) < 256 else "?" for c in " ".join(text.split()))
-    return found is not None and norm(truth) == norm(found)
+    """Whitespace-normalised equality, typographic quotes as plain ones (labellers retype them).
+    Characters outside Latin-1 compare equal to '?', since some labelled copies lost them
+    (l3s-gn1's README). A label of several paragraphs (kicker, headline, deck) matches any of them."""
+    def forms(text: str) -> set[str]:
+        text = " ".join(text.split())
+        return {text.translate(_QUOTES), "".join(c if ord(c) < 256 else "?" for c in text)}
+    if found is None:
+        return False
+    return any(forms(part) & forms(found) for part in [truth, *truth.split("\n\n")] if part.strip())
 
 
 _NAME_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b)\s*", re.IGNORECASE)
