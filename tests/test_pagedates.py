@@ -105,6 +105,19 @@ WITHOUT_A_SOURCE = [
      "2024-03-01T23:49:00", False),
     ("the day in the URL", page(), "https://example.org/2024/03/01/bridge-reopens", "2024-03-01", False),
     ("no date at all", page(), None, None, None),
+    # The publisher's day, not UTC's: the same instant written with the local offset elsewhere wins.
+    ("a UTC JSON-LD time beside a local meta tag",
+     page('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2019-10-18T22:04:00Z"}'
+          '</script><meta name="date" content="Sat, 19 Oct 2019 00:04:00 +0200">'), None,
+     "2019-10-19T00:04:00+02:00", True),
+    ("a UTC JSON-LD time beside the site's own data",
+     page('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2023-11-09T03:28:35Z"}'
+          '</script><script>var post = {"date": "2023-11-08T22:28:35-05:00", "id": 29475634};</script>'), None,
+     "2023-11-08T22:28:35-05:00", True),
+    ("a UTC time alone stays UTC",
+     page('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2023-11-09T03:28:35Z"}'
+          '</script><script>var other = {"date": "2023-11-02T22:28:35-05:00"};</script>'), None,
+     "2023-11-09T03:28:35+00:00", True),
 ]
 
 

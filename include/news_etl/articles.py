@@ -52,7 +52,7 @@ def parse_article(data: bytes, *, url: str | None = None, source: Source | None 
     """Parse one article page. Raises PageError if the bytes are not an HTML page at all; a page
     that lacks a field gives None for it (the quality checks decide what that means)."""
     where = url or "<page>"
-    doc = _html_document(data, content_type, where)
+    doc, page_text = _html_document(data, content_type, where)
     rules = source.rules if source else None
     tz = source.timezone if source else None
 
@@ -83,7 +83,7 @@ def parse_article(data: bytes, *, url: str | None = None, source: Source | None 
     main = main_text(doc.find("body"))
     title = title or meta.title()
     if published is None:
-        published, offset_known = publication(meta, main, tz, url)
+        published, offset_known = publication(meta, main, tz, url, page_text)
     updated = updated or updated_at(meta, main, tz)
     if updated and published and updated <= published:
         updated = None
@@ -118,7 +118,8 @@ _HTML_PARSER = etree.HTMLParser(remove_blank_text=False, no_network=True)
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _html_document(data: bytes, content_type: str | None, where: str):
+def _html_document(data: bytes, content_type: str | None, where: str) -> tuple[etree._Element, str]:
+    """The page's tree and its decoded text."""
     if not data or not data.strip():
         raise PageError(f"{where}: empty page")
     text = decode_html(data, content_type)
@@ -132,7 +133,7 @@ def _html_document(data: bytes, content_type: str | None, where: str):
     body = doc.find("body") if doc is not None else None
     if body is None or not len(body) and not (body.text or "").strip():
         raise PageError(f"{where}: HTML page has no body")
-    return doc
+    return doc, text
 
 
 # --- rules --------------------------------------------------------------------------------------

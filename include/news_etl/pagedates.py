@@ -24,7 +24,7 @@ in FLOATING either way, so the caller learns whether the offset was stated or as
 from __future__ import annotations
 
 import re
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from news_etl.dates import FLOATING, find_date, in_zone, offset_stated, parse_date
 from news_etl.errors import DateParseError
@@ -52,6 +52,9 @@ _UPDATED_CLASS = re.compile(r"updat|modif|edited|revis", re.I)
 _PUBLISHED_CLASS = re.compile(r"publish|posted|created|entry-date|pubdate|dateline|submitted", re.I)
 _RDF_DC_DATE = re.compile(r"dc:date\s*=\s*[\"']([^\"']+)[\"']")
 _NON_KEY = re.compile(r"[^a-z]")
+_ISO_WITH_OFFSET = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?[+-]\d{2}:?\d{2}(?!\d)")
+_UTC_OFFSET = timedelta(0)
+_SAME_INSTANT_SECONDS = 60
 _MAX_TEXT_BLOCK = 250  # a date line is short; a long block is prose that may mention any date
 _DATELINE_CHARS = 40
 _BLOCKS_AROUND_BODY = 12
@@ -61,13 +64,31 @@ def published_at(meta: PageMetadata, main: MainText, tz: tzinfo | None, url: str
     return publication(meta, main, tz, url)[0]
 
 
-def publication(meta: PageMetadata, main: MainText, tz: tzinfo | None,
-                url: str | None = None) -> tuple[datetime | None, bool | None]:
+def publication(meta: PageMetadata, main: MainText, tz: tzinfo | None, url: str | None = None,
+                page_text: str | None = None) -> tuple[datetime | None, bool | None]:
     """(published_at, whether the page stated its offset); (None, None) when the page gives no date.
-    Without ``tz`` a date that states no offset is a FLOATING wall time."""
+    Without ``tz`` a date that states no offset is a FLOATING wall time. ``page_text`` is the
+    page's HTML as text, where the same instant may be written with the publisher's own offset."""
     day_first = _day_first(meta, tz)
     found = _published_floating(meta, main, day_first, url)
+    if found is not None and offset_stated(found) and found.utcoffset() == _UTC_OFFSET:
+        found = _local_rendering(found, meta, page_text)
     return in_zone(found, tz), (offset_stated(found) if found is not None else None)
+
+
+def _local_rendering(found: datetime, meta: PageMetadata, page_text: str | None) -> datetime:
+    """The same instant as the publisher's local time, when the page writes it so somewhere: CMSs
+    put a UTC "Z" time in JSON-LD and the local one ("+0200", "-05:00") in a meta tag or their own
+    data, and the publication day is the publisher's, not UTC's."""
+    texts = [v for k, v in meta.meta.items() if _is_published_meta(k)]
+    if page_text:
+        texts += [m.group(0) for m in _ISO_WITH_OFFSET.finditer(page_text)]
+    for text in texts:
+        other = _parsed(text, FLOATING)
+        if other is not None and offset_stated(other) and other.utcoffset() != _UTC_OFFSET \
+                and abs((other - found).total_seconds()) <= _SAME_INSTANT_SECONDS:
+            return other
+    return found
 
 
 def _published_floating(meta: PageMetadata, main: MainText, day_first: bool, url: str | None) -> datetime | None:
