@@ -52,9 +52,10 @@ _UPDATED_CLASS = re.compile(r"updat|modif|edited|revis", re.I)
 _PUBLISHED_CLASS = re.compile(r"publish|posted|created|entry-date|pubdate|dateline|submitted", re.I)
 _RDF_DC_DATE = re.compile(r"dc:date\s*=\s*[\"']([^\"']+)[\"']")
 _NON_KEY = re.compile(r"[^a-z]")
-_ISO_WITH_OFFSET = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?[+-]\d{2}:?\d{2}(?!\d)")
+_ISO_WITH_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?[+-]\d{2}:?\d{2}(?!\d)")
 _UTC_OFFSET = timedelta(0)
 _SAME_INSTANT_SECONDS = 60
+_MAX_LOCAL_CANDIDATES = 50
 _MAX_TEXT_BLOCK = 250  # a date line is short; a long block is prose that may mention any date
 _DATELINE_CHARS = 40
 _BLOCKS_AROUND_BODY = 12
@@ -76,13 +77,28 @@ def publication(meta: PageMetadata, main: MainText, tz: tzinfo | None, url: str 
     return in_zone(found, tz), (offset_stated(found) if found is not None else None)
 
 
+def _iso_times_near(page_text: str, found: datetime) -> list[str]:
+    """ISO times with an offset in the page whose day is the UTC day or one next to it (every
+    offset in use is within a day): found by their day's text, so the page is not scanned by a regex."""
+    times = []
+    for days in (-1, 0, 1):
+        prefix = (found + timedelta(days=days)).date().isoformat()
+        start = page_text.find(prefix)
+        while start != -1 and len(times) < _MAX_LOCAL_CANDIDATES:
+            match = _ISO_WITH_OFFSET.match(page_text, start)
+            if match:
+                times.append(match.group(0))
+            start = page_text.find(prefix, start + len(prefix))
+    return times
+
+
 def _local_rendering(found: datetime, meta: PageMetadata, page_text: str | None) -> datetime:
     """The same instant as the publisher's local time, when the page writes it so somewhere: CMSs
     put a UTC "Z" time in JSON-LD and the local one ("+0200", "-05:00") in a meta tag or their own
     data, and the publication day is the publisher's, not UTC's."""
     texts = [v for k, v in meta.meta.items() if _is_published_meta(k)]
     if page_text:
-        texts += [m.group(0) for m in _ISO_WITH_OFFSET.finditer(page_text)]
+        texts += _iso_times_near(page_text, found)
     for text in texts:
         other = _parsed(text, FLOATING)
         if other is not None and offset_stated(other) and other.utcoffset() != _UTC_OFFSET \

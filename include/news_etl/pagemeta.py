@@ -96,7 +96,8 @@ class PageMetadata:
         stated = [t for t in stated if t]
         headings = [clean_title(text_of(h)) for tag in ("h1", "h2") for h in self.doc.iter(tag)][:_MAX_HEADINGS]
         # Older templates mark the headline by class alone (<div class="storyheadline">).
-        headings += [clean_title(text_of(h)) for h in _HEADLINE_CLASS(self.doc)[:_MAX_HEADINGS]]
+        marked = [h for h in _HEADLINE_CLASS(self.doc) if h.tag in _HEADLINE_TAGS]
+        headings += [clean_title(text_of(h)) for h in marked[:_MAX_HEADINGS]]
         headings = [h for h in headings if h and len(h) <= _MAX_TITLE_CHARS]
         site_names = self._site_names()
         for heading in headings:
@@ -261,11 +262,10 @@ def _looks_like_name(text: str) -> bool:
 
 
 _MAX_HEADINGS = 12
-_HEADLINE_CLASS = etree.XPath(
-    "//body//*[self::div or self::span or self::p or self::td or self::font or self::b or self::strong or self::h3]"
-    "[contains(translate(@class, 'HEADLINTS', 'headlints'), 'headline')"
-    " or contains(translate(@id, 'HEADLINTS', 'headlints'), 'headline')"
-    " or contains(translate(@class, 'HEADLINTS', 'headlints'), 'title')]")
+# "headline", "Headline", "storyTitle": contains() is case-sensitive, so the capital is left out.
+_HEADLINE_CLASS = etree.XPath("//body//*[contains(@class, 'eadline') or contains(@id, 'eadline')"
+                              " or contains(@class, 'itle')]")
+_HEADLINE_TAGS = frozenset(("div", "span", "p", "td", "font", "b", "strong", "h3"))
 _MAX_TITLE_CHARS = 300
 # A separator between a title and the site's or section's name: " | ", " - ", " – ", " :: ", " » "...
 _TITLE_SEPARATOR = re.compile(r"\s+(?:\||-{1,2}|–|—|·|•|»|::|>|/)\s+")
