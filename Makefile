@@ -40,9 +40,11 @@ db-url: venv
 db-stop: venv
 	@$(BIN)/news-etl db stop
 
-# The parsers on real pages and feeds (../shared/realworld, when present) beside trafilatura and htmldate.
+# The parsers on real pages and feeds (../shared/realworld and ../shared/realworld-large, when present)
+# beside trafilatura and htmldate, each set in a dev and a held-out half; peers cached in $TMPDIR.
+# BENCH_ARGS="--only wcxb" keeps the matching sets, "-v" lists the dev half's misses.
 bench-extract: venv
-	@$(BIN)/python tests/bench/bench_extract.py $(BENCH_ARGS)
+	@nice $(BIN)/python tests/bench/bench_extract.py $(BENCH_ARGS)
 
 # The documented queries on 100,000 generated articles: EXPLAIN (ANALYZE) plans, indexes used, timings.
 bench-queries: venv

@@ -109,7 +109,72 @@ BYLINES = [
      ("Ana de la Cruz",)),
     ("microdata as text", '<span itemprop="author">By Ada Byrne and Li Wei</span>', ("Ada Byrne", "Li Wei")),
     ("not a label on an author link", '<a rel="author" href="/staff/ada">More from this author</a>', ()),
+    ("links to author pages, both of a shared byline",
+     'By <a href="https://example.org/author/ada-byrne/">Ada Byrne</a> and <a href="/author/li-wei">Li Wei</a>',
+     ("Ada Byrne", "Li Wei")),
+    ("a contributor page link", 'Text by <a href="/contributor/ana-cruz/">Ana Cruz</a>', ("Ana Cruz",)),
+    ("a written byline", "<p>By Ada Byrne and Li Wei</p>", ("Ada Byrne", "Li Wei")),
+    ("a 'By' label beside the name", "<span>By</span><span>Ada Byrne</span>", ("Ada Byrne",)),
+    ("a role after the name", '<a href="/profile/ada-byrne">Ada Byrne | Senior Writer</a>', ("Ada Byrne",)),
 ]
+
+
+# (name, head, authors): names that meta tags and JSON-LD give, cleaned of what is not a person.
+STATED_AUTHORS = [
+    ("an e-mail after the name", '<meta name="author" content="Ada Byrne (ada.byrne@example.org)">', ("Ada Byrne",)),
+    ("an e-mail alone", '<meta name="author" content="newsdesk@example.org">', ()),
+    ("an agency code and a numeric id",
+     '<script type="application/ld+json">{"@type": "NewsArticle", "author": ['
+     '{"@type": "Organization", "name": "AFP"}, {"@type": "Person", "name": "48213"}, "Li Wei"]}</script>',
+     ("Li Wei",)),
+    ("the outlet, not a person",
+     '<meta property="og:site_name" content="Gulf Ledger"><meta name="author" content="Gulf Ledger">', ()),
+    ("several in one field", '<meta name="author" content="Ada Byrne, Li Wei &amp; Ana Cruz">',
+     ("Ada Byrne", "Li Wei", "Ana Cruz")),
+    ("quoted, from a tag that names the writer",
+     '<meta name="twitter:label1" content="Written by"><meta name="twitter:data1" content="&quot;Ada Byrne&quot;">',
+     ("Ada Byrne",)),
+]
+
+
+@pytest.mark.parametrize("name, head, authors", STATED_AUTHORS, ids=[a[0] for a in STATED_AUTHORS])
+def test_authors_are_people_split_and_cleaned(name, head, authors):
+    html = (f"<html><head>{head}</head><body><article><h1>Bridge reopens</h1>"
+            "<p>The harbour bridge reopened after three months of repairs and new supports, officials said.</p>"
+            "</article></body></html>").encode()
+    assert parse_article(html, url="https://example.org/a").authors == authors
+
+
+# (name, head, headings in the body, title): the on-page headline, without the site's name.
+TITLES = [
+    ("the h1 over an SEO title with a kicker and the site",
+     '<meta property="og:title" content="Breaking: Harbour bridge reopens after repairs | Gulf Ledger">',
+     "<h1>Harbour bridge reopens after repairs</h1>", "Harbour bridge reopens after repairs"),
+    ("a logo h1 is not the headline",
+     "<title>Gulf Ledger - Sport - Harbour bridge reopens after three months</title>",
+     "<h1>Gulf Ledger</h1><h2>Harbour bridge reopens after three months</h2>",
+     "Harbour bridge reopens after three months"),
+    ("the stated site name is cut", '<meta property="og:site_name" content="The Ledger">'
+     "<title>Bridge reopens - The Ledger</title>", "<h1>The Ledger</h1>", "Bridge reopens"),
+    ("no heading: the longest part of the title", "<title>Ledger :: News :: Harbour bridge reopens today</title>",
+     "", "Harbour bridge reopens today"),
+    ("a headline marked by class alone", "<title>Harbour bridge reopens on Monday | Ledger</title>",
+     '<div class="storyheadline">Harbour bridge reopens on Monday</div>', "Harbour bridge reopens on Monday"),
+    ("entities decoded once", "<title>Caf&eacute; &amp; Bar reopen</title>", "", "Café & Bar reopen"),
+    ("twice-escaped entities repaired", '<meta property="og:title" content="Caf&amp;eacute; &amp;#038; Bar '
+     '&amp;amp; more">', "", "Café & Bar & more"),
+    ("a JSON-LD headline with an escaped entity",
+     '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Bridge &amp; tunnel reopen"}</script>',
+     "", "Bridge & tunnel reopen"),
+]
+
+
+@pytest.mark.parametrize("name, head, headings, title", TITLES, ids=[t[0] for t in TITLES])
+def test_title_is_the_on_page_headline(name, head, headings, title):
+    html = (f"<html><head>{head}</head><body><article>{headings}"
+            "<p>The harbour bridge reopened after three months of repairs and new supports, officials said.</p>"
+            "</article></body></html>").encode()
+    assert parse_article(html, url="https://example.org/a").title == title
 
 
 @pytest.mark.parametrize("name, byline, authors", BYLINES, ids=[b[0] for b in BYLINES])

@@ -29,7 +29,7 @@ def test_parse_article_contract_with_rules_gz_and_a_failure(tmp_path, capsys):
 
     first, second = lines(capsys)
     assert code == 1  # one file failed, the other was still parsed
-    assert list(first) == ["path", "title", "published_at", "story_code", "authors", "body", "language",
+    assert list(first) == ["path", "title", "published_at", "published_at_offset_known", "story_code", "authors", "body", "language",
                            "canonical_url", "error"]
     assert first["path"] == str(page)
     assert (first["title"], first["published_at"], first["story_code"], first["error"]) == (
@@ -60,7 +60,8 @@ def test_parse_feed_lines_per_item_and_an_error_line(tmp_path, capsys):
     truth = articles_for("tehran-wire", date(2024, 3, 1))
     assert [i["link"] for i in items] == ["http://127.0.0.1:8750" + a.path for a in reversed(truth)]
     assert items[0] == {"path": str(feed), "title": truth[-1].title, "link": "http://127.0.0.1:8750" + truth[-1].path,
-                        "guid": truth[-1].story_code, "published_at": "2024-03-01T20:19:00+00:00"}
+                        "guid": truth[-1].story_code, "published_at": "2024-03-01T20:19:00+00:00",
+                        "published_at_offset_known": True}
     assert error["path"] == str(broken) and "not an RSS, RDF or Atom feed" in error["error"]
 
 

@@ -196,3 +196,20 @@ def test_find_date_reads_the_first_date_in_running_text(text, tz, day_first, exp
 
 
 # (page date, feed date, tolerance in hours, disagree?)
+
+
+@pytest.mark.parametrize("text, iso", [
+    ("2024-03-01T23:49:00", "2024-03-01T23:49:00"),
+    ("2024-03-01 23:49:00.250", "2024-03-01T23:49:00.250000"),
+    ("2024-03-01", "2024-03-01"),
+    ("Fri, 01 Mar 2024 23:49:00", "2024-03-01T23:49:00"),
+])
+def test_floating_keeps_a_wall_time_without_offset_and_never_passes_it_as_utc(text, iso):
+    from news_etl.dates import FLOATING, in_zone, offset_stated
+
+    floating = parse_date(text, tz=FLOATING)
+    assert (isoformat(floating), offset_stated(floating)) == (iso, False)
+    with pytest.raises(ValueError, match="states no offset"):
+        to_utc(floating)
+    placed = in_zone(floating, ZoneInfo("Asia/Tehran"))
+    assert placed.utcoffset().total_seconds() == 3.5 * 3600 and offset_stated(placed)

@@ -151,27 +151,30 @@ WELL_FORMED = [
      ("rss2", "Tehran Daily & World", "https://news.example.ir/", 3),
      dict(title="Storm hits the coast", link="https://news.example.ir/2024/03/storm", guid="news-4711",
           published_at="2024-03-01T20:19:00+03:30", published_raw="Fri, 01 Mar 2024 20:19:00 +0330",
-          updated_at=None, authors=("Sara Ahmadi", "Reza Karimi"), summary="Heavy rain and wind & hail.")),
+          updated_at=None, authors=("Sara Ahmadi", "Reza Karimi"), summary="Heavy rain and wind & hail.",
+          published_offset_known=True)),
     ("rss091", RSS091, "http://cafe.example.fr/rss.xml", "Europe/Paris",
      ("rss2", "Le Café du Matin", "http://cafe.example.fr/", 2),
      dict(title="Café et croissants", link="http://cafe.example.fr/articles/1.html", guid=None,
-          published_at=None, published_raw=None, updated_at=None, authors=(), summary="Le café ouvre à 7h.")),
+          published_at=None, published_raw=None, updated_at=None, authors=(), summary="Le café ouvre à 7h.",
+          published_offset_known=None)),
     ("rdf", RDF, "https://kyiv.example.ua/rss", "Europe/Kyiv",
      ("rdf", "Kyiv Wire", "https://kyiv.example.ua/", 2),
      dict(title="Bridge reopens", link="https://kyiv.example.ua/n/1", guid="https://kyiv.example.ua/n/1",
           published_at="2024-03-01T09:30:00+02:00", published_raw="2024-03-01T09:30:00+02:00",
-          updated_at=None, authors=("Olena Kovalenko",), summary="Traffic resumes.")),
+          updated_at=None, authors=("Olena Kovalenko",), summary="Traffic resumes.", published_offset_known=True)),
     ("atom10", ATOM10, "https://oslo.example.no/atom.xml", "Europe/Oslo",
      ("atom", "Oslo Nyheter", "https://oslo.example.no/", 2),
      dict(title="Ferry strike ends", link="https://oslo.example.no/n/1", guid="tag:oslo.example.no,2024:1",
           published_at="2024-07-01T10:00:00+02:00", published_raw="2024-07-01T10:00:00+02:00",
           updated_at="2024-07-01T11:30:00+02:00", authors=("Kari Nordmann", "Ola Nordmann"),
-          summary="Boats run again.")),
+          summary="Boats run again.", published_offset_known=True)),
     ("atom03", ATOM03, "http://blog.example.com/atom.xml", None,
      ("atom", "Old Blog", "http://blog.example.com/", 2),
      dict(title="First post", link="http://blog.example.com/2004/05/first", guid="tag:blog.example.com,2004:1",
           published_at="2004-05-01T09:00:00-05:00", published_raw="2004-05-01T09:00:00-05:00",
-          updated_at="2004-05-02T10:00:00+00:00", authors=("Mark",), summary="Hello world")),
+          updated_at="2004-05-02T10:00:00+00:00", authors=("Mark",), summary="Hello world",
+          published_offset_known=True)),
 ]
 
 
@@ -321,10 +324,41 @@ def test_malformed_feeds_still_give_the_right_items(name, data, url, expected):
 def test_one_bad_item_date_keeps_the_raw_text_and_the_rest_of_the_feed():
     feed = parse_feed(_rss(
         "<item><title>Bad</title><pubDate>sometime last week</pubDate></item>"
-        "<item><title>Naive</title><pubDate>2024-03-01 12:00</pubDate></item>"
         "<item><title>Good</title><pubDate>Fri, 01 Mar 2024 20:19:00 GMT</pubDate></item>"))
     assert [(i.published_raw, i.published_at is None) for i in feed.items] == [
-        ("sometime last week", True), ("2024-03-01 12:00", True), ("Fri, 01 Mar 2024 20:19:00 GMT", False)]
+        ("sometime last week", True), ("Fri, 01 Mar 2024 20:19:00 GMT", False)]
+
+
+@pytest.mark.parametrize("namespace", ["http://backend.example.org/rss-2.0", "urn:publisher:feed"])
+def test_rss_in_a_default_namespace_is_read(namespace):
+    # Some publishers declare a namespace of their own on <rss>: every element then sits in it.
+    feed = parse_feed(f"""<?xml version="1.0"?><rss version="2.0" xmlns="{namespace}"
+        xmlns:media="http://search.yahoo.com/mrss/"><channel><title>Harbour news</title>
+        <link>https://harbour.example/</link>
+        <item><title>Ferry strike ends</title><link>/news/ferry-strike-ends</link>
+          <media:title>not the title</media:title>
+          <pubDate>Fri, 01 Mar 2024 20:19:00 GMT</pubDate></item>
+        <item><title>Port reopens</title><link>https://harbour.example/news/port</link></item>
+        </channel></rss>""".encode())
+    assert (feed.title, feed.link) == ("Harbour news", "https://harbour.example/")
+    assert [(i.title, i.link, i.published_raw) for i in feed.items] == [
+        ("Ferry strike ends", "https://harbour.example/news/ferry-strike-ends", "Fri, 01 Mar 2024 20:19:00 GMT"),
+        ("Port reopens", "https://harbour.example/news/port", None)]
+
+
+@pytest.mark.parametrize("written, tz, expected, stated", [
+    # No source zone (the generic CLI path): the publisher's wall time is kept, without an offset.
+    ("2024-03-01 23:49", None, "2024-03-01T23:49:00", False),
+    ("Sat, Dec 16 2023 02:02:33 PM", None, "2023-12-16T14:02:33", False),
+    ("2024-03-01", None, "2024-03-01", False),
+    ("2024-03-01T23:49:00+03:30", None, "2024-03-01T23:49:00+03:30", True),
+    # With a source zone the zone applies, and the offset is still known to be assumed.
+    ("2024-03-01 23:49", "Asia/Tehran", "2024-03-01T23:49:00+03:30", False),
+])
+def test_an_item_date_without_offset_is_kept(written, tz, expected, stated):
+    feed = parse_feed(_rss(f"<item><title>One</title><pubDate>{written}</pubDate></item>"), tz=tz)
+    item = feed.items[0]
+    assert (isoformat(item.published_at), item.published_offset_known) == (expected, stated)
 
 
 def test_dates_without_offset_take_the_source_zone():

@@ -86,3 +86,33 @@ def test_generic_extractor_finds_exactly_the_article(name, html, paragraphs):
 def test_a_page_without_text_has_an_empty_body():
     html = b"<html><body><nav><a href='/'>Home</a></nav><div><img src='a.jpg'></div></body></html>"
     assert parse_article(html, url="https://example.org/a").body == ""
+
+
+STORY = ("The harbour bridge reopened on Monday after three months of repairs, and the first ferries of the "
+         "season docked beside it within the hour, officials of the port authority said.")
+# (name, a block the site puts inside the article's container): never part of the body.
+NOTICES = [
+    ("a copyright line", "<p>© 2024 Gulf Ledger Media Group. All rights reserved.</p>"),
+    ("a copyright line in words", "<p>Copyright 2024 The Ledger, reproduction without permission prohibited</p>"),
+    ("a cookie banner", "<div><p>We use cookies to improve your experience on our site. By continuing to browse "
+                        "you agree to our use of cookies.</p></div>"),
+    ("a privacy notice", "<p>Your data is processed as described in our terms; please review our privacy policy "
+                         "before you comment.</p>"),
+    ("a log-out link line", "<p><a href='/logout'>Log Out</a></p>"),
+]
+
+
+@pytest.mark.parametrize("name, notice", NOTICES, ids=[n[0] for n in NOTICES])
+def test_the_body_is_never_a_site_notice(name, notice):
+    html = (f"<html><body><article><h1>Bridge reopens</h1><p>{STORY}</p>{notice}<p>{STORY}</p></article>"
+            "</body></html>").encode()
+    assert parse_article(html, url="https://example.org/a").body == f"{STORY}\n\n{STORY}"
+
+
+def test_an_article_about_privacy_keeps_its_long_paragraphs():
+    long = ("The regulator said that every privacy policy must now say in plain words which cookie settings a "
+            "reader may refuse, and that sites which make readers accept cookies before reading an article "
+            "break the rules; fines of up to four percent of turnover apply from June, the agency added in "
+            "its statement to parliament on Tuesday, after a year of consultations with publishers.")
+    html = f"<html><body><article><h1>Cookie rules</h1><p>{long}</p><p>{STORY}</p></article></body></html>".encode()
+    assert parse_article(html, url="https://example.org/a").body == f"{long}\n\n{STORY}"

@@ -90,3 +90,51 @@ def test_updated_date_is_reported_only_when_later_than_published(oslo):
 @pytest.fixture
 def oslo(write_file):
     return load_source(write_file("oslo.yaml", "name: oslo\ntimezone: Europe/Oslo\nfeeds: [http://127.0.0.1:9/f]\n"))
+
+
+# (name, page, url, published_at as `news-etl parse-article` prints it without a source, offset known)
+WITHOUT_A_SOURCE = [
+    ("a stated offset is kept",
+     page('<meta property="article:published_time" content="2024-03-01T23:49:00+03:30">'), None,
+     "2024-03-01T23:49:00+03:30", True),
+    ("a time without an offset is the publisher's wall time",
+     page('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2024-03-01T23:49:00"}'
+          "</script>"), None, "2024-03-01T23:49:00", False),
+    ("a day alone stays a day", page("<meta name='pubdate' content='2024-03-01'>"), None, "2024-03-01", False),
+    ("a local date line", page(article=f"<p>Friday 1 March 2024 - 23:49</p>{BODY}"), None,
+     "2024-03-01T23:49:00", False),
+    ("the day in the URL", page(), "https://example.org/2024/03/01/bridge-reopens", "2024-03-01", False),
+    ("no date at all", page(), None, None, None),
+    # The publisher's day, not UTC's: the same instant written with the local offset elsewhere wins.
+    ("a UTC JSON-LD time beside a local meta tag",
+     page('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2019-10-18T22:04:00Z"}'
+          '</script><meta name="date" content="Sat, 19 Oct 2019 00:04:00 +0200">'), None,
+     "2019-10-19T00:04:00+02:00", True),
+    ("a UTC JSON-LD time beside the site's own data",
+     page('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2023-11-09T03:28:35Z"}'
+          '</script><script>var post = {"date": "2023-11-08T22:28:35-05:00", "id": 29475634};</script>'), None,
+     "2023-11-08T22:28:35-05:00", True),
+    ("a UTC time alone stays UTC",
+     page('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2023-11-09T03:28:35Z"}'
+          '</script><script>var other = {"date": "2023-11-02T22:28:35-05:00"};</script>'), None,
+     "2023-11-09T03:28:35+00:00", True),
+]
+
+
+@pytest.mark.parametrize("name, html, url, published, known", WITHOUT_A_SOURCE, ids=[p[0] for p in WITHOUT_A_SOURCE])
+def test_publication_date_without_a_source_keeps_the_publishers_wall_time(name, html, url, published, known):
+    parsed = parse_article(html, url=url or "https://example.org/bridge-reopens")
+    assert (isoformat(parsed.published_at) if parsed.published_at else None,
+            parsed.published_at_offset_known) == (published, known)
+
+
+def test_with_a_source_a_date_without_offset_takes_its_zone_and_says_it_was_assumed(oslo):
+    # 23:49 in Oslo is still the 1st there, though the 1st has ended in Tehran: the day is the publisher's.
+    naive = page('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2024-07-01T23:49"}'
+                 "</script>")
+    stated = page('<meta property="article:published_time" content="2024-07-01T23:49:00+03:30">')
+    assumed = parse_article(naive, url="https://example.org/a", source=oslo)
+    given = parse_article(stated, url="https://example.org/a", source=oslo)
+    assert (isoformat(assumed.published_at), assumed.published_at_offset_known) == ("2024-07-01T23:49:00+02:00", False)
+    assert (isoformat(given.published_at), given.published_at_offset_known) == ("2024-07-01T23:49:00+03:30", True)
+    assert assumed.published_at.date().isoformat() == "2024-07-01"

@@ -20,12 +20,12 @@ from typing import Iterable
 
 from lxml import etree
 
-from news_etl.dates import isoformat, parse_date
+from news_etl.dates import FLOATING, in_zone, isoformat, offset_stated, parse_date
 from news_etl.encoding import decode_html
 from news_etl.errors import DateParseError, PageError
 from news_etl.language import identify_language
 from news_etl.maintext import body_of, drop_tree, main_text
-from news_etl.pagedates import published_at, updated_at
+from news_etl.pagedates import publication, updated_at
 from news_etl.pagemeta import PageMetadata, as_list, split_authors, text_of
 from news_etl.sources import FieldRule, RuleRegexTimeout, Source
 from news_etl.urls import normalize_url
@@ -42,7 +42,9 @@ class ParsedArticle:
     body: str
     language: str | None
     canonical_url: str | None
-
+    # Whether the page stated the publication date's offset (False: the source's zone was assumed,
+    # or, with no source, published_at is a dates.FLOATING wall time); None without a date.
+    published_at_offset_known: bool | None = None
 
 
 def parse_article(data: bytes, *, url: str | None = None, source: Source | None = None,
@@ -59,7 +61,7 @@ def parse_article(data: bytes, *, url: str | None = None, source: Source | None 
 def _parse_article(data: bytes, *, url: str | None, source: Source | None,
                    content_type: str | None) -> ParsedArticle:
     where = url or "<page>"
-    doc = _html_document(data, content_type, where)
+    doc, page_text = _html_document(data, content_type, where)
     rules = source.rules if source else None
     tz = source.timezone if source else None
 
@@ -68,8 +70,10 @@ def _parse_article(data: bytes, *, url: str | None, source: Source | None,
         for xpath in rules.drop:
             _remove(xpath(doc))
     title = _rule_text(doc, rules.title if rules else None)
-    published = _rule_date(doc, rules.published if rules else None, tz, where, "published")
-    updated = _rule_date(doc, rules.updated if rules else None, tz, where, "updated")
+    published = _rule_date(doc, rules.published if rules else None, where, "published")
+    offset_known = offset_stated(published) if published else None
+    published = in_zone(published, tz)
+    updated = in_zone(_rule_date(doc, rules.updated if rules else None, where, "updated"), tz)
     authors = _rule_authors(doc, rules.authors if rules else None)
     section = _rule_text(doc, rules.section if rules else None)
     story_code = None
@@ -87,7 +91,8 @@ def _parse_article(data: bytes, *, url: str | None, source: Source | None,
     meta = PageMetadata(doc)
     main = main_text(doc.find("body"))
     title = title or meta.title()
-    published = published or published_at(meta, main, tz, url)
+    if published is None:
+        published, offset_known = publication(meta, main, tz, url, page_text)
     updated = updated or updated_at(meta, main, tz)
     if updated and published and updated <= published:
         updated = None
@@ -110,6 +115,7 @@ def _parse_article(data: bytes, *, url: str | None, source: Source | None,
         body=body_text,
         language=language,
         canonical_url=canonical,
+        published_at_offset_known=offset_known,
     )
 
 
@@ -121,7 +127,8 @@ _HTML_PARSER = etree.HTMLParser(remove_blank_text=False, no_network=True)
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _html_document(data: bytes, content_type: str | None, where: str):
+def _html_document(data: bytes, content_type: str | None, where: str) -> tuple[etree._Element, str]:
+    """The page's tree and its decoded text."""
     if not data or not data.strip():
         raise PageError(f"{where}: empty page")
     text = decode_html(data, content_type)
@@ -135,7 +142,7 @@ def _html_document(data: bytes, content_type: str | None, where: str):
     body = doc.find("body") if doc is not None else None
     if body is None or not len(body) and not (body.text or "").strip():
         raise PageError(f"{where}: HTML page has no body")
-    return doc
+    return doc, text
 
 
 # --- rules --------------------------------------------------------------------------------------
@@ -173,12 +180,13 @@ def _rule_text(doc, rule: FieldRule | None) -> str | None:
     return None
 
 
-def _rule_date(doc, rule: FieldRule | None, tz, where: str, field: str) -> datetime | None:
+def _rule_date(doc, rule: FieldRule | None, where: str, field: str) -> datetime | None:
+    """The rule's date; one whose text states no offset is a FLOATING wall time for the caller to place."""
     text = _rule_text(doc, rule)
     if text is None:
         return None
     try:
-        return parse_date(text, tz=tz, formats=(rule.format,) if rule.format else ())
+        return parse_date(text, tz=FLOATING, formats=(rule.format,) if rule.format else ())
     except DateParseError as exc:
         raise PageError(f"{where}: field '{field}': {exc}") from exc
 
@@ -213,6 +221,7 @@ def article_record(source: Source, url: str, parsed: ParsedArticle | None, *, fe
                 "title": feed_item.get("title"), "feed_published_at": feed_item.get("published_at"),
                 "parse_error": parse_error or "page not parsed"}
     published = isoformat(parsed.published_at) if parsed.published_at else feed_item.get("published_at")
+    offset_known = parsed.published_at_offset_known if parsed.published_at else feed_item.get("published_at_offset_known")
     story_code = parsed.story_code
     try:
         code_in_url = source.story_codes.in_url(url) if source.story_codes else None
@@ -229,6 +238,8 @@ def article_record(source: Source, url: str, parsed: ParsedArticle | None, *, fe
         "story_code_in_url": code_in_url,
         "title": title,
         "published_at": published,
+        # Whether the offset was stated by the page or the source's zone assumed.
+        "published_at_offset_known": offset_known,
         "feed_published_at": feed_item.get("published_at"),
         "updated_at": isoformat(parsed.updated_at) if parsed.updated_at else None,
         "authors": list(parsed.authors),

@@ -124,11 +124,13 @@ def _parse_article(args) -> int:
     source = find_source(args.source) if args.source else None
     failed = False
     for path in _paths(args.files):
-        out = {"path": path, "title": None, "published_at": None, "story_code": None, "authors": [],
+        out = {"path": path, "title": None, "published_at": None, "published_at_offset_known": None,
+               "story_code": None, "authors": [],
                "body": None, "language": None, "canonical_url": None, "error": None}
         try:
             a = parse_article(_read(path), url=args.url, source=source)
             out.update(title=a.title, published_at=isoformat(a.published_at) if a.published_at else None,
+                       published_at_offset_known=a.published_at_offset_known,
                        story_code=a.story_code, authors=list(a.authors), body=a.body, language=a.language,
                        canonical_url=a.canonical_url)
         except (OSError, NewsEtlError) as exc:
@@ -152,7 +154,8 @@ def _parse_feed(args) -> int:
             continue
         for item in feed.items:
             _emit({"path": path, "title": item.title, "link": item.link, "guid": item.guid,
-                   "published_at": isoformat(item.published_at) if item.published_at else None})
+                   "published_at": isoformat(item.published_at) if item.published_at else None,
+                   "published_at_offset_known": item.published_offset_known})
     return 1 if failed else 0
 
 

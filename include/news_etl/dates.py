@@ -36,7 +36,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from news_etl.datenames import MONTH_NUMBERS, WEEKDAY_NAMES, is_weekday, month_number
 from news_etl.errors import ConfigError, DateParseError
 
-__all__ = ["parse_date", "find_date", "to_utc", "isoformat", "resolve_zone"]
+__all__ = ["parse_date", "find_date", "to_utc", "isoformat", "resolve_zone", "FLOATING", "offset_stated",
+           "in_zone"]
 
 _ENGLISH_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
@@ -54,6 +55,25 @@ _ZONE_OFFSETS = {
     "JST": 540, "KST": 540, "ACST": 570, "ACDT": 630, "AEST": 600, "AEDT": 660,
     "NZST": 720, "NZDT": 780,
 }
+
+# The zone of a wall time whose text stated no offset, where no source zone is known (the generic
+# CLI path): pass it as ``tz`` and such dates come back in it instead of being refused. It behaves as
+# UTC in arithmetic; isoformat() writes it without an offset and in_zone() gives it a real zone.
+FLOATING = timezone(timedelta(0), "offset not stated")
+
+
+def offset_stated(dt: datetime) -> bool:
+    """Whether the date's text stated its offset (False for a FLOATING wall time)."""
+    return dt.tzinfo is not FLOATING
+
+
+def in_zone(dt: datetime | None, tz: tzinfo | None) -> datetime | None:
+    """A FLOATING wall time placed in ``tz`` (the source's zone; zoneinfo picks the offset in force
+    at that wall time); any other date, or no ``tz``, unchanged."""
+    if dt is None or tz is None or dt.tzinfo is not FLOATING:
+        return dt
+    return dt.replace(tzinfo=tz)
+
 
 _TIME = (r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d+))?)?"
          r"(?:\s*(?P<ampm>[ap])\.?m\b\.?)?")
@@ -153,14 +173,23 @@ def resolve_zone(tz: str | tzinfo | None) -> tzinfo | None:
 
 
 def to_utc(dt: datetime) -> datetime:
-    """The same instant in UTC. A naive datetime is refused: its instant is unknown."""
+    """The same instant in UTC. A naive or FLOATING datetime is refused: its instant is unknown."""
     _require_aware(dt)
+    if dt.tzinfo is FLOATING:
+        raise ValueError(f"{dt!r} states no offset: place it with in_zone(dt, <the source's time zone>)")
     return dt.astimezone(timezone.utc)
 
 
 def isoformat(dt: datetime) -> str:
-    """``2024-03-01T23:49:00+03:30``: seconds always, microseconds only when non-zero."""
+    """``2024-03-01T23:49:00+03:30``: seconds always, microseconds only when non-zero. A FLOATING
+    wall time has no offset to write: ``2024-03-01T23:49:00``, or ``2024-03-01`` at midnight (a date
+    stated as a day only)."""
     _require_aware(dt)
+    if dt.tzinfo is FLOATING:
+        naive = dt.replace(tzinfo=None)
+        if naive.time() == datetime.min.time():
+            return naive.date().isoformat()
+        return naive.isoformat(timespec="microseconds" if dt.microsecond else "seconds")
     return dt.isoformat(timespec="microseconds" if dt.microsecond else "seconds")
 
 

@@ -41,7 +41,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from news_etl.dates import parse_date, resolve_zone
+from news_etl.dates import FLOATING, in_zone, offset_stated, parse_date, resolve_zone
 from news_etl.errors import ConfigError, DateParseError, FeedError
 
 __all__ = ["Feed", "FeedItem", "SitemapRef", "parse_feed"]
@@ -59,6 +59,9 @@ class FeedItem:
     updated_at: datetime | None  # only when the item also has a separate published date
     authors: tuple[str, ...]
     summary: str | None  # plain text
+    # Whether the item's date stated its offset (False: the source's zone was assumed, or, with no
+    # zone, published_at is a dates.FLOATING wall time); None without a date.
+    published_offset_known: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +163,8 @@ _BOMS = (
 
 def parse_feed(data: bytes, *, url: str | None = None, tz: str | tzinfo | None = None) -> Feed:
     """Parse feed bytes. ``url`` is the feed's own URL (base for relative links, named in errors);
-    ``tz`` is the source's time zone for dates written without an offset.
+    ``tz`` is the source's time zone for dates written without an offset; without one such a date
+    is kept as the publisher's wall time in dates.FLOATING (dates.offset_stated tells them apart).
 
     Raises FeedError when the bytes are not an RSS, RDF or Atom feed. One unreadable item date never
     raises: that item gets ``published_at=None`` and keeps ``published_raw``.
@@ -383,7 +387,8 @@ def _without_repeats(items) -> tuple[FeedItem, ...]:
 def _item(element: etree._Element, context: _Context) -> FeedItem:
     fields = _fields(element)
     guid, permalink = _guid(fields, element)
-    published_raw, published_at, updated_at = _dates(fields, context.zone)
+    published_raw, published, updated = _dates(fields)
+    published_at, updated_at = in_zone(published, context.zone), in_zone(updated, context.zone)
     link = _link(fields, context.document_base) or permalink
     return FeedItem(
         title=_title(fields),
@@ -394,12 +399,16 @@ def _item(element: etree._Element, context: _Context) -> FeedItem:
         updated_at=updated_at,
         authors=_authors(fields, context.feed_authors),
         summary=_summary(fields),
+        published_offset_known=offset_stated(published) if published else None,
     )
 
 
 def _fields(element: etree._Element) -> dict[str, list[etree._Element]]:
-    """Child elements by "prefix:local" (see _PREFIXES); no-namespace children by local name."""
+    """Child elements by "prefix:local" (see _PREFIXES); no-namespace children by local name. A
+    child in the same unlisted namespace as its parent reads as a no-namespace one: that is RSS whose
+    publisher put it in a default namespace (<rss xmlns="...">), where every element shares it."""
     fields: dict[str, list[etree._Element]] = {}
+    own_namespace = _split_tag(element.tag)[0] if isinstance(element.tag, str) else None
     for child in element:
         tag = child.tag
         if not isinstance(tag, str):  # processing instructions and entity references
@@ -407,6 +416,8 @@ def _fields(element: etree._Element) -> dict[str, list[etree._Element]]:
         if tag[0] == "{":
             namespace, _, local = tag[1:].partition("}")
             prefix = _PREFIXES.get(namespace)
+            if prefix is None and namespace == own_namespace:
+                prefix = ""
             if prefix is None:
                 continue
             tag = prefix + local
@@ -493,13 +504,14 @@ def _guid(fields: dict, element: etree._Element) -> tuple[str | None, str | None
     return about or None, None
 
 
-def _dates(fields: dict, zone: tzinfo | None) -> tuple[str | None, datetime | None, datetime | None]:
-    """(published_raw, published_at, updated_at); the updated date stands in when nothing says published."""
+def _dates(fields: dict) -> tuple[str | None, datetime | None, datetime | None]:
+    """(published_raw, published, updated), FLOATING where the text states no offset; the updated
+    date stands in when nothing says published."""
     published_raw = _first_string(fields, _PUBLISHED_KEYS)
     updated_raw = _first_string(fields, _UPDATED_KEYS)
     if published_raw is None:
-        return updated_raw, _read_date(updated_raw, zone), None
-    return published_raw, _read_date(published_raw, zone), _read_date(updated_raw, zone)
+        return updated_raw, _read_floating(updated_raw), None
+    return published_raw, _read_floating(published_raw), _read_floating(updated_raw)
 
 
 def _first_string(fields: dict, keys: tuple[str, ...]) -> str | None:
@@ -512,10 +524,15 @@ def _first_string(fields: dict, keys: tuple[str, ...]) -> str | None:
 
 
 def _read_date(raw: str | None, zone: tzinfo | None) -> datetime | None:
+    """The date, placed in ``zone`` when it states no offset (FLOATING without a zone)."""
+    return in_zone(_read_floating(raw), zone)
+
+
+def _read_floating(raw: str | None) -> datetime | None:
     if raw is None:
         return None
     try:
-        return parse_date(raw, tz=zone)
+        return parse_date(raw, tz=FLOATING)
     except DateParseError:
         # One garbled date must not cost the whole feed; the raw text stays on the item for review.
         return None
@@ -553,15 +570,17 @@ def _sitemap(fields: dict, url: str | None, zone: tzinfo | None) -> Feed:
         news_fields = _fields(news) if news is not None else {}
         raw = _first_string(news_fields, ("news:publication_date",)) or _first_string(entry, ("lastmod",))
         title = _first(news_fields, "news:title")
+        published = _read_floating(raw)
         items.append(FeedItem(
             title=_html_to_text(_inner_text(title)) if title is not None else None,
             link=location,
             guid=None,
-            published_at=_read_date(raw, zone),
+            published_at=in_zone(published, zone),
             published_raw=raw,
             updated_at=None,
             authors=(),
             summary=None,
+            published_offset_known=offset_stated(published) if published else None,
         ))
     return Feed(format="sitemap", title=None, link=None, items=_without_repeats(items))
 

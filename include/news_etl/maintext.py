@@ -79,9 +79,21 @@ _INTERFACE_LINE = re.compile(
     r"^(?:advertisement|advertisements?|ad|sponsored|caption|close|share|share this|share this article|"
     r"tweet|email|print|comments?|read more|continue reading|more|next|previous|skip to content|"
     r"scroll to continue|story continues below|image|photo|video|loading\.*|click here|subscribe|"
+    r"log ?out|log ?in|sign ?out|sign ?in|register|my account|"
     r"\d+ comments?)[.:…]*$",
     re.I,
 )
+# What the site says about itself, on every page: copyright lines, cookie banners, privacy notices.
+# Read only in short blocks: an article about cookies or privacy has long paragraphs.
+_SITE_NOTICE = re.compile(
+    r"^\s*(?:©|\(c\)\s|copyright\b)|all rights reserved|"
+    r"\b(?:we|this (?:web)?site|our (?:web)?site|the site) uses? cookies\b|\baccept (?:all )?cookies\b|"
+    r"\bcookie (?:policy|settings|preferences|consent)\b|"
+    r"\b(?:read|see|view|review|accept|agree to) (?:our|the) (?:privacy (?:policy|notice|statement)|terms)\b|"
+    r"\bby (?:clicking|continuing to (?:use|browse)|using this (?:web)?site)\b",
+    re.I,
+)
+_MAX_NOTICE_CHARS = 300
 
 MIN_GOOD_CHARS = 40        # a block shorter than this is a label, a date, a caption: not prose
 MAX_GOOD_LINK_SHARE = 0.3  # a block with more link text than this reads as navigation
@@ -402,7 +414,8 @@ def _body_blocks(blocks: list[Block], marked: set, container) -> list[Block]:
     heading only when text follows it. A single link line between paragraphs is kept: it is a
     quoted tweet's byline, a product link, a source cited."""
     blocks = [b for b in blocks if not _inside(b.owner, marked, container, quotes_count=True)
-              and not _INTERFACE_LINE.match(b.text) and b.owner.tag != "h1"]  # the headline is the title
+              and not _INTERFACE_LINE.match(b.text) and b.owner.tag != "h1"  # the headline is the title
+              and not _is_site_notice(b.text)]
     linky = [b.link_chars > MAX_KEPT_LINK_SHARE * len(b.text) for b in blocks]
     drop = [False] * len(blocks)
     leading = True
@@ -417,6 +430,10 @@ def _body_blocks(blocks: list[Block], marked: set, container) -> list[Block]:
     kept = [b for b, dropped in zip(blocks, drop) if not dropped]
     # A heading whose section kept no text (a "Related" title over a dropped link list) goes too.
     return [b for i, b in enumerate(kept) if not b.heading or (i + 1 < len(kept) and not kept[i + 1].heading)]
+
+
+def _is_site_notice(text: str) -> bool:
+    return len(text) <= _MAX_NOTICE_CHARS and _SITE_NOTICE.search(text) is not None
 
 
 def is_descendant(el, ancestor) -> bool:

@@ -16,15 +16,17 @@ Candidates are tried from the most to the least explicit; the first that reads a
 The last update is read from JSON-LD dateModified, meta tags, microdata, then hAtom's
 <time class="updated">. Steps 5, 6 and 8 never look inside blocks about other stories (related, featured, most read,
 comments, menus): their dates are those stories' dates. A date without an offset takes the
-source's time zone; with no zone known it cannot be placed in time and is skipped.
+source's time zone; with no zone known (the generic CLI path) it is kept as the publisher's wall
+time in dates.FLOATING, since the day it names is still the publisher's day. Candidates are read
+in FLOATING either way, so the caller learns whether the offset was stated or assumed.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
-from news_etl.dates import find_date, parse_date
+from news_etl.dates import FLOATING, find_date, in_zone, offset_stated, parse_date
 from news_etl.errors import DateParseError
 from news_etl.maintext import MainText, is_descendant
 from news_etl.pagemeta import PageMetadata, ld_text, text_of
@@ -50,13 +52,63 @@ _UPDATED_CLASS = re.compile(r"updat|modif|edited|revis", re.I)
 _PUBLISHED_CLASS = re.compile(r"publish|posted|created|entry-date|pubdate|dateline|submitted", re.I)
 _RDF_DC_DATE = re.compile(r"dc:date\s*=\s*[\"']([^\"']+)[\"']")
 _NON_KEY = re.compile(r"[^a-z]")
+_ISO_WITH_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?[+-]\d{2}:?\d{2}(?!\d)")
+_UTC_OFFSET = timedelta(0)
+_SAME_INSTANT_SECONDS = 60
+_MAX_LOCAL_CANDIDATES = 50
 _MAX_TEXT_BLOCK = 250  # a date line is short; a long block is prose that may mention any date
 _DATELINE_CHARS = 40
 _BLOCKS_AROUND_BODY = 12
 
 
 def published_at(meta: PageMetadata, main: MainText, tz: tzinfo | None, url: str | None = None) -> datetime | None:
+    return publication(meta, main, tz, url)[0]
+
+
+def publication(meta: PageMetadata, main: MainText, tz: tzinfo | None, url: str | None = None,
+                page_text: str | None = None) -> tuple[datetime | None, bool | None]:
+    """(published_at, whether the page stated its offset); (None, None) when the page gives no date.
+    Without ``tz`` a date that states no offset is a FLOATING wall time. ``page_text`` is the
+    page's HTML as text, where the same instant may be written with the publisher's own offset."""
     day_first = _day_first(meta, tz)
+    found = _published_floating(meta, main, day_first, url)
+    if found is not None and offset_stated(found) and found.utcoffset() == _UTC_OFFSET:
+        found = _local_rendering(found, meta, page_text)
+    return in_zone(found, tz), (offset_stated(found) if found is not None else None)
+
+
+def _iso_times_near(page_text: str, found: datetime) -> list[str]:
+    """ISO times with an offset in the page whose day is the UTC day or one next to it (every
+    offset in use is within a day): found by their day's text, so the page is not scanned by a regex."""
+    times = []
+    for days in (-1, 0, 1):
+        prefix = (found + timedelta(days=days)).date().isoformat()
+        start = page_text.find(prefix)
+        while start != -1 and len(times) < _MAX_LOCAL_CANDIDATES:
+            match = _ISO_WITH_OFFSET.match(page_text, start)
+            if match:
+                times.append(match.group(0))
+            start = page_text.find(prefix, start + len(prefix))
+    return times
+
+
+def _local_rendering(found: datetime, meta: PageMetadata, page_text: str | None) -> datetime:
+    """The same instant as the publisher's local time, when the page writes it so somewhere: CMSs
+    put a UTC "Z" time in JSON-LD and the local one ("+0200", "-05:00") in a meta tag or their own
+    data, and the publication day is the publisher's, not UTC's."""
+    texts = [v for k, v in meta.meta.items() if _is_published_meta(k)]
+    if page_text:
+        texts += _iso_times_near(page_text, found)
+    for text in texts:
+        other = _parsed(text, FLOATING)
+        if other is not None and offset_stated(other) and other.utcoffset() != _UTC_OFFSET \
+                and abs((other - found).total_seconds()) <= _SAME_INSTANT_SECONDS:
+            return other
+    return found
+
+
+def _published_floating(meta: PageMetadata, main: MainText, day_first: bool, url: str | None) -> datetime | None:
+    tz = FLOATING
     finders = (
         lambda: _parsed(meta.article_value("datePublished"), tz),
         lambda: _first_parsed((v for k, v in meta.meta.items() if _is_published_meta(k)), tz),
@@ -76,6 +128,11 @@ def published_at(meta: PageMetadata, main: MainText, tz: tzinfo | None, url: str
 
 
 def updated_at(meta: PageMetadata, main: MainText, tz: tzinfo | None) -> datetime | None:
+    return in_zone(_updated_floating(meta, main), tz)
+
+
+def _updated_floating(meta: PageMetadata, main: MainText) -> datetime | None:
+    tz = FLOATING
     return (_parsed(meta.article_value("dateModified"), tz)
             or _first_parsed((v for k, v in meta.meta.items() if _is_updated_meta(k)), tz)
             or _from_properties(meta, main, _UPDATED_PROPS, tz)
@@ -197,8 +254,6 @@ def _from_text_near_article(main: MainText, tz, day_first: bool) -> datetime | N
 
 
 def _from_url(meta: PageMetadata, url: str | None, tz) -> datetime | None:
-    if tz is None:
-        return None
     for candidate in (meta.canonical_url(), url):
         day = date_in_url(candidate) if candidate else None
         if day is not None:

@@ -10,6 +10,7 @@ comments and other stories.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import TYPE_CHECKING, Iterator
@@ -88,15 +89,37 @@ class PageMetadata:
         return ld_text(self.article.get(key)) if self.article else None
 
     def title(self) -> str | None:
-        found = self.article_value("headline") or self.first_meta("og:title", "twitter:title")
-        if found:
-            return found
-        for h1 in self.doc.iter("h1"):
-            text = text_of(h1)
-            if text:
-                return text
+        """The headline as the page shows it. The stated titles (JSON-LD headline, og:title,
+        twitter:title, <title>) often carry the site's name or an SEO rewording; an on-page heading
+        (h1, else h2) that tells the same story as one of them wins, since it is what readers see.
+        Else the first stated title without its site-name part; else the first h1."""
+        stated = [clean_title(t) for t in (self.article_value("headline"), self.first_meta("og:title"),
+                                           self.first_meta("twitter:title"), self._document_title()) if t]
+        stated = [t for t in stated if t]
+        headings = [clean_title(text_of(h)) for tag in ("h1", "h2") for h in self.doc.iter(tag)][:_MAX_HEADINGS]
+        # Older templates mark the headline by class alone (<div class="storyheadline">).
+        marked = [h for h in _HEADLINE_CLASS(self.doc) if h.tag in _HEADLINE_TAGS]
+        headings += [clean_title(text_of(h)) for h in marked[:_MAX_HEADINGS]]
+        headings = [h for h in headings if h and len(h) <= _MAX_TITLE_CHARS]
+        site_names = self._site_names()
+        for heading in headings:
+            if any(_same_headline(heading, without_site_name(t, site_names)) for t in stated):
+                return heading
+        if stated:
+            return without_site_name(stated[0], site_names)
+        return next((h for h in headings if h), None)
+
+    def _document_title(self) -> str | None:
         title = self.doc.find(".//title")
         return (text_of(title) or None) if title is not None else None
+
+    def _site_names(self) -> set[str]:
+        """The outlet's names as the page states them (casefolded)."""
+        names = {self.first_meta("og:site_name"), self.first_meta("application-name"),
+                 self.first_meta("apple-mobile-web-app-title")}
+        publisher = self.article.get("publisher") if self.article else None
+        names.add(ld_text(publisher.get("name")) if isinstance(publisher, dict) else ld_text(publisher))
+        return {" ".join(n.split()).casefold() for n in names if n}
 
     def authors(self, main: MainText | None = None) -> tuple[str, ...]:
         """JSON-LD authors, else the meta author tags, else (given the page's main text, to tell
@@ -108,12 +131,19 @@ class PageMetadata:
                 if name:
                     names.append(name)
         if not names:
-            meta_author = self.first_meta("author", "article:author", "dc.creator", "byl")
+            meta_author = self.first_meta("author", "article:author", "dc.creator", "byl", "parsely-author",
+                                          "sailthru.author")
+            if not meta_author and (self.first_meta("twitter:label1") or "").lower().startswith(("written by", "author")):
+                meta_author = self.first_meta("twitter:data1")
             if meta_author and not is_http_url(meta_author):
                 names = split_authors(meta_author)
         if not names and main is not None:
             names = byline_authors(self.doc, main)
-        return tuple(dict.fromkeys(names))
+        if not names and main is not None:
+            names = linked_authors(self.doc, main) or written_bylines(self.doc, main)
+        site_names = self._site_names()
+        people = (clean_author(n) for n in names)
+        return tuple(dict.fromkeys(n for n in people if n and n.casefold() not in site_names))
 
     def section(self) -> str | None:
         return self.article_value("articleSection") or self.first_meta("article:section", "section")
@@ -163,6 +193,65 @@ def byline_authors(doc, main: MainText) -> list[str]:
     return names
 
 
+# Author pages by their path: /author/ada-byrne, /contributor/li-wei/, /profile/..., /team/...
+_AUTHOR_HREF = etree.XPath(
+    "//body//a[re:test(@href, '/(author|authors|contributor|contributors|profile|profiles|people|writer|writers|"
+    "staff|team|journalist|journalists|autor|autoren|auteur|redacteur|producers)/[^/?#]+/?([?#].*)?$', 'i')]",
+    namespaces={"re": "http://exslt.org/regular-expressions"})
+_EMAIL = re.compile(r"\s*[(<\[]?\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b[)>\]]?\s*")
+_AGENCY_CODE = re.compile(r"[A-Z]{2,5}|[\d\W_]+")
+_QUOTE_CHARS = "\"'“”‘’«»"
+
+
+def linked_authors(doc, main: MainText) -> list[str]:
+    """Names of the first byline that links to author pages (the links sharing its parent, so
+    "By <a>Ada Byrne</a> and <a>Li Wei</a>" gives both), outside comments and other stories."""
+    links = [a for a in _AUTHOR_HREF(doc) if not main.in_other_stories(a) and _looks_like_name(text_of(a))]
+    if not links:
+        return []
+    parent = links[0].getparent()
+    return [text_of(a) for a in links if a.getparent() is parent or a is links[0]]
+
+
+_BYLINE_TEXT = re.compile(r"(?:by|written by|text by|posted by|words by|von|par|por)(?:\s+|$)(.*)", re.I | re.S)
+_BYLINE_START = re.compile(r"\s*(?:by|written|text|posted|words|von|par|por)\b", re.I)
+_BYLINE_TAGS = ("p", "span", "div", "li", "address", "em", "strong", "b")
+_MAX_BYLINE_CHARS = 80
+
+
+def written_bylines(doc, main: MainText) -> list[str]:
+    """Names of the first line that reads "By Ada Byrne and Li Wei", or a "By" element followed by
+    the name (<span>By</span><span>Ada Byrne</span>), outside comments and other stories."""
+    body = doc.find("body")
+    for el in body.iter(_BYLINE_TAGS) if body is not None else ():
+        # The element's own leading text must open the byline: a cheap test before reading its text.
+        if not el.text or not _BYLINE_START.match(el.text):
+            continue
+        text = text_of(el)
+        match = _BYLINE_TEXT.fullmatch(text) if len(text) < _MAX_BYLINE_CHARS else None
+        if match is None or main.in_other_stories(el):
+            continue
+        rest = match.group(1)
+        if not rest:
+            following = el.getnext()
+            rest = text_of(following) if following is not None else ""
+        names = [n for n in split_authors(rest) if _looks_like_name(n)]
+        if names:
+            return names
+    return []
+
+
+def clean_author(name: str) -> str | None:
+    """A person's name as a byline field holds it, without what is not the name: e-mail
+    addresses, a role after a separator ("Ada Byrne | Senior Writer"), quotes. Agency codes and
+    numeric ids ("AP", "12345") are not people: None."""
+    name = _BYLINE_PREFIX.sub("", _EMAIL.sub(" ", name)).strip().strip(_QUOTE_CHARS).strip()
+    name = _TITLE_SEPARATOR.split(name)[0].strip() if name else name
+    if not name or _AGENCY_CODE.fullmatch(name) or len(name) > _MAX_NAME_CHARS:
+        return None
+    return " ".join(name.split())
+
+
 def _looks_like_name(text: str) -> bool:
     """A person's name, not a label ("More from this author") or a date: a few words, no digits,
     each capitalized where the script has capitals, but for particles such as "van" and "de"."""
@@ -172,6 +261,55 @@ def _looks_like_name(text: str) -> bool:
     if any(c.isdigit() or c == "@" for c in text):
         return False
     return all(w[:1] == w[:1].upper() or w.lower() in _NAME_PARTICLES for w in words)
+
+
+_MAX_HEADINGS = 12
+# "headline", "Headline", "storyTitle": contains() is case-sensitive, so the capital is left out.
+_HEADLINE_CLASS = etree.XPath("//body//*[contains(@class, 'eadline') or contains(@id, 'eadline')"
+                              " or contains(@class, 'itle')]")
+_HEADLINE_TAGS = frozenset(("div", "span", "p", "td", "font", "b", "strong", "h3"))
+_MAX_TITLE_CHARS = 300
+# A separator between a title and the site's or section's name: " | ", " - ", " – ", " :: ", " » "...
+_TITLE_SEPARATOR = re.compile(r"\s+(?:\||-{1,2}|–|—|·|•|»|::|>|/)\s+")
+_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+_WORD = re.compile(r"\w+")
+
+
+def clean_title(text: str | None) -> str | None:
+    """Whitespace collapsed; an entity left in text that was already decoded once ("&amp;ouml;"
+    shows as "&ouml;", "&#038;" as "&#038;") was escaped twice and is decoded once more."""
+    if not text:
+        return None
+    if "&" in text and _ENTITY.search(text):
+        text = html.unescape(text)
+    return " ".join(text.split()) or None
+
+
+def without_site_name(title: str, site_names: set[str] = frozenset()) -> str:
+    """'Storm hits the coast | Gulf Ledger' -> 'Storm hits the coast': parts that are the site's
+    stated name go; without a stated name the longest part is the headline, as sites put their
+    name and section around it ('Site - Sport - Headline')."""
+    parts = [p for p in _TITLE_SEPARATOR.split(title) if p.strip()]
+    if len(parts) < 2:
+        return title
+    kept = [p for p in parts if p.casefold() not in site_names]
+    if kept and len(kept) < len(parts):
+        parts = kept
+        if len(parts) == 1:
+            return parts[0]
+    if len(parts) > 1:
+        return max(parts, key=lambda p: len(_WORD.findall(p)))
+    return parts[0]
+
+
+def _same_headline(heading: str, title: str) -> bool:
+    """Whether a heading and a stated title tell the same story: most of the words of each are in
+    the other (an SEO title adds or rewords a few)."""
+    a, b = set(_WORD.findall(heading.casefold())), set(_WORD.findall(title.casefold()))
+    if len(a) < 2 or not b:
+        return heading.casefold() == title.casefold()
+    shared = len(a & b)
+    return shared >= 0.7 * len(a) and shared >= 0.6 * len(b)
 
 
 def as_list(value) -> list:

@@ -352,6 +352,7 @@ def _item_dict(item: FeedItem) -> dict:
         "link": item.link,
         "guid": item.guid,
         "published_at": isoformat(item.published_at) if item.published_at else None,
+        "published_at_offset_known": item.published_offset_known,
         "published_raw": item.published_raw,
     }
 
