@@ -8,11 +8,15 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import re
+import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 from model import Fault, Outcome, Scenario
 from server import _send
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for `make faults` too
+from sites import Page, StaticSite  # noqa: E402
 
 from news_etl import pipeline, warehouse
 from news_etl.errors import FetchError
@@ -79,8 +83,6 @@ def _rss(links: list[str]) -> bytes:
 
 
 def _sites(*hosts: str):
-    from sites import StaticSite
-
     first = StaticSite(hosts[0])
     return [first] + [StaticSite(h, first.server.server_address[1]) for h in hosts[1:]]
 
@@ -88,8 +90,6 @@ def _sites(*hosts: str):
 def dns_rebinding(work_dir: Path, dsn: str) -> Outcome:
     """news.test answers 127.0.0.1 (allowed) to the first question and 127.0.0.2 (an internal
     service on the same port) to every later one: the internal service is never connected to."""
-    from sites import Page
-
     public, internal = _sites("127.0.0.1", "127.0.0.2")
     try:
         port = public.server.server_address[1]
@@ -116,8 +116,6 @@ def dns_rebinding(work_dir: Path, dsn: str) -> Outcome:
 def robots_redirect_internal(work_dir: Path, dsn: str) -> Outcome:
     """robots.txt redirects to an internal service: the hop is refused, nothing of the service
     is stored in news.robots_txt, and the site is disallowed for now (robots.txt unreachable)."""
-    from sites import Page
-
     site, internal = _sites("127.0.0.1", "127.0.0.2")
     try:
         internal.pages["/admin"] = Page(b"User-agent: *\nAllow: /\n# internal", content_type="text/plain")
@@ -144,8 +142,6 @@ def robots_redirect_internal(work_dir: Path, dsn: str) -> Outcome:
 def robots_unreachable(work_dir: Path, dsn: str) -> Outcome:
     """robots.txt answers 503: the whole site is disallowed for now, through the real extract
     (its feed is not fetched, the extract fails and Airflow retries it later)."""
-    from sites import Page
-
     (site,) = _sites("127.0.0.1")
     try:
         site.pages["/robots.txt"] = Page(b"down", status=503, content_type="text/plain")
@@ -167,8 +163,6 @@ def robots_unreachable(work_dir: Path, dsn: str) -> Outcome:
 def crawl_delay_over_deadline(work_dir: Path, dsn: str) -> Outcome:
     """Crawl-delay 1.2 s, deadline 1 s: the extract fetches the feed and both pages (the turn's
     wait is not the response's time)."""
-    from sites import Page
-
     (site,) = _sites("127.0.0.1")
     try:
         site.pages["/robots.txt"] = Page(b"User-agent: *\nCrawl-delay: 1.2\n", content_type="text/plain")
@@ -186,8 +180,6 @@ def crawl_delay_over_deadline(work_dir: Path, dsn: str) -> Outcome:
 
 
 def _capped_extract(work_dir: Path, dsn: str, name: str, items: int, page_bytes: int, **caps):
-    from sites import Page
-
     (site,) = _sites("127.0.0.1")
     try:
         links = [site.url(f"/story/{n}") for n in range(items)]
