@@ -206,7 +206,8 @@ def format_summary(rows: list[dict]) -> str:
     table = [headers]
     for r in rows:
         feeds = f"{r['feeds_fetched'] + r['feeds_not_modified']}" + (f" ({r['feeds_failed']} failed)" if r["feeds_failed"] else "")
-        table.append((r["source"], r["status"], feeds, str(r["articles_fetched"]), str(r["parsed"]),
+        status = f"{r['status']} (day not over)" if r.get("partial") else r["status"]
+        table.append((r["source"], status, feeds, str(r["articles_fetched"]), str(r["parsed"]),
                       str(r["passed"]), str(r["quarantined"]), str(r["loaded_new"]), str(r["loaded_updated"])))
     messages = [f"  {r['source']}: {r['message']}" for r in rows if r.get("message")]
     docs = [f"  {r['source']}: {r['data_docs']}" for r in rows if r.get("data_docs")]

@@ -80,14 +80,20 @@ def migrate(dsn: str) -> list[str]:
 def extract(source: Source, run: Run, now: datetime | None = None) -> dict:
     """Collect the source's raw data for the run's day into the archive.
 
+    Every call is a new attempt: a row of its own in news.etl_run, which the later stages fill in.
     When the archive already holds a finished extract of this source and day, it is reused and
     nothing is fetched (unless the run's `refetch` param is set): a re-run or backfill is then a
     re-run of pure transformations over stored data. Otherwise the feeds for the run's window are
     fetched (per-day archive feeds and sitemaps, which is how a past day is found), then every new
     article page they announce. Every response goes to the archive, every outcome to the fetch log.
     Fails only when every feed failed (after recording why), so Airflow retries that source alone.
+    The extract completes the day only once the day is over where the source publishes, plus the
+    lag (day_over_at); before that it is partial, and the next run of the day fetches again.
     """
     archive = run.archive
+    now = now or datetime.now(timezone.utc)
+    with warehouse.connect(run.dsn) as conn:
+        warehouse.start_attempt(conn, run.run_id, source.name, run.day)
     if not run.refetch and archive.is_complete(source.name, run.day):
         pages = len(archive.entries(source.name, run.day, PAGES))
         fingerprint = inputs_fingerprint(source, run)
@@ -99,8 +105,6 @@ def extract(source: Source, run: Run, now: datetime | None = None) -> dict:
                  f"; nothing changed since run {since}" if since else "")
         return {"source": source.name, "from_archive": True, "articles_fetched": 0, "unchanged_since": since}
 
-    with warehouse.connect(run.dsn) as conn:
-        warehouse.record_run(conn, run.run_id, source.name, run.day)
     fetch_log: list[dict] = []
     with Fetcher(run.settings, crawl_delay=source.crawl_delay, dsn=run.dsn, run_id=run.run_id) as fetcher:
         counts, items, feed_errors = _fetch_feeds(source, run, fetcher, fetch_log, now)
@@ -115,11 +119,31 @@ def extract(source: Source, run: Run, now: datetime | None = None) -> dict:
                              message=f"every feed failed: {feed_errors[0]}" if not ok else None)
     if not ok:
         raise FetchError(f"source {source.name}: all {counts['feeds_failed']} feeds failed; first: {feed_errors[0]}")
+    over_at = day_over_at(source, run.day, timedelta(minutes=run.settings.day_lag_minutes))
+    if now < over_at:
+        # The day goes on where the source publishes: what was found so far is loaded, and the
+        # next run fetches again (conditional GETs; pages already archived are not asked for).
+        with warehouse.connect(run.dsn) as conn:
+            warehouse.record_run(conn, run.run_id, source.name, run.day, partial=True)
+        log.info("%s: %s is partial until %s: %s", source.name, run.day, isoformat(over_at), counts)
+        return {"source": source.name, **counts, "partial": True}
     archive.mark_complete(source.name, run.day, {"run_id": run.run_id, **counts})
     with warehouse.connect(run.dsn) as conn:
         warehouse.record_run(conn, run.run_id, source.name, run.day, fingerprint=inputs_fingerprint(source, run))
     log.info("%s: %s", source.name, counts)
     return {"source": source.name, **counts}
+
+
+def day_over_at(source: Source, day: date, lag: timedelta) -> datetime:
+    """When an extract of `day` can be complete: once the day has ended in the source's time zone
+    (the end of its collection window), plus the lag that late items and cached feeds need."""
+    return collection_window(day, source, 0)[1] + lag
+
+
+def day_has_started(day: date, sources: list[Source], now: datetime | None = None) -> bool:
+    """Whether `day` has begun in the time zone of any of `sources` (a later day has nothing yet)."""
+    now = now or datetime.now(timezone.utc)
+    return any(now >= collection_window(day, source, 0)[0] for source in sources)
 
 
 def plan(sources: list[Source], run: Run) -> list[str]:
@@ -143,13 +167,15 @@ def unchanged_since(source: Source, run: Run) -> str | None:
     and always with the run's `refetch` or `reprocess` param."""
     if run.refetch or run.reprocess or not run.archive.is_complete(source.name, run.day):
         return None
-    return _record_if_unchanged(source, run, inputs_fingerprint(source, run))
+    return _record_if_unchanged(source, run, inputs_fingerprint(source, run), new_attempt=True)
 
 
-def _record_if_unchanged(source: Source, run: Run, fingerprint: str) -> str | None:
+def _record_if_unchanged(source: Source, run: Run, fingerprint: str, new_attempt: bool = False) -> str | None:
     with warehouse.connect(run.dsn) as conn:
         since = warehouse.unchanged_since(conn, source.name, run.day, fingerprint)
         if since:  # (this very run when Airflow runs it again, as a reprocessing backfill does)
+            if new_attempt:
+                warehouse.start_attempt(conn, run.run_id, source.name, run.day)
             warehouse.record_run(conn, run.run_id, source.name, run.day, status="unchanged", finished=True,
                                  fingerprint=fingerprint, message=f"nothing changed since run {since}",
                                  loaded_new=0, loaded_updated=0)
@@ -178,13 +204,13 @@ def _code_version() -> str:
 
 
 def _fetch_feeds(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dict],
-                 now: datetime | None) -> tuple[dict, dict[str, FeedItem], list[str]]:
+                 now: datetime) -> tuple[dict, dict[str, FeedItem], list[str]]:
     """Fetch (conditionally) and parse every feed of the run's window; returns the counters, the
     items dated in the window (or undated) by normalized link, and the feeds' errors."""
     settings, archive = run.settings, run.archive
     window = collection_window(run.day, source, settings.lookback_days)
     # A day's archive feed cannot exist before that day has begun where the source is.
-    source_today = (now or datetime.now(timezone.utc)).astimezone(source.timezone).date()
+    source_today = now.astimezone(source.timezone).date()
     days = [d for d in (run.day - timedelta(days=n) for n in range(settings.lookback_days, -1, -1))
             if d <= source_today]
     feed_urls = list(dict.fromkeys(u for d in days for u in source.feed_urls(d)))
@@ -364,15 +390,16 @@ def load(source: Source, run: Run) -> dict:
 
 # --- summary ---------------------------------------------------------------------------------------
 
-SUMMARY_COLUMNS = ("source", "status", "feeds_fetched", "feeds_not_modified", "feeds_failed", "articles_found",
+SUMMARY_COLUMNS = ("source", "status", "partial", "feeds_fetched", "feeds_not_modified", "feeds_failed", "articles_found",
                    "articles_fetched", "parsed", "parse_failed", "passed", "quarantined", "loaded_new",
                    "loaded_updated", "message", "data_docs")
 
 
 def run_summary(dsn: str, run_id: str) -> list[dict]:
     with warehouse.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute(f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM news.etl_run WHERE run_id = %s ORDER BY source",
-                    (run_id,))
+        # The latest attempt of each source (the earlier ones stay in news.etl_run).
+        cur.execute(f"SELECT DISTINCT ON (source) {', '.join(SUMMARY_COLUMNS)} FROM news.etl_run "
+                    "WHERE run_id = %s ORDER BY source, attempt_id DESC", (run_id,))
         return [dict(zip(SUMMARY_COLUMNS, row)) for row in cur.fetchall()]
 
 
