@@ -282,3 +282,10 @@ def test_every_attempt_is_a_row_of_its_own_and_the_summary_shows_the_latest(dsn,
         (source.name, "success", 0)]
     assert rows(dsn, "SELECT run_status FROM news.dq_daily WHERE source = %s AND day = %s", (source.name, DAY)) \
         == [("success",)]
+
+
+def test_a_left_out_source_is_a_failed_attempt_with_its_files_error(dsn, settings):
+    run = pipeline.Run(run_id="r", day=DAY, dsn=dsn, settings=settings)
+    pipeline.record_left_out(run, {"broken": "/x/broken.yaml: key 'timezone': 'Asia/Tehrn' is not an IANA time zone"})
+    assert [(r["source"], r["status"], r["message"]) for r in pipeline.run_summary(dsn, "r")] == [
+        ("broken", "failed", "left out: /x/broken.yaml: key 'timezone': 'Asia/Tehrn' is not an IANA time zone")]

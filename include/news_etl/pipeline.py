@@ -19,12 +19,12 @@ from news_etl import warehouse
 from news_etl.archive import FEEDS, PAGES, Archive
 from news_etl.articles import article_record, parse_article
 from news_etl.dates import isoformat
-from news_etl.errors import FeedError, FetchError, PageError
+from news_etl.errors import ConfigError, FeedError, FetchError, PageError
 from news_etl.feeds import FeedItem, parse_feed
 from news_etl.fetch import Fetcher
 from news_etl.quality import QualityGateError, check_staged, collection_window
 from news_etl.settings import Settings
-from news_etl.sources import Source
+from news_etl.sources import Source, load_sources_leaving_out_broken
 from news_etl.terms import load_watch_terms, watch_terms_file
 from news_etl.suites import load_suite
 from news_etl.urls import is_http_url, normalize_url
@@ -144,6 +144,32 @@ def day_has_started(day: date, sources: list[Source], now: datetime | None = Non
     """Whether `day` has begun in the time zone of any of `sources` (a later day has nothing yet)."""
     now = now or datetime.now(timezone.utc)
     return any(now >= collection_window(day, source, 0)[0] for source in sources)
+
+
+def runnable_sources(directory=None) -> tuple[dict[str, Source], dict[str, str]]:
+    """The sources a run can collect, by name, and those it must leave out: a source file or
+    quality suite that does not load leaves out that source only, with the error (file and key)
+    by the file's name."""
+    sources, left_out = load_sources_leaving_out_broken(directory)
+    runnable = {}
+    for source in sources:
+        try:
+            load_suite(source.name)
+        except ConfigError as exc:
+            left_out[source.name] = str(exc)
+            continue
+        runnable[source.name] = source
+    return runnable, left_out
+
+
+def record_left_out(run: Run, left_out: dict[str, str]) -> None:
+    """A failed attempt for each source left out, with its file's error: the summary of the run
+    says which were left out and why."""
+    with warehouse.connect(run.dsn) as conn:
+        for name, error in left_out.items():
+            warehouse.start_attempt(conn, run.run_id, name, run.day)
+            warehouse.record_run(conn, run.run_id, name, run.day, status="failed", finished=True,
+                                 message=f"left out: {error}".splitlines()[0][:1000])
 
 
 def plan(sources: list[Source], run: Run) -> list[str]:
