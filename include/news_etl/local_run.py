@@ -9,6 +9,7 @@ Airflow's metadata database and prints them stage by stage.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -22,13 +23,28 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from news_etl import PROJECT_DIR, pipeline, warehouse
+from news_etl.errors import ConfigError, NewsEtlError
 from news_etl.settings import Settings
-from news_etl.sources import DEFAULT_SOURCES_DIR, sources_dir
+from news_etl.sources import Source, load_sources_leaving_out_broken
 
 DAG_ID = "news_daily"
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))  # the virtual environment's, PATH or not
-SAMPLE_PORT = int(os.environ.get("NEWS_SAMPLE_PORT", "8750"))
 _SAMPLE_MARKER = b"Sample publishers"
+
+
+def sample_port() -> int:
+    """The sample publishers' port: NEWS_SAMPLE_PORT, else 8750 (fixed, so URLs in the warehouse
+    stay the same from run to run)."""
+    raw = os.environ.get("NEWS_SAMPLE_PORT", "").strip() or "8750"
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"environment variable NEWS_SAMPLE_PORT={raw!r}: expected a port number (1-65535)")
+    return int(raw)
+
+
+def uses_sample_publishers(sources: list[Source]) -> bool:
+    """Whether a source's feeds are on the sample publishers (its file uses ${NEWS_SAMPLE_URL}):
+    the default list or any copy of it, wherever NEWS_ETL_SOURCES points."""
+    return any("${NEWS_SAMPLE_URL" in Path(s.path).read_text(encoding="utf-8") for s in sources)
 
 
 def airflow_env(settings: Settings) -> tuple[dict[str, str], str]:
@@ -59,11 +75,12 @@ def ensure_sample_sites(env: dict[str, str]):
     between runs); reuse one that already runs there. Returns the server to stop, or None."""
     from news_etl.sample_sites.server import serve_in_thread
 
-    base = f"http://127.0.0.1:{SAMPLE_PORT}"
+    port = sample_port()
+    base = f"http://127.0.0.1:{port}"
     env.setdefault("NEWS_SAMPLE_URL", base)
     # Loopback addresses are refused by default (a feed must not reach internal services):
     # let the sample publishers through.
-    env["NEWS_ETL_ALLOW_HOSTS"] = ",".join(filter(None, [env.get("NEWS_ETL_ALLOW_HOSTS"), f"127.0.0.1:{SAMPLE_PORT}"]))
+    env["NEWS_ETL_ALLOW_HOSTS"] = ",".join(filter(None, [env.get("NEWS_ETL_ALLOW_HOSTS"), f"127.0.0.1:{port}"]))
     try:
         with urllib.request.urlopen(base + "/", timeout=2) as r:
             if _SAMPLE_MARKER in r.read():
@@ -71,12 +88,27 @@ def ensure_sample_sites(env: dict[str, str]):
                 return None
     except OSError:
         pass
-    server, url = serve_in_thread(port=SAMPLE_PORT)
+    try:
+        server, url = serve_in_thread(port=port)
+    except OSError as exc:
+        raise NewsEtlError(f"cannot serve the sample publishers on 127.0.0.1:{port}: {exc.strerror or exc} "
+                           "(another program listens there? set NEWS_SAMPLE_PORT to a free port)") from None
     print(f"Sample publishers serving at {url}")
     return server
 
 
-def run_once(day: date, reprocess: bool = False) -> int:
+def run_once(day: date, reprocess: bool = False, as_json: bool = False, sources: list[Source] | None = None) -> int:
+    """Run news_daily for `day` and print its summary (as JSON with `as_json`, everything else then
+    on stderr). 0 when every source ran (no data for the day included), else 1."""
+    if not as_json:
+        return _run_once(day, reprocess, sources)
+    real_stdout = sys.stdout
+    with contextlib.redirect_stdout(sys.stderr):
+        code = _run_once(day, reprocess, sources, summary_out=real_stdout)
+    return code
+
+
+def _run_once(day: date, reprocess: bool, sources: list[Source] | None, summary_out=None) -> int:
     settings = Settings.from_env()
     logs = settings.state_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -84,7 +116,8 @@ def run_once(day: date, reprocess: bool = False) -> int:
     print(f"news_daily for {day.isoformat()}  (Airflow's log: {log_path})")
 
     env, psql = airflow_env(settings)
-    sample = ensure_sample_sites(env) if Path(sources_dir()) == DEFAULT_SOURCES_DIR else None
+    sources = load_sources_leaving_out_broken()[0] if sources is None else sources
+    sample = ensure_sample_sites(env) if uses_sample_publishers(sources) else None
     try:
         with open(log_path, "ab") as log_file:
             metadata = prepare_metadata(env, log_file)
@@ -104,12 +137,15 @@ def run_once(day: date, reprocess: bool = False) -> int:
         return code or 1
     dsn = warehouse.dsn_from_airflow_env(env["AIRFLOW_CONN_NEWS_WAREHOUSE"])
     rows = pipeline.run_summary(dsn, run_id)
+    failed = code != 0 or any(r["status"] not in ("success", "unchanged", "no_data") for r in rows)
+    if summary_out is not None:
+        summary_out.write(json.dumps({"run_id": run_id, "day": day.isoformat(), "ok": not failed,
+                                      "sources": rows}, indent=2, default=str) + "\n")
     print()
     print(format_summary(rows))
     print(f"\nQuery the warehouse:  {psql}")
     print("  e.g.  SELECT s.name, a.published_at, a.story_code, a.title FROM news.article a "
           "JOIN news.source s USING (source_id) ORDER BY a.published_at DESC LIMIT 10;")
-    failed = code != 0 or any(r["status"] not in ("success", "unchanged") for r in rows)
     if failed:
         print(f"\nThe run did not fully succeed; Airflow's log: {log_path}", file=sys.stderr)
     return 1 if failed else 0
