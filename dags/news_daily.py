@@ -12,7 +12,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from news_etl import pipeline
-from news_etl.orchestration import NEWS_ARTICLES, DagSettings, task_failed
+from news_etl.orchestration import NEWS_ARTICLES, DagSettings, load_deadline_alert, task_failed
 from news_etl.quality import QualityGateError
 
 # Parsed with the DAG. A bad source or suite file leaves out its own source only: plan records it
@@ -35,6 +35,7 @@ def _source_run(name: str):
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=SETTINGS.catchup,
     max_active_runs=SETTINGS.max_active_runs,
+    deadline=load_deadline_alert(SETTINGS),  # the day's load done by NEWS_ETL_LOAD_DEADLINE
     params={
         "date": Param(None, type=["null", "string"], format="date",
                       description="Collect this day instead of the run's logical date (YYYY-MM-DD)"),

@@ -4,6 +4,7 @@ source or suite file leaves out its own source, with an error that names the fil
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 
 import pendulum
 import pytest
@@ -50,6 +51,9 @@ def test_news_daily_wiring(dagbag_of):
     assert [a.name for a in dag.get_task("summary").outlets] == ["news.articles"]
     assert set(dag.params) == {"date", "refetch", "reprocess"}
     assert dag.default_args["on_failure_callback"] is not None
+    # The day's load done by 06:00 the day after (NEWS_ETL_LOAD_DEADLINE), alerted through the webhook notifier.
+    (deadline,) = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
+    assert (deadline.interval, deadline.callback.path) == (timedelta(hours=30), "news_etl.alerts.WebhookNotifier")
     # Real one-day intervals (not the zero-width intervals of Airflow 3's @daily preset).
     interval = dag.timetable.infer_manual_data_interval(run_after=pendulum.datetime(2024, 3, 2, tz="UTC"))
     assert (interval.end - interval.start).total_seconds() == 86400
