@@ -12,7 +12,7 @@ import pytest
 from conftest import SAMPLE_NOW
 from helpers import expected_articles, loaded_articles, rows
 from news_etl import pipeline, warehouse
-from news_etl.errors import FetchError
+from news_etl.errors import FetchError, NewsEtlError
 from news_etl.sources import DEFAULT_SOURCES_DIR, load_source, load_sources
 from news_etl.suites import DEFAULT_SUITES_DIR
 
@@ -289,3 +289,14 @@ def test_a_left_out_source_is_a_failed_attempt_with_its_files_error(dsn, setting
     pipeline.record_left_out(run, {"broken": "/x/broken.yaml: key 'timezone': 'Asia/Tehrn' is not an IANA time zone"})
     assert [(r["source"], r["status"], r["message"]) for r in pipeline.run_summary(dsn, "r")] == [
         ("broken", "failed", "left out: /x/broken.yaml: key 'timezone': 'Asia/Tehrn' is not an IANA time zone")]
+
+
+def test_a_day_not_yet_begun_where_the_source_is_fails_at_once_with_a_clear_reason(dsn, settings, sample_sources):
+    run = pipeline.Run(run_id="r", day=date(2024, 3, 7), dsn=dsn, settings=settings)
+    with pytest.raises(NewsEtlError, match=r"^source harbor-times: 2024-03-07 has not started in America/New_York"):
+        pipeline.extract(sample_sources["harbor-times"], run, now=datetime(2024, 3, 6, 4, tzinfo=timezone.utc))
+    assert rows(dsn, "SELECT status, message FROM news.etl_run") == [
+        ("failed", "extract failed: NewsEtlError: source harbor-times: 2024-03-07 has not started in "
+                   "America/New_York, nor the lookback days before it: nothing to collect before "
+                   "2024-03-06T00:00:00-05:00")]
+    assert rows(dsn, "SELECT count(*) FROM news.feed_fetch") == [(0,)]

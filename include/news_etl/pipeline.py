@@ -19,7 +19,7 @@ from news_etl import warehouse
 from news_etl.archive import FEEDS, PAGES, Archive
 from news_etl.articles import article_record, parse_article
 from news_etl.dates import isoformat
-from news_etl.errors import ConfigError, FeedError, FetchError, PageError
+from news_etl.errors import ConfigError, FeedError, FetchError, NewsEtlError, PageError
 from news_etl.feeds import FeedItem, parse_feed
 from news_etl.fetch import Fetcher
 from news_etl.quality import QualityGateError, check_staged, collection_window
@@ -94,6 +94,10 @@ def extract(source: Source, run: Run, now: datetime | None = None) -> dict:
     now = now or datetime.now(timezone.utc)
     with warehouse.connect(run.dsn) as conn:
         warehouse.start_attempt(conn, run.run_id, source.name, run.day)
+    window = collection_window(run.day, source, run.settings.lookback_days)
+    if now < window[0]:  # (a run for D before D has begun still collects the lookback days)
+        raise NewsEtlError(f"source {source.name}: {run.day} has not started in {source.timezone.key}, nor "
+                           f"the lookback days before it: nothing to collect before {isoformat(window[0])}")
     if not run.refetch and archive.is_complete(source.name, run.day):
         pages = len(archive.entries(source.name, run.day, PAGES))
         fingerprint = inputs_fingerprint(source, run)
