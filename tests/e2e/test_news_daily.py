@@ -25,7 +25,7 @@ DAY = date(2024, 3, 1)
 def news_etl_run(env: dict, day: date = DAY) -> subprocess.CompletedProcess:
     cli = Path(sys.executable).with_name("news-etl")
     return subprocess.run([str(cli), "run", "--date", day.isoformat()], env=env, capture_output=True,
-                          text=True, timeout=600)
+                          text=True, timeout=1200)  # Airflow starts for each run: minutes on a busy machine
 
 
 def summary_rows(stdout: str) -> dict[str, list[str]]:
