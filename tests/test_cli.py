@@ -177,3 +177,14 @@ def test_no_traceback_when_the_reader_goes_away(tmp_path):
     proc.stdout.close()
     _, err = proc.communicate(timeout=60)
     assert (proc.returncode, err.decode()) == (cli.EXIT_FAILED, "")
+
+
+def test_two_runs_of_one_day_at_once_the_second_is_a_clear_error(settings):
+    with local_run._one_run_of(settings, date(2024, 3, 1)):
+        with pytest.raises(NewsEtlError, match=r"^another `news-etl run` of 2024-03-01 is going \(pid \d+\)"):
+            with local_run._one_run_of(settings, date(2024, 3, 1)):
+                pass
+        with local_run._one_run_of(settings, date(2024, 3, 2)):  # another day may run meanwhile
+            pass
+    with local_run._one_run_of(settings, date(2024, 3, 1)):  # and the day again once the first is done
+        pass
