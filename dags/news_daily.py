@@ -1,8 +1,8 @@
 """news_daily: every day, collect each source's new articles, check them, load the warehouse.
 
-Orchestration only; the work is in the news_etl package. `plan` migrates the warehouse and lists
-the sources with work (a re-run of a day skips those with nothing changed since its last load);
-then one mapped task group per such source, so a source that fails or is blocked never stops the
+Orchestration only; the work is in the news_etl package. `plan` migrates the warehouse, records
+the sources left out (a broken source or suite file) and lists the sources with work (a re-run of
+a day skips those with nothing changed since its last load); then one mapped task group per such source, so a source that fails or is blocked never stops the
 others. Each run updates the `news.articles` Asset, on which news_digest is scheduled.
 """
 
@@ -12,15 +12,13 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from news_etl import pipeline
-from news_etl.orchestration import NEWS_ARTICLES, DagSettings, task_failed
+from news_etl.orchestration import NEWS_ARTICLES, DagSettings, load_deadline_alert, task_failed
 from news_etl.quality import QualityGateError
-from news_etl.sources import load_sources
-from news_etl.suites import load_suite
 
-# Parsed with the DAG: a bad source or suite file, or setting, is an import error naming it.
-SOURCES = {source.name: source for source in load_sources()}
-for _name in SOURCES:
-    load_suite(_name)
+# Parsed with the DAG. A bad source or suite file leaves out its own source only: plan records it
+# as failed with the file's error and key, so the run's summary says which and why (an import
+# error would instead stop every source's collection of the day). A bad setting is an import error.
+SOURCES, LEFT_OUT = pipeline.runnable_sources()
 SETTINGS = DagSettings.from_env()
 
 
@@ -38,6 +36,7 @@ def _source_run(name: str):
     catchup=SETTINGS.catchup,
     max_active_runs=SETTINGS.max_active_runs,
     dagrun_timeout=SETTINGS.daily_run_timeout,
+    deadline=load_deadline_alert(SETTINGS),  # the day's load done by NEWS_ETL_LOAD_DEADLINE
     params={
         "date": Param(None, type=["null", "string"], format="date",
                       description="Collect this day instead of the run's logical date (YYYY-MM-DD)"),
@@ -62,6 +61,7 @@ def news_daily():
     def plan() -> list[str]:
         run = pipeline.run_for(get_current_context())
         pipeline.migrate(run.dsn)
+        pipeline.record_left_out(run, LEFT_OUT)
         return pipeline.plan(list(SOURCES.values()), run)
 
     @task(map_index_template="{{ source_name }}")

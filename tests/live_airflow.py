@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -37,6 +37,7 @@ class LocalAirflow:
     dsn: str  # the warehouse, for psycopg2
     output: Path  # what `news-etl airflow` printed
     metadata_dsn: str = ""  # Airflow's metadata database, for psycopg2
+    env: dict = field(default_factory=dict)  # its environment: `news-etl run` with it uses this Airflow
     _token: str | None = None
 
     def token(self) -> str:
@@ -123,7 +124,8 @@ def local_airflow(root: Path, postgres, sample_url: str, extra_env: dict[str, st
             time.sleep(1)
         passwords = json.loads((root / "home" / "simple_auth_manager_passwords.json").read_text())
         local = LocalAirflow(url=f"http://127.0.0.1:{port}", user="admin", password=passwords["admin"],
-                             dsn=postgres.dsn(news_db), output=output, metadata_dsn=postgres.dsn(airflow_db))
+                             dsn=postgres.dsn(news_db), output=output, metadata_dsn=postgres.dsn(airflow_db),
+                             env=env)
         local.wait_for("news_daily to be parsed", lambda: _dag_known(local), timeout=300)
         yield local
     finally:

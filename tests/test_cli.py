@@ -1,13 +1,23 @@
-"""The news-etl command line: the parse-article / parse-feed JSON-lines contract, and `db`."""
+"""The news-etl command line: the parse-article / parse-feed JSON-lines contract, `db`, and the
+conventions: --version, --json, exit statuses, bad input answered at once, no traceback in a pipe."""
 
 from __future__ import annotations
 
 import gzip
 import io
 import json
+import shutil
+import socket
+import subprocess
+import sys
 from datetime import date, datetime, timezone
+from pathlib import Path
 
-from news_etl import cli, warehouse
+import pytest
+
+from news_etl import __version__, cli, local_run, warehouse
+from news_etl.errors import ConfigError, NewsEtlError
+from news_etl.sources import load_source
 from news_etl.sample_sites.publishers import articles_for
 from news_etl.sample_sites.server import route
 
@@ -80,3 +90,102 @@ def test_db_upgrade_and_url_use_the_configured_connection(make_database, postgre
 def test_unknown_source_is_a_clear_error(capsys, tmp_path):
     assert cli.main(["parse-article", "--source", "no-such-site", str(tmp_path / "x.html")]) == 2
     assert "source 'no-such-site' not found" in capsys.readouterr().err
+
+
+# --- conventions: version, exit statuses, JSON, pipes --------------------------------------------
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["--version"])
+    assert exit.value.code == 0 and capsys.readouterr().out == f"news-etl {__version__}\n"
+
+
+@pytest.mark.parametrize("argv, code, error", [
+    (["run", "--date", "2999-01-01"], cli.EXIT_USAGE, "news-etl: --date 2999-01-01: that day has not started in any "
+                                                      "source's time zone\n"),
+    (["run", "--date", "yesterday"], cli.EXIT_USAGE, "argument --date: invalid fromisoformat value: 'yesterday'"),
+    (["dq", "report"], cli.EXIT_USAGE, "the following arguments are required: --date"),
+])
+def test_bad_arguments_are_usage_errors_at_once(argv, code, error, capsys):
+    """Before anything starts (no Airflow, no warehouse): the answer comes at once."""
+    try:
+        got = cli.main(argv)
+    except SystemExit as exit:  # argparse's own usage errors
+        got = exit.code
+    assert got == code
+    err = capsys.readouterr().err
+    assert err == error if err.startswith("news-etl:") else error in err
+
+
+def test_sources_lists_the_good_and_leaves_out_a_broken_file_naming_file_and_key(tmp_path, monkeypatch, capsys):
+    from news_etl.sources import DEFAULT_SOURCES_DIR
+
+    copy = tmp_path / "sources"
+    shutil.copytree(DEFAULT_SOURCES_DIR, copy)
+    (copy / "broken.yaml").write_text("name: broken\ntimezone: Europe/Nowhere\nfeeds: [http://127.0.0.1:9/f]\n")
+    monkeypatch.setenv("NEWS_ETL_SOURCES", str(copy))
+    assert cli.main(["sources", "--json"]) == cli.EXIT_CONFIG
+    listed = json.loads(capsys.readouterr().out)
+    assert [s["name"] for s in listed["sources"]] == sorted(p.stem for p in DEFAULT_SOURCES_DIR.glob("*.yaml"))
+    assert listed["left_out"] == [{"file": "broken", "error": f"{copy / 'broken.yaml'}: key 'timezone': "
+                                   "'Europe/Nowhere' is not an IANA time zone (e.g. Asia/Tehran)"}]
+    # A copy of the sample list is served by the sample publishers, wherever it lives.
+    assert local_run.uses_sample_publishers([load_source(p) for p in copy.glob("harbor-times.yaml")])
+    assert not local_run.uses_sample_publishers([load_source(_plain_source(tmp_path))])
+
+
+def _plain_source(tmp_path):
+    path = tmp_path / "plain.yaml"
+    path.write_text("name: plain\ntimezone: UTC\nfeeds: [https://news.example/feed.xml]\n")
+    return path
+
+
+def test_a_sample_port_in_use_is_a_one_line_error(monkeypatch, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))  # bound, not listening: nothing answers, nobody else can bind
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("NEWS_SAMPLE_PORT", str(port))
+        assert cli.main(["sample-sites"]) == 1  # `make sample-sites`: NEWS_SAMPLE_PORT honoured
+        (line,) = capsys.readouterr().err.splitlines()
+        assert line.startswith(f"Cannot listen on 127.0.0.1:{port}: ") and "in use" in line
+        with pytest.raises(NewsEtlError, match=rf"^cannot serve the sample publishers on 127.0.0.1:{port}: "
+                                               r"Address already in use \(another program"):
+            local_run.ensure_sample_sites({})
+    monkeypatch.setenv("NEWS_SAMPLE_PORT", "80a")
+    with pytest.raises(ConfigError, match="NEWS_SAMPLE_PORT='80a': expected a port number"):
+        local_run.sample_port()
+
+
+def test_dq_report_json(make_database, postgres, monkeypatch, capsys):
+    _, name = make_database()
+    monkeypatch.setenv("AIRFLOW_CONN_NEWS_WAREHOUSE", postgres.airflow_uri(name))
+    with warehouse.connect(postgres.dsn(name)) as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO news.dq_result (run_id, source, day, expectation, success, element_count, "
+                    "unexpected_count, check_id, action) VALUES ('r', 'wire', '2024-03-01', "
+                    "'expect_column_values_to_not_be_null', false, 10, 2, 'title_present', 'quarantine')")
+    assert cli.main(["dq", "report", "--date", "2024-03-01", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"source": "wire", "status": "", "check_id": "title_present", "action": "quarantine", "success": False,
+         "element_count": 10, "unexpected_count": 2, "observed_value": None}]
+
+
+def test_no_traceback_when_the_reader_goes_away(tmp_path):
+    """`news-etl parse-feed … | head -1`: the reader has gone before the first line is written."""
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(route("/tehran-wire/archive/2024/03/01/rss.xml", "http://127.0.0.1:8750", NOW).body)
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("news-etl")), "parse-feed", *[str(feed)] * 50],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err.decode()) == (cli.EXIT_FAILED, "")
+
+
+def test_two_runs_of_one_day_at_once_the_second_is_a_clear_error(settings):
+    with local_run._one_run_of(settings, date(2024, 3, 1)):
+        with pytest.raises(NewsEtlError, match=r"^another `news-etl run` of 2024-03-01 is going \(pid \d+\)"):
+            with local_run._one_run_of(settings, date(2024, 3, 1)):
+                pass
+        with local_run._one_run_of(settings, date(2024, 3, 2)):  # another day may run meanwhile
+            pass
+    with local_run._one_run_of(settings, date(2024, 3, 1)):  # and the day again once the first is done
+        pass

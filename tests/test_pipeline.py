@@ -11,8 +11,8 @@ import pytest
 
 from conftest import SAMPLE_NOW
 from helpers import expected_articles, loaded_articles, rows
-from news_etl import pipeline
-from news_etl.errors import FetchError
+from news_etl import pipeline, warehouse
+from news_etl.errors import FetchError, NewsEtlError
 from news_etl.sources import DEFAULT_SOURCES_DIR, load_source, load_sources
 from news_etl.suites import DEFAULT_SUITES_DIR
 
@@ -234,3 +234,69 @@ def test_a_deleted_warehouse_is_rebuilt_from_the_archive(make_database, settings
     backfill(rebuilt, offline)
     assert rows(rebuilt, content) == original
     assert rows(rebuilt, "SELECT count(*) FROM news.feed_fetch") == [(0,)]  # not a single request
+
+
+def test_a_day_not_over_is_partial_and_a_later_run_loads_the_rest(dsn, settings, sample_sources, sample_url,
+                                                                    sample_clock):
+    """Running today loads today's articles so far; running again once an article more is out
+    loads it too. The day is complete only once it is over where the source is, plus the lag."""
+    source, today = sample_sources["harbor-times"], SAMPLE_NOW.date()  # New York: 4 March ends 05:00 UTC on the 5th
+    published_by = lambda now: {a for a in expected_articles(source.name, sample_url, today, now) if a[3] <= now}
+    passes = [("noon", SAMPLE_NOW, True), ("evening", datetime(2024, 3, 5, 5, 30, tzinfo=timezone.utc), True),
+              ("next day", datetime(2024, 3, 5, 6, 0, tzinfo=timezone.utc), False)]  # the lag is 60 minutes
+    for run_id, now, partial in passes:
+        sample_clock(now)
+        counts = run_source(source, pipeline.Run(run_id=run_id, day=today, dsn=dsn, settings=settings), now=now)
+        assert counts.get("partial", False) is partial, run_id
+        assert loaded_articles(dsn, source.name) == published_by(now), run_id
+        assert settings_archive_complete(settings, source, today) is not partial
+    assert len(published_by(passes[1][1])) > len(published_by(SAMPLE_NOW))  # the evening brought more
+    assert rows(dsn, "SELECT run_id, status, partial, loaded_new > 0 FROM news.etl_run ORDER BY attempt_id") == [
+        ("noon", "success", True, True), ("evening", "success", True, True), ("next day", "success", False, False)]
+    # A partial day's pages are not asked for again: only new items' pages are fetched.
+    assert rows(dsn, "SELECT count(*) FROM news.feed_fetch WHERE kind = 'page' GROUP BY url HAVING count(*) > 1") == []
+
+
+def settings_archive_complete(settings, source, day) -> bool:
+    from news_etl.archive import Archive
+
+    return Archive(settings.archive_root).is_complete(source.name, day)
+
+
+def test_every_attempt_is_a_row_of_its_own_and_the_summary_shows_the_latest(dsn, settings, sample_sources):
+    """A reprocess of the same Airflow run, and a later run of the day, each add a row: the first
+    pass's counts stay, and the summary and dq_daily show the latest attempt that ran the checks."""
+    source = sample_sources["harbor-times"]
+    run_source(source, pipeline.Run(run_id="daily", day=DAY, dsn=dsn, settings=settings))
+    pipeline.extract(source, pipeline.Run(run_id="daily", day=DAY, dsn=dsn, settings=settings), now=SAMPLE_NOW)
+    run_source(source, pipeline.Run(run_id="daily", day=DAY, dsn=dsn, settings=settings, reprocess=True))
+    plan = pipeline.Run(run_id="later", day=DAY, dsn=dsn, settings=settings)
+    assert pipeline.plan([source], plan) == []
+    passes = rows(dsn, warehouse.query_sql("passes_of_a_day"), {"day": str(DAY)})
+    assert [(p[0], p[1], p[2], p[3], p[9] > 0, p[13]) for p in passes] == [
+        (source.name, 1, "daily", "success", True, ""),
+        (source.name, 2, "daily", "unchanged", False, "nothing changed since run daily"),
+        (source.name, 3, "daily", "success", False, ""),  # reprocessed: checked and loaded again, nothing new
+        (source.name, 4, "later", "unchanged", False, "nothing changed since run daily")]
+    assert [(r["source"], r["status"], r["loaded_new"]) for r in pipeline.run_summary(dsn, "daily")] == [
+        (source.name, "success", 0)]
+    assert rows(dsn, "SELECT run_status FROM news.dq_daily WHERE source = %s AND day = %s", (source.name, DAY)) \
+        == [("success",)]
+
+
+def test_a_left_out_source_is_a_failed_attempt_with_its_files_error(dsn, settings):
+    run = pipeline.Run(run_id="r", day=DAY, dsn=dsn, settings=settings)
+    pipeline.record_left_out(run, {"broken": "/x/broken.yaml: key 'timezone': 'Asia/Tehrn' is not an IANA time zone"})
+    assert [(r["source"], r["status"], r["message"]) for r in pipeline.run_summary(dsn, "r")] == [
+        ("broken", "failed", "left out: /x/broken.yaml: key 'timezone': 'Asia/Tehrn' is not an IANA time zone")]
+
+
+def test_a_day_not_yet_begun_where_the_source_is_fails_at_once_with_a_clear_reason(dsn, settings, sample_sources):
+    run = pipeline.Run(run_id="r", day=date(2024, 3, 7), dsn=dsn, settings=settings)
+    with pytest.raises(NewsEtlError, match=r"^source harbor-times: 2024-03-07 has not started in America/New_York"):
+        pipeline.extract(sample_sources["harbor-times"], run, now=datetime(2024, 3, 6, 4, tzinfo=timezone.utc))
+    assert rows(dsn, "SELECT status, message FROM news.etl_run") == [
+        ("failed", "extract failed: NewsEtlError: source harbor-times: 2024-03-07 has not started in "
+                   "America/New_York, nor the lookback days before it: nothing to collect before "
+                   "2024-03-06T00:00:00-05:00")]
+    assert rows(dsn, "SELECT count(*) FROM news.feed_fetch") == [(0,)]

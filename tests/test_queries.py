@@ -348,7 +348,8 @@ def test_dq_daily(loaded):
 # --- documented queries ------------------------------------------------------------------------------
 
 def test_every_documented_query_is_tested_here():
-    assert warehouse.query_names() == ["edited_articles", "search_articles", "silent_sources",
+    # passes_of_a_day: tests/test_pipeline.py, test_every_attempt_is_a_row_of_its_own...
+    assert warehouse.query_names() == ["edited_articles", "passes_of_a_day", "search_articles", "silent_sources",
                                        "term_mentions_per_day", "top_stories_by_outlets"]
 
 

@@ -68,7 +68,7 @@ def test_migrations_apply_once_and_refuse_edited_files(make_database, tmp_path):
         "article", "article_identity", "article_mention", "article_version", "calendar_date", "dq_result", "etl_run",
         "feed_fetch", "feed_state", "host_turn", "quarantine", "robots_txt", "source", "stage_article",
         "text_search_language", "watch_term")] + [
-        ("VIEW", v) for v in ("daily_volume", "dq_daily", "source_health", "term_daily")]
+        ("VIEW", v) for v in ("daily_volume", "dq_daily", "etl_run_latest", "source_health", "term_daily")]
 
     edited = tmp_path / "migrations"
     edited.mkdir()

@@ -8,7 +8,13 @@
     news-etl dq report --date D             the day's data-quality results per source and check
     news-etl digest --date D                the day's digest, an HTML page in the reports folder
     news-etl search TERMS [--since D]       articles matching the words, newest first (full text)
+    news-etl sources                        the sources a run collects, and those it leaves out
     news-etl sample-sites [--port P]        the offline sample publishers
+
+`--json` (run, dq report, search, sources) prints JSON instead of a table. Exit status: 0 when
+everything ran (a source with no data for the day included), 1 when something failed, 2 for a
+usage error (a bad argument, a day that has not started), 78 for a configuration error (a
+source file, a setting; sysexits' EX_CONFIG).
 """
 
 from __future__ import annotations
@@ -16,24 +22,49 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import sys
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
-from news_etl import INCLUDE_DIR
-from news_etl.errors import NewsEtlError
+from news_etl import INCLUDE_DIR, __version__
+from news_etl.errors import ConfigError, NewsEtlError
+
+EXIT_FAILED, EXIT_USAGE, EXIT_CONFIG = 1, 2, 78
+
+
+class UsageError(NewsEtlError):
+    """An argument the command cannot act on (exit status 2, as argparse's own)."""
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, so that a reader gone away is seen here too
+        return code
+    except BrokenPipeError:
+        # The reader went away (`news-etl search x | head`): no traceback, and no second error
+        # when Python flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="news-etl", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"news-etl {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="run news_daily once through Airflow for one day, then print a summary")
     p.add_argument("--date", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today, UTC)")
     p.add_argument("--reprocess", action="store_true",
                    help="transform, check and load every source again even if nothing changed since its last load")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON (progress goes to stderr)")
     p.set_defaults(func=_run)
+
+    p = sub.add_parser("sources", help="the sources a run collects, and those left out with their file's error")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=_sources)
 
     p = sub.add_parser("airflow", help="run a full local Airflow with this project's DAGs until Ctrl-C: "
                                        "api-server (UI), scheduler, dag-processor, triggerer")
@@ -58,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("dq", help="data-quality results")
     p.add_argument("action", choices=["report"], help="report: the day's results per source and check")
     p.add_argument("--date", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_dq)
 
     p = sub.add_parser("search", help="articles matching the words, newest first: source, date, title, URL")
@@ -65,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--since", type=date.fromisoformat, default=None,
                    help="published on or after this UTC day, YYYY-MM-DD (default: 30 days ago)")
     p.add_argument("--limit", type=int, default=50, help="at most this many articles (default 50)")
+    p.add_argument("--json", action="store_true", help="one JSON object per article, one a line")
     p.set_defaults(func=_search)
 
     p = sub.add_parser("digest", help="write the daily digest (HTML) for one day")
@@ -72,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_digest)
 
     p = sub.add_parser("sample-sites", help="serve the sample publishers on 127.0.0.1")
-    p.add_argument("--port", type=int, default=8750)
+    p.add_argument("--port", type=int, default=None, help="default: $NEWS_SAMPLE_PORT, else 8750")
     p.add_argument("--now", help="pin the server's clock (ISO 8601)")
     p.set_defaults(func=_sample_sites)
 
@@ -81,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except NewsEtlError as exc:
         print(f"news-etl: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_CONFIG if isinstance(exc, ConfigError) else EXIT_USAGE if isinstance(exc, UsageError) \
+            else EXIT_FAILED
     except KeyboardInterrupt:
         return 130
 
@@ -103,6 +137,10 @@ def _emit(obj: dict) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
 
+def _print_json(value) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
 def find_source(name_or_path: str):
     """A source by file path, or by name in $NEWS_ETL_SOURCES and every list under include/sources."""
     from news_etl.sources import load_source, sources_dir
@@ -114,7 +152,7 @@ def find_source(name_or_path: str):
         candidate = Path(directory) / f"{name_or_path}.yaml"
         if candidate.is_file():
             return load_source(candidate)
-    raise NewsEtlError(f"source '{name_or_path}' not found (give a name from include/sources/ or a .yaml path)")
+    raise UsageError(f"source '{name_or_path}' not found (give a name from include/sources/ or a .yaml path)")
 
 
 def _parse_article(args) -> int:
@@ -183,6 +221,9 @@ def _dq(args) -> int:
 
     with warehouse.connect(warehouse.resolve_dsn()) as conn:
         rows = dq_report(conn, args.date)
+    if args.json:
+        _print_json(rows)
+        return 0
     if not rows:
         print(f"no data-quality results for {args.date}")
         return 0
@@ -223,6 +264,10 @@ def _search(args) -> int:
     since = args.since or datetime.now(timezone.utc).date() - timedelta(days=30)
     with warehouse.connect(warehouse.resolve_dsn()) as conn:
         _, found = warehouse.run_query(conn, "search_articles", terms=args.terms, since=since, limit=args.limit)
+    if args.json:
+        for s, d, t, u in found:
+            _emit({"source": s, "date": d.isoformat(), "title": t, "url": u})
+        return 0
     if not found:
         print(f"no articles match {args.terms!r} since {since}")
         return 0
@@ -231,15 +276,40 @@ def _search(args) -> int:
 
 
 def _sample_sites(args) -> int:
+    from news_etl.local_run import sample_port
     from news_etl.sample_sites.server import main as serve
 
-    return serve(["--port", str(args.port)] + (["--now", args.now] if args.now else []))
+    port = args.port if args.port is not None else sample_port()
+    return serve(["--port", str(port)] + (["--now", args.now] if args.now else []))
+
+
+def _sources(args) -> int:
+    from news_etl.pipeline import runnable_sources
+
+    runnable, left_out = runnable_sources()
+    if args.json:
+        _print_json({"sources": [{"name": s.name, "title": s.title, "timezone": s.timezone.key, "file": str(s.path),
+                                  "feeds": list(s.feeds)} for s in runnable.values()],
+                     "left_out": [{"file": name, "error": error} for name, error in left_out.items()]})
+    else:
+        print(format_table([("source", "time zone", "feeds", "file")] + [
+            (s.name, s.timezone.key, str(len(s.feeds)), str(s.path)) for s in runnable.values()]))
+        for error in left_out.values():
+            print(f"left out: {error}", file=sys.stderr)
+    return EXIT_CONFIG if left_out else 0
 
 
 def _run(args) -> int:
     from news_etl.local_run import run_once
+    from news_etl.pipeline import day_has_started, runnable_sources
 
-    return run_once(args.date or datetime.now(timezone.utc).date(), reprocess=args.reprocess)
+    runnable, left_out = runnable_sources()
+    day = args.date or datetime.now(timezone.utc).date()
+    if runnable and not day_has_started(day, list(runnable.values())):
+        raise UsageError(f"--date {day}: that day has not started in any source's time zone")
+    for error in left_out.values():  # the run goes on without them; its summary says so again
+        print(f"news-etl: left out: {error}", file=sys.stderr)
+    return run_once(day, reprocess=args.reprocess, as_json=args.json, sources=list(runnable.values()))
 
 
 def _airflow(args) -> int:

@@ -37,9 +37,9 @@ from pathlib import Path
 
 import psutil
 
-from news_etl.local_run import AIRFLOW, airflow_env, ensure_sample_sites, prepare_metadata
+from news_etl.local_run import AIRFLOW, airflow_env, ensure_sample_sites, prepare_metadata, uses_sample_publishers
 from news_etl.settings import Settings
-from news_etl.sources import DEFAULT_SOURCES_DIR, sources_dir
+from news_etl.sources import load_sources_leaving_out_broken
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 CELERY_WORKER = "celery-worker"  # `airflow celery worker`, with the CeleryExecutor
@@ -59,6 +59,8 @@ def configure(env: dict[str, str]) -> str:
     """Airflow settings for a local deployment (each can be overridden by the same variable);
     returns the UI's address."""
     env.setdefault("AIRFLOW__CORE__EXECUTOR", "LocalExecutor")
+    # Parsing news_daily imports GX and lxml: on a busy machine that exceeds the default 30 s.
+    env.setdefault("AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT", "180")
     # The LocalExecutor starts one worker process (~150 MB) per slot: 32 by default.
     env.setdefault("AIRFLOW__CORE__PARALLELISM", "8")
     if uses_celery(env):  # the worker's pool has 16 processes by default; as many as the slots here
@@ -145,42 +147,23 @@ def serve() -> int:
 
     env, psql = airflow_env(settings)  # starts the embedded PostgreSQL first: it must outlive us
     url = configure(env)
-    if _port_taken(url):
+    if port_taken(url):
         print(f"Something already listens on {url} (another Airflow?): stop it, or choose another port "
               f"with AIRFLOW__API__PORT.", file=sys.stderr)
         return 1
     passwords, new_users = ensure_login(env)
     cli_env = write_cli_env(env)
-    sample = ensure_sample_sites(env) if Path(sources_dir()) == DEFAULT_SOURCES_DIR else None
+    sample = ensure_sample_sites(env) if uses_sample_publishers(load_sources_leaving_out_broken()[0]) else None
     logs = settings.state_dir / "logs" / "airflow"
-    logs.mkdir(parents=True, exist_ok=True)
-    _become_subreaper()
     procs: dict[str, subprocess.Popen] = {}
     try:
-        with open(logs / "db-migrate.log", "ab") as log_file:
-            try:
-                prepare_metadata(env, log_file)
-            except subprocess.CalledProcessError:
-                if stop.requested.is_set():
-                    return 0
-                print(f"\n`airflow db migrate` failed; see {logs / 'db-migrate.log'}", file=sys.stderr)
-                return 1
-        commands = components(env)
-        for name, command in commands.items():
-            with open(logs / f"{name}.log", "ab") as log_file:
-                procs[name] = subprocess.Popen(command, env=env, stdout=log_file,
-                                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                               start_new_session=True)
-        print(f"  Starting {', '.join(commands)} (logs in {logs}) ...", end="", flush=True)
-        t0 = time.monotonic()
-        problem = _wait_until_healthy(url, procs, stop, logs)
+        problem = start(env, url, logs, stop, procs)
         if stop.requested.is_set():
             print(" interrupted")
             return 0
         if problem:
             print(f"\n{problem}", file=sys.stderr)
             return 1
-        print(f" ready ({time.monotonic() - t0:.1f}s)")
         print(_banner(url, env, passwords, new_users, cli_env, psql))
         while not stop.wait(1.0):
             for name, proc in procs.items():
@@ -202,7 +185,38 @@ def serve() -> int:
             sample.server_close()
 
 
-def _port_taken(url: str) -> bool:
+def start(env: dict[str, str], url: str, logs: Path, stop: Stop, procs: dict[str, subprocess.Popen]) -> str | None:
+    """Migrate the metadata database, start every component into `procs` (the caller stops them)
+    and wait until Airflow's health endpoint says all are healthy; an error message if not."""
+    logs.mkdir(parents=True, exist_ok=True)
+    _become_subreaper()
+    with open(logs / "db-migrate.log", "ab") as log_file:
+        try:
+            prepare_metadata(env, log_file)
+        except subprocess.CalledProcessError:
+            return None if stop.requested.is_set() else f"`airflow db migrate` failed; see {logs / 'db-migrate.log'}"
+    commands = components(env)
+    for name, command in commands.items():
+        with open(logs / f"{name}.log", "ab") as log_file:
+            procs[name] = subprocess.Popen(command, env=env, stdout=log_file,
+                                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                           start_new_session=True)
+    print(f"  Starting {', '.join(commands)} (logs in {logs}) ...", end="", flush=True)
+    t0 = time.monotonic()
+    problem = _wait_until_healthy(url, procs, stop, logs)
+    if not problem and not stop.requested.is_set():
+        print(f" ready ({time.monotonic() - t0:.1f}s)")
+    return problem
+
+
+def healthy(url: str) -> bool:
+    """Whether an Airflow answers at `url` with every component healthy (a running `make airflow`)."""
+    health = get_json(f"{url}/api/v2/monitor/health", timeout=5)
+    return bool(health) and all((health.get(part) or {}).get("status") == "healthy"
+                                for part in ("metadatabase", "scheduler", "triggerer", "dag_processor"))
+
+
+def port_taken(url: str) -> bool:
     address = urllib.parse.urlsplit(url)
     try:
         with socket.create_connection((address.hostname, address.port or 80), timeout=2):

@@ -2,15 +2,22 @@
 
 It sets up what a fresh machine lacks: the embedded warehouse (unless a `news_warehouse`
 connection is configured), an Airflow home with its metadata database, and the sample publishers
-when the default source list is used. Airflow then runs the DAG (`airflow dags test`, the
-in-process runner); its log goes to a file, while this module follows the task states in
-Airflow's metadata database and prints them stage by stage.
+when a source uses them (any copy of the sample list too). The run is a real Airflow run: created
+through Airflow's REST API (a manual run of the day, without a logical date, so it never replaces
+or blocks the scheduled run of that day) and executed by a scheduler with the LocalExecutor. A
+running `make airflow` is used when one answers; else Airflow is started for the run (creating no
+scheduled runs) and stopped after. Progress is followed through the REST API and printed stage by
+stage. Ctrl-C marks the run failed (Airflow stops its tasks) and stops every process started.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import time
@@ -22,13 +29,29 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from news_etl import PROJECT_DIR, pipeline, warehouse
+from news_etl.airflow_api import AirflowApiError
+from news_etl.errors import ConfigError, NewsEtlError
 from news_etl.settings import Settings
-from news_etl.sources import DEFAULT_SOURCES_DIR, sources_dir
+from news_etl.sources import Source, load_sources_leaving_out_broken
 
 DAG_ID = "news_daily"
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))  # the virtual environment's, PATH or not
-SAMPLE_PORT = int(os.environ.get("NEWS_SAMPLE_PORT", "8750"))
 _SAMPLE_MARKER = b"Sample publishers"
+
+
+def sample_port() -> int:
+    """The sample publishers' port: NEWS_SAMPLE_PORT, else 8750 (fixed, so URLs in the warehouse
+    stay the same from run to run)."""
+    raw = os.environ.get("NEWS_SAMPLE_PORT", "").strip() or "8750"
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"environment variable NEWS_SAMPLE_PORT={raw!r}: expected a port number (1-65535)")
+    return int(raw)
+
+
+def uses_sample_publishers(sources: list[Source]) -> bool:
+    """Whether a source's feeds are on the sample publishers (its file uses ${NEWS_SAMPLE_URL}):
+    the default list or any copy of it, wherever NEWS_ETL_SOURCES points."""
+    return any("${NEWS_SAMPLE_URL" in Path(s.path).read_text(encoding="utf-8") for s in sources)
 
 
 def airflow_env(settings: Settings) -> tuple[dict[str, str], str]:
@@ -59,11 +82,12 @@ def ensure_sample_sites(env: dict[str, str]):
     between runs); reuse one that already runs there. Returns the server to stop, or None."""
     from news_etl.sample_sites.server import serve_in_thread
 
-    base = f"http://127.0.0.1:{SAMPLE_PORT}"
+    port = sample_port()
+    base = f"http://127.0.0.1:{port}"
     env.setdefault("NEWS_SAMPLE_URL", base)
     # Loopback addresses are refused by default (a feed must not reach internal services):
     # let the sample publishers through.
-    env["NEWS_ETL_ALLOW_HOSTS"] = ",".join(filter(None, [env.get("NEWS_ETL_ALLOW_HOSTS"), f"127.0.0.1:{SAMPLE_PORT}"]))
+    env["NEWS_ETL_ALLOW_HOSTS"] = ",".join(filter(None, [env.get("NEWS_ETL_ALLOW_HOSTS"), f"127.0.0.1:{port}"]))
     try:
         with urllib.request.urlopen(base + "/", timeout=2) as r:
             if _SAMPLE_MARKER in r.read():
@@ -71,48 +95,172 @@ def ensure_sample_sites(env: dict[str, str]):
                 return None
     except OSError:
         pass
-    server, url = serve_in_thread(port=SAMPLE_PORT)
+    try:
+        server, url = serve_in_thread(port=port)
+    except OSError as exc:
+        raise NewsEtlError(f"cannot serve the sample publishers on 127.0.0.1:{port}: {exc.strerror or exc} "
+                           "(another program listens there? set NEWS_SAMPLE_PORT to a free port)") from None
     print(f"Sample publishers serving at {url}")
     return server
 
 
-def run_once(day: date, reprocess: bool = False) -> int:
+def run_once(day: date, reprocess: bool = False, as_json: bool = False, sources: list[Source] | None = None) -> int:
+    """Run news_daily for `day` and print its summary (as JSON with `as_json`, everything else then
+    on stderr). 0 when every source ran (no data for the day included), else 1."""
+    if not as_json:
+        return _run_once(day, reprocess, sources)
+    real_stdout = sys.stdout
+    with contextlib.redirect_stdout(sys.stderr):
+        code = _run_once(day, reprocess, sources, summary_out=real_stdout)
+    return code
+
+
+def _run_once(day: date, reprocess: bool, sources: list[Source] | None, summary_out=None) -> int:
+    from news_etl import local_airflow
+    from news_etl.airflow_api import AirflowApi
+
     settings = Settings.from_env()
-    logs = settings.state_dir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    log_path = logs / f"{DAG_ID}-{day.isoformat()}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}.log"
-    print(f"news_daily for {day.isoformat()}  (Airflow's log: {log_path})")
+    run_id = f"local__{day.isoformat()}__{datetime.now(timezone.utc):%Y%m%dT%H%M%S}"
+    logs = settings.state_dir / "logs" / "airflow"
+    print(f"news_daily for {day.isoformat()}  (run {run_id}; Airflow's logs: {logs})")
 
     env, psql = airflow_env(settings)
-    sample = ensure_sample_sites(env) if Path(sources_dir()) == DEFAULT_SOURCES_DIR else None
+    url = local_airflow.configure(env)
+    sources = load_sources_leaving_out_broken()[0] if sources is None else sources
+    stop = local_airflow.Stop()
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    procs: dict[str, subprocess.Popen] = {}
+    sample = None
     try:
-        with open(log_path, "ab") as log_file:
-            metadata = prepare_metadata(env, log_file)
-            with metadata.connect() as conn:
-                last_run = conn.execute(text("SELECT coalesce(max(id), 0) FROM dag_run")).scalar()
-            conf = ["--conf", json.dumps({"reprocess": True})] if reprocess else []
-            proc = subprocess.Popen([AIRFLOW, "dags", "test", DAG_ID, day.isoformat(), *conf], env=env,
-                                    stdout=log_file, stderr=subprocess.STDOUT)
-            run_id = _follow(metadata, last_run, proc)
-            code = proc.wait()
+        with _one_run_of(settings, day):
+            sample = ensure_sample_sites(env) if uses_sample_publishers(sources) else None
+            passwords, _ = local_airflow.ensure_login(env)
+            if local_airflow.healthy(url):
+                print(f"Using the Airflow running at {url}")
+            elif local_airflow.port_taken(url):
+                raise NewsEtlError(f"something listens on {url} but is not a healthy Airflow: stop it, or choose "
+                                   "another port with AIRFLOW__API__PORT")
+            else:
+                # An Airflow of this run only: it runs what is triggered, and creates no scheduled runs.
+                env["AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE"] = "False"
+                problem = local_airflow.start(env, url, logs, stop, procs)
+                if problem:
+                    raise NewsEtlError(problem)
+            if stop.requested.is_set():
+                return 130
+            user = env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].split(",")[0].split(":")[0]
+            api = AirflowApi(url, user, passwords[user])
+            _wait_for_dag(api, stop)
+            if stop.requested.is_set():
+                return 130
+            api.trigger(DAG_ID, run_id, {"date": day.isoformat(), "reprocess": reprocess})
+            state = _follow(api, run_id, stop)
+            if state == "interrupted":
+                api.mark_failed(DAG_ID, run_id)
+                print(f"\nInterrupted: run {run_id} marked failed (its running tasks are stopped)", file=sys.stderr)
     finally:
+        if procs:
+            print("Stopping the Airflow started for this run ...", end="", flush=True)
+            killed = local_airflow.stop_processes(procs, stop)
+            print(f" stopped{' (killed: ' + ', '.join(killed) + ')' if killed else ''}")
         if sample is not None:
             sample.shutdown()
             sample.server_close()
-    if run_id is None:
-        print(f"news_daily did not start; see {log_path}", file=sys.stderr)
-        return code or 1
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     dsn = warehouse.dsn_from_airflow_env(env["AIRFLOW_CONN_NEWS_WAREHOUSE"])
     rows = pipeline.run_summary(dsn, run_id)
+    failed = state != "success" or any(r["status"] not in ("success", "unchanged", "no_data") for r in rows)
+    if summary_out is not None:
+        summary_out.write(json.dumps({"run_id": run_id, "day": day.isoformat(), "state": state, "ok": not failed,
+                                      "sources": rows}, indent=2, default=str) + "\n")
     print()
     print(format_summary(rows))
     print(f"\nQuery the warehouse:  {psql}")
     print("  e.g.  SELECT s.name, a.published_at, a.story_code, a.title FROM news.article a "
           "JOIN news.source s USING (source_id) ORDER BY a.published_at DESC LIMIT 10;")
-    failed = code != 0 or any(r["status"] not in ("success", "unchanged") for r in rows)
     if failed:
-        print(f"\nThe run did not fully succeed; Airflow's log: {log_path}", file=sys.stderr)
-    return 1 if failed else 0
+        print(f"\nThe run did not fully succeed ({state}); Airflow's logs: {logs}, or the run in the UI: "
+              f"{url}/dags/{DAG_ID}/runs/{run_id}", file=sys.stderr)
+    return 130 if state == "interrupted" else 1 if failed else 0
+
+
+@contextlib.contextmanager
+def _one_run_of(settings: Settings, day: date):
+    """One `news-etl run` of a day at a time on this machine: a second one is a clear error."""
+    path = settings.state_dir / "locks" / f"run-{day.isoformat()}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            raise NewsEtlError(f"another `news-etl run` of {day} is going ({lock.read().strip() or 'pid unknown'}); "
+                               "its summary is printed where it was started, its run is in the Airflow UI") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"pid {os.getpid()}")
+        lock.flush()
+        yield
+
+
+DAG_WAIT = 300.0  # seconds for the dag-processor to parse news_daily
+API_SILENCE = 300.0  # seconds the api-server may leave a run's progress unanswered before we give up
+
+
+def _wait_for_dag(api, stop) -> None:
+    deadline = time.monotonic() + DAG_WAIT
+    while not stop.requested.is_set():
+        dag = api.dag(DAG_ID)
+        if dag is not None:
+            if dag.get("is_paused"):
+                raise NewsEtlError(f"{DAG_ID} is paused in Airflow: unpause it (UI, or `airflow dags unpause "
+                                   f"{DAG_ID}`) for its runs to start")
+            return
+        errors = [e for e in api.import_errors() if DAG_ID in (e.get("filename") or "")]
+        if errors or time.monotonic() > deadline:
+            detail = _error_line(errors[0]["stack_trace"]) if errors else f"not parsed within {DAG_WAIT:.0f}s"
+            raise NewsEtlError(f"Airflow has no DAG {DAG_ID}: {detail}")
+        stop.wait(2.0)
+
+
+def _error_line(stack_trace: str) -> str:
+    """The line of a DAG import error that says what went wrong (the exception), not its advice."""
+    lines = [ln.strip() for ln in stack_trace.strip().splitlines() if ln.strip()]
+    errors = [ln for ln in lines if re.match(r"^[\w.]*(Error|Exception|Timeout)\b", ln)]
+    return (errors or lines or ["(no detail)"])[-1]
+
+
+def _follow(api, run_id: str, stop) -> str:
+    """Print each task instance of the run as it finishes, and each retry, from Airflow's REST
+    API; return the run's final state, or "interrupted" (Ctrl-C)."""
+    shown = set()
+    answered = time.monotonic()
+    while True:
+        try:
+            state = api.dag_run(DAG_ID, run_id)["state"]
+            instances = api.task_instances(DAG_ID, run_id)
+            answered = time.monotonic()
+        except AirflowApiError as exc:
+            # A busy api-server may not answer in time: the run goes on meanwhile; ask again.
+            if exc.status is not None or time.monotonic() - answered > API_SILENCE:
+                raise
+            if stop.wait(2.0):
+                return "interrupted"
+            continue
+        done = [t for t in instances if t["state"] in _SHOWN_STATES]
+        for ti in sorted(done, key=lambda t: t.get("end_date") or t.get("start_date") or ""):
+            key = (ti["task_id"], ti["map_index"], ti["try_number"], ti["state"])
+            if key in shown:
+                continue
+            shown.add(key)
+            mark = {"success": "ok ", "up_for_retry": "retry", "skipped": "skip"}.get(ti["state"], ti["state"].upper())
+            print(f"  [{mark}] {ti['task_id'].split('.')[-1]:<18} {ti.get('rendered_map_index') or '':<20} "
+                  f"{ti.get('duration') or 0.0:6.1f}s", flush=True)
+        if state in ("success", "failed"):
+            return state
+        if stop.wait(1.0):
+            return "interrupted"
 
 
 def prepare_metadata(env: dict[str, str], log_file):
@@ -149,52 +297,6 @@ def _step(title: str, cmd: list[str], env: dict, log_file) -> None:
     print(f" done ({time.monotonic() - t0:.1f}s)")
 
 
-def _follow(engine, last_run: int, proc: subprocess.Popen) -> str | None:
-    """Print each task instance of the new run (the first dag_run after `last_run`) as it
-    finishes, and each retry; return the run id."""
-    # A mapped task that never ran has no label: its map index is its place in plan's list.
-    run_id, shown, sources = None, set(), None
-    try:
-        while True:
-            done = proc.poll() is not None
-            with engine.connect() as conn:
-                if run_id is None:
-                    run_id = conn.execute(text(
-                        "SELECT run_id FROM dag_run WHERE dag_id = :d AND id > :last ORDER BY id LIMIT 1"),
-                        {"d": DAG_ID, "last": last_run}).scalar()
-                if run_id is not None:
-                    rows = conn.execute(text(
-                        "SELECT task_id, map_index, rendered_map_index, state, try_number, start_date, end_date "
-                        "FROM task_instance WHERE dag_id = :d AND run_id = :r "
-                        "AND (end_date IS NOT NULL OR state = 'skipped') "  # a map of nothing has no end
-                        "ORDER BY coalesce(end_date, updated_at)"), {"d": DAG_ID, "r": run_id}).fetchall()
-                    if sources is None:
-                        sources = _planned(conn, run_id)
-                    for task_id, map_index, label, state, tries, start, end in rows:
-                        if (task_id, map_index, tries, state) in shown or state not in _SHOWN_STATES:
-                            continue
-                        shown.add((task_id, map_index, tries, state))
-                        if not label and 0 <= map_index < len(sources or ()):
-                            label = sources[map_index]
-                        seconds = (end - start).total_seconds() if start and end else 0.0
-                        mark = {"success": "ok ", "up_for_retry": "retry", "skipped": "skip"}.get(state, state.upper())
-                        print(f"  [{mark}] {task_id.split('.')[-1]:<18} {label or '':<20} {seconds:6.1f}s", flush=True)
-            if done:
-                return run_id
-            time.sleep(0.5)
-    finally:
-        engine.dispose()
-
-
-def _planned(conn, run_id: str) -> list[str] | None:
-    """The sources the run's plan task mapped (its XCom), None until it has run."""
-    value = conn.execute(text("SELECT value FROM xcom WHERE dag_id = :d AND run_id = :r AND task_id = 'plan' "
-                              "AND key = 'return_value'"), {"d": DAG_ID, "r": run_id}).first()
-    if value is None:
-        return None
-    return json.loads(value[0]) if isinstance(value[0], str) else list(value[0] or [])
-
-
 _SHOWN_STATES = ("success", "failed", "upstream_failed", "skipped", "up_for_retry")
 
 
@@ -206,7 +308,8 @@ def format_summary(rows: list[dict]) -> str:
     table = [headers]
     for r in rows:
         feeds = f"{r['feeds_fetched'] + r['feeds_not_modified']}" + (f" ({r['feeds_failed']} failed)" if r["feeds_failed"] else "")
-        table.append((r["source"], r["status"], feeds, str(r["articles_fetched"]), str(r["parsed"]),
+        status = f"{r['status']} (day not over)" if r.get("partial") else r["status"]
+        table.append((r["source"], status, feeds, str(r["articles_fetched"]), str(r["parsed"]),
                       str(r["passed"]), str(r["quarantined"]), str(r["loaded_new"]), str(r["loaded_updated"])))
     messages = [f"  {r['source']}: {r['message']}" for r in rows if r.get("message")]
     docs = [f"  {r['source']}: {r['data_docs']}" for r in rows if r.get("data_docs")]

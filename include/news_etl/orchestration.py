@@ -1,20 +1,19 @@
 """What the DAG files share: the `news.articles` Asset, their settings (environment, or Airflow
-Variables: settings.lookup), and the failure callback. The only module of the package that imports
+Variables: settings.lookup), the failure callback and the load deadline. The only module of the package that imports
 Airflow at the top.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import urllib.request
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from airflow.sdk import Asset
 
 from news_etl import pipeline, warehouse
+from news_etl.alerts import WebhookNotifier
 from news_etl.errors import ConfigError
 from news_etl.settings import lookup, origin
 
@@ -37,6 +36,7 @@ class DagSettings:
     task_timeout: timedelta    # execution_timeout of every task of both DAGs (one attempt)
     daily_run_timeout: timedelta   # dagrun_timeout of news_daily (every attempt of every task)
     digest_run_timeout: timedelta  # dagrun_timeout of news_digest
+    load_deadline: str | None  # HH:MM on the day after the collected day (schedule's time zone), or None
 
     @classmethod
     def from_env(cls) -> DagSettings:
@@ -67,13 +67,47 @@ class DagSettings:
             task_timeout=minutes("NEWS_ETL_TASK_TIMEOUT_MINUTES", 60),
             daily_run_timeout=minutes("NEWS_ETL_DAILY_RUN_TIMEOUT_MINUTES", 360),
             digest_run_timeout=minutes("NEWS_ETL_DIGEST_RUN_TIMEOUT_MINUTES", 60),
+            load_deadline=_load_deadline(),
         )
+
+
+def _load_deadline() -> str | None:
+    """NEWS_ETL_LOAD_DEADLINE: the time (HH:MM, in the schedule's time zone) on the day after the
+    collected day by which its load must be done; default 06:00, "off" for no deadline."""
+    raw = (lookup("NEWS_ETL_LOAD_DEADLINE") or "06:00").strip()
+    if raw.lower() == "off":
+        return None
+    hours, _, minutes = raw.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60 and len(minutes) == 2):
+        raise ConfigError(f"{origin('NEWS_ETL_LOAD_DEADLINE')}={raw!r}: expected a time HH:MM (e.g. 06:00) or 'off'")
+    return raw
+
+
+def load_deadline_alert(settings: DagSettings):
+    """The DeadlineAlert of news_daily (None without a deadline): a run not done by its day's
+    deadline is reported through the same webhook notifier as failures (from the triggerer)."""
+    if settings.load_deadline is None:
+        return None
+    from airflow.sdk.definitions.deadline import AsyncCallback, DeadlineAlert, DeadlineReference
+
+    hours, minutes = (int(n) for n in settings.load_deadline.split(":"))
+    return DeadlineAlert(
+        # From the logical date, the start of the collected day, to that time the day after.
+        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        interval=timedelta(days=1, hours=hours, minutes=minutes),
+        callback=AsyncCallback(WebhookNotifier, kwargs={
+            "text": f"news_daily: a day's load was not done by {settings.load_deadline} ({settings.timezone}) "
+                    "the day after",
+            "fields": {"dag_id": "news_daily", "alert": "deadline"}}),
+        name="news_daily load deadline",
+    )
 
 
 def task_failed(context) -> None:
     """on_failure_callback: a clear one-line reason in news.etl_run (unless the stage already
-    wrote one) and, if NEWS_ETL_WEBHOOK_URL is set, the same line posted there as JSON. The
-    source is the one the task set in its context (the DAG's _source_run); "(run)" for the others."""
+    wrote one) and the same line through the webhook notifier (the `news_webhook` Connection, if
+    configured). The source is the one the task set in its context (the DAG's _source_run);
+    "(run)" for the others."""
     ti = context["ti"]
     source = context.get("source_name") or "(run)"
     error = context.get("exception")
@@ -85,22 +119,8 @@ def task_failed(context) -> None:
             warehouse.record_failure(conn, run.run_id, source, run.day, reason)
     except Exception:  # the warehouse may be what failed; the task log has the error
         log.exception("could not record the failure in news.etl_run")
-    notify(reason, context, source)
-
-
-def notify(reason: str, context, source: str) -> None:
-    url = lookup("NEWS_ETL_WEBHOOK_URL")
-    if not url:
-        return
-    payload = {"text": f"news-etl: {reason}", "dag_id": context["dag"].dag_id, "run_id": context["run_id"],
-               "task_id": context["ti"].task_id, "map_index": context["ti"].map_index, "source": source}
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=5):
-            pass
-    except OSError as exc:  # an alert that cannot be sent must not hide the failure it reports
-        log.warning("webhook %s not reached: %s", url, exc)
+    WebhookNotifier(reason, fields={"dag_id": context["dag"].dag_id, "run_id": context["run_id"],
+                                    "task_id": ti.task_id, "map_index": ti.map_index, "source": source}).notify(context)
 
 
 def digest_days(triggering_asset_events) -> list[date]:

@@ -19,12 +19,12 @@ from news_etl import warehouse
 from news_etl.archive import FEEDS, PAGES, Archive
 from news_etl.articles import article_record, parse_article
 from news_etl.dates import isoformat
-from news_etl.errors import FeedError, FetchError, PageError
+from news_etl.errors import ConfigError, FeedError, FetchError, NewsEtlError, PageError
 from news_etl.feeds import FeedItem, parse_feed
 from news_etl.fetch import Fetcher
 from news_etl.quality import QualityGateError, check_staged, collection_window
 from news_etl.settings import Settings
-from news_etl.sources import Source
+from news_etl.sources import Source, load_sources_leaving_out_broken
 from news_etl.terms import load_watch_terms, watch_terms_file
 from news_etl.suites import load_suite
 from news_etl.urls import is_http_url, normalize_url
@@ -80,14 +80,24 @@ def migrate(dsn: str) -> list[str]:
 def extract(source: Source, run: Run, now: datetime | None = None) -> dict:
     """Collect the source's raw data for the run's day into the archive.
 
+    Every call is a new attempt: a row of its own in news.etl_run, which the later stages fill in.
     When the archive already holds a finished extract of this source and day, it is reused and
     nothing is fetched (unless the run's `refetch` param is set): a re-run or backfill is then a
     re-run of pure transformations over stored data. Otherwise the feeds for the run's window are
     fetched (per-day archive feeds and sitemaps, which is how a past day is found), then every new
     article page they announce. Every response goes to the archive, every outcome to the fetch log.
     Fails only when every feed failed (after recording why), so Airflow retries that source alone.
+    The extract completes the day only once the day is over where the source publishes, plus the
+    lag (day_over_at); before that it is partial, and the next run of the day fetches again.
     """
     archive = run.archive
+    now = now or datetime.now(timezone.utc)
+    with warehouse.connect(run.dsn) as conn:
+        warehouse.start_attempt(conn, run.run_id, source.name, run.day)
+    window = collection_window(run.day, source, run.settings.lookback_days)
+    if now < window[0]:  # (a run for D before D has begun still collects the lookback days)
+        raise NewsEtlError(f"source {source.name}: {run.day} has not started in {source.timezone.key}, nor "
+                           f"the lookback days before it: nothing to collect before {isoformat(window[0])}")
     if not run.refetch and archive.is_complete(source.name, run.day):
         pages = len(archive.entries(source.name, run.day, PAGES))
         fingerprint = inputs_fingerprint(source, run)
@@ -99,8 +109,6 @@ def extract(source: Source, run: Run, now: datetime | None = None) -> dict:
                  f"; nothing changed since run {since}" if since else "")
         return {"source": source.name, "from_archive": True, "articles_fetched": 0, "unchanged_since": since}
 
-    with warehouse.connect(run.dsn) as conn:
-        warehouse.record_run(conn, run.run_id, source.name, run.day)
     fetch_log: list[dict] = []
     budget = ByteBudget(run.settings.max_bytes_per_day)
     try:
@@ -126,11 +134,57 @@ def extract(source: Source, run: Run, now: datetime | None = None) -> dict:
                              message=f"every feed failed: {feed_errors[0]}" if not ok else None)
     if not ok:
         raise FetchError(f"source {source.name}: all {counts['feeds_failed']} feeds failed; first: {feed_errors[0]}")
+    over_at = day_over_at(source, run.day, timedelta(minutes=run.settings.day_lag_minutes))
+    if now < over_at:
+        # The day goes on where the source publishes: what was found so far is loaded, and the
+        # next run fetches again (conditional GETs; pages already archived are not asked for).
+        with warehouse.connect(run.dsn) as conn:
+            warehouse.record_run(conn, run.run_id, source.name, run.day, partial=True)
+        log.info("%s: %s is partial until %s: %s", source.name, run.day, isoformat(over_at), counts)
+        return {"source": source.name, **counts, "partial": True}
     archive.mark_complete(source.name, run.day, {"run_id": run.run_id, **counts})
     with warehouse.connect(run.dsn) as conn:
         warehouse.record_run(conn, run.run_id, source.name, run.day, fingerprint=inputs_fingerprint(source, run))
     log.info("%s: %s", source.name, counts)
     return {"source": source.name, **counts}
+
+
+def day_over_at(source: Source, day: date, lag: timedelta) -> datetime:
+    """When an extract of `day` can be complete: once the day has ended in the source's time zone
+    (the end of its collection window), plus the lag that late items and cached feeds need."""
+    return collection_window(day, source, 0)[1] + lag
+
+
+def day_has_started(day: date, sources: list[Source], now: datetime | None = None) -> bool:
+    """Whether `day` has begun in the time zone of any of `sources` (a later day has nothing yet)."""
+    now = now or datetime.now(timezone.utc)
+    return any(now >= collection_window(day, source, 0)[0] for source in sources)
+
+
+def runnable_sources(directory=None) -> tuple[dict[str, Source], dict[str, str]]:
+    """The sources a run can collect, by name, and those it must leave out: a source file or
+    quality suite that does not load leaves out that source only, with the error (file and key)
+    by the file's name."""
+    sources, left_out = load_sources_leaving_out_broken(directory)
+    runnable = {}
+    for source in sources:
+        try:
+            load_suite(source.name)
+        except ConfigError as exc:
+            left_out[source.name] = str(exc)
+            continue
+        runnable[source.name] = source
+    return runnable, left_out
+
+
+def record_left_out(run: Run, left_out: dict[str, str]) -> None:
+    """A failed attempt for each source left out, with its file's error: the summary of the run
+    says which were left out and why."""
+    with warehouse.connect(run.dsn) as conn:
+        for name, error in left_out.items():
+            warehouse.start_attempt(conn, run.run_id, name, run.day)
+            warehouse.record_run(conn, run.run_id, name, run.day, status="failed", finished=True,
+                                 message=f"left out: {error}".splitlines()[0][:1000])
 
 
 def plan(sources: list[Source], run: Run) -> list[str]:
@@ -154,13 +208,15 @@ def unchanged_since(source: Source, run: Run) -> str | None:
     and always with the run's `refetch` or `reprocess` param."""
     if run.refetch or run.reprocess or not run.archive.is_complete(source.name, run.day):
         return None
-    return _record_if_unchanged(source, run, inputs_fingerprint(source, run))
+    return _record_if_unchanged(source, run, inputs_fingerprint(source, run), new_attempt=True)
 
 
-def _record_if_unchanged(source: Source, run: Run, fingerprint: str) -> str | None:
+def _record_if_unchanged(source: Source, run: Run, fingerprint: str, new_attempt: bool = False) -> str | None:
     with warehouse.connect(run.dsn) as conn:
         since = warehouse.unchanged_since(conn, source.name, run.day, fingerprint)
         if since:  # (this very run when Airflow runs it again, as a reprocessing backfill does)
+            if new_attempt:
+                warehouse.start_attempt(conn, run.run_id, source.name, run.day)
             warehouse.record_run(conn, run.run_id, source.name, run.day, status="unchanged", finished=True,
                                  fingerprint=fingerprint, message=f"nothing changed since run {since}",
                                  loaded_new=0, loaded_updated=0)
@@ -189,13 +245,13 @@ def _code_version() -> str:
 
 
 def _fetch_feeds(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dict], budget: ByteBudget,
-                 now: datetime | None) -> tuple[dict, dict[str, FeedItem], list[str]]:
+                 now: datetime) -> tuple[dict, dict[str, FeedItem], list[str]]:
     """Fetch (conditionally) and parse every feed of the run's window; returns the counters, the
     items dated in the window (or undated) by normalized link, and the feeds' errors."""
     settings, archive = run.settings, run.archive
     window = collection_window(run.day, source, settings.lookback_days)
     # A day's archive feed cannot exist before that day has begun where the source is.
-    source_today = (now or datetime.now(timezone.utc)).astimezone(source.timezone).date()
+    source_today = now.astimezone(source.timezone).date()
     days = [d for d in (run.day - timedelta(days=n) for n in range(settings.lookback_days, -1, -1))
             if d <= source_today]
     feed_urls = list(dict.fromkeys(u for d in days for u in source.feed_urls(d)))
@@ -444,15 +500,16 @@ def load(source: Source, run: Run) -> dict:
 
 # --- summary ---------------------------------------------------------------------------------------
 
-SUMMARY_COLUMNS = ("source", "status", "feeds_fetched", "feeds_not_modified", "feeds_failed", "articles_found",
+SUMMARY_COLUMNS = ("source", "status", "partial", "feeds_fetched", "feeds_not_modified", "feeds_failed", "articles_found",
                    "articles_fetched", "parsed", "parse_failed", "passed", "quarantined", "loaded_new",
                    "loaded_updated", "message", "data_docs")
 
 
 def run_summary(dsn: str, run_id: str) -> list[dict]:
     with warehouse.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute(f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM news.etl_run WHERE run_id = %s ORDER BY source",
-                    (run_id,))
+        # The latest attempt of each source (the earlier ones stay in news.etl_run).
+        cur.execute(f"SELECT DISTINCT ON (source) {', '.join(SUMMARY_COLUMNS)} FROM news.etl_run "
+                    "WHERE run_id = %s ORDER BY source, attempt_id DESC", (run_id,))
         return [dict(zip(SUMMARY_COLUMNS, row)) for row in cur.fetchall()]
 
 

@@ -74,6 +74,7 @@ class Settings:
     reports_dir: Path          # the daily digests
     lookback_days: int         # a run for day D also collects articles of the days before D
     clock_skew_minutes: int    # how far in the future a published_at may be before it is rejected
+    day_lag_minutes: int       # how long after a day ends where a source is its extract is still partial
     user_agent: str
     connect_timeout: float
     read_timeout: float
@@ -96,6 +97,7 @@ class Settings:
             reports_dir=Path(lookup("NEWS_ETL_REPORTS") or state / "reports"),
             lookback_days=int(_number("NEWS_ETL_LOOKBACK_DAYS", 1)),
             clock_skew_minutes=int(_number("NEWS_ETL_CLOCK_SKEW_MINUTES", 10)),
+            day_lag_minutes=int(_number("NEWS_ETL_DAY_LAG_MINUTES", 60)),
             user_agent=lookup("NEWS_ETL_USER_AGENT") or "news-etl/0.1 (+https://example.org/news-etl; news monitoring)",
             connect_timeout=_number("NEWS_ETL_CONNECT_TIMEOUT", 5, minimum=0.1),
             read_timeout=_number("NEWS_ETL_READ_TIMEOUT", 20, minimum=0.1),

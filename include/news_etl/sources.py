@@ -155,19 +155,39 @@ def sources_dir() -> Path:
 
 
 def load_sources(directory: Path | str | None = None) -> list[Source]:
-    """Every `*.yaml` source in `directory` (default: $NEWS_ETL_SOURCES or the sample list), by name."""
+    """Every `*.yaml` source in `directory` (default: $NEWS_ETL_SOURCES or the sample list), by
+    name. The first bad file is a ConfigError (load_sources_leaving_out_broken keeps the others)."""
+    sources, broken = load_sources_leaving_out_broken(directory)
+    if broken:
+        raise ConfigError(next(iter(broken.values())))
+    return sources
+
+
+def load_sources_leaving_out_broken(directory: Path | str | None = None) -> tuple[list[Source], dict[str, str]]:
+    """Every source of `directory` that loads, and for each file that does not, its error (which
+    names the file and the key), by the file's stem: one bad file leaves out its own source only.
+    A missing or empty directory is still a ConfigError: then no source can run."""
     directory = Path(directory) if directory else sources_dir()
     if not directory.is_dir():
         raise ConfigError(f"{directory}: sources directory not found (set NEWS_ETL_SOURCES)")
-    sources = [load_source(p) for p in sorted(directory.glob("*.yaml"))]
-    if not sources:
+    paths = sorted(directory.glob("*.yaml"))
+    if not paths:
         raise ConfigError(f"{directory}: no *.yaml source files")
+    sources: list[Source] = []
+    broken: dict[str, str] = {}
     seen: dict[str, Path] = {}
-    for s in sources:
-        if s.name in seen:
-            raise ConfigError(f"{s.path}: key 'name': '{s.name}' is already used by {seen[s.name]}")
-        seen[s.name] = s.path
-    return sources
+    for path in paths:
+        try:
+            source = load_source(path)
+        except ConfigError as exc:
+            broken[path.stem] = str(exc)
+            continue
+        if source.name in seen:
+            broken[path.stem] = f"{path}: key 'name': '{source.name}' is already used by {seen[source.name]}"
+            continue
+        seen[source.name] = path
+        sources.append(source)
+    return sources, broken
 
 
 def load_source(path: Path | str) -> Source:

@@ -290,9 +290,14 @@ def stage_csv(run_id: str, source: str, day: date, records: Iterable[dict]) -> t
 
 
 def stage_records(conn, run_id: str, source: str, day: date, records: Iterable[dict]) -> int:
-    """Replace this source and day's staged rows with `records`, by COPY. Returns the row count."""
+    """Replace this run's staged rows of `source` with `records`, by COPY. Returns the row count.
+    Rows of other runs of the source and day go too, unless such a run is still going: two runs
+    of the same source and day at once each check and load their own rows."""
     with conn.cursor() as cur:
-        cur.execute("DELETE FROM news.stage_article WHERE source = %s AND day = %s", (source, day))
+        cur.execute("""DELETE FROM news.stage_article s WHERE s.source = %(source)s AND s.day = %(day)s
+                       AND (s.run_id = %(run_id)s OR NOT EXISTS (
+                           SELECT 1 FROM news.etl_run e WHERE e.run_id = s.run_id AND e.source = s.source
+                           AND e.status = 'running'))""", dict(run_id=run_id, source=source, day=day))
         buf, count = stage_csv(run_id, source, day, records)
         cur.copy_expert(
             f"COPY news.stage_article ({', '.join(STAGE_COLUMNS)}) FROM STDIN WITH (FORMAT csv, NULL '')", buf)
@@ -354,10 +359,31 @@ _RUN_COUNTERS = {
 }
 
 
+def start_attempt(conn, run_id: str, source: str, day: date) -> None:
+    """A new attempt of this run at `source`: a row of its own in news.etl_run, which the stages
+    then fill in. An earlier attempt of the same run and source still 'running' was cut short (a
+    killed task; Airflow runs one try at a time), and is recorded so."""
+    with conn.cursor() as cur:
+        cur.execute("UPDATE news.etl_run SET status = 'failed', finished_at = now(), "
+                    "message = 'interrupted: a later attempt of this run started' "
+                    "WHERE run_id = %(run_id)s AND source = %(source)s AND status = 'running'",
+                    dict(run_id=run_id, source=source))
+        cur.execute("INSERT INTO news.etl_run (run_id, source, day) VALUES (%s, %s, %s)", (run_id, source, day))
+
+
+# The latest attempt of a run at a source: the row a stage of that attempt writes.
+_LATEST_ATTEMPT = ("(SELECT max(attempt_id) FROM news.etl_run WHERE run_id = %(run_id)s "
+                   "AND source = %(source)s)")
+_FIRST_ATTEMPT = ("INSERT INTO news.etl_run (run_id, source, day, status{extra_columns}) "
+                  "SELECT %(run_id)s, %(source)s, %(day)s, %(status)s{extra_values} WHERE NOT EXISTS "
+                  "(SELECT 1 FROM news.etl_run WHERE run_id = %(run_id)s AND source = %(source)s)")
+
+
 def record_run(conn, run_id: str, source: str, day: date, *, status: str | None = None,
                message: str | None = None, finished: bool = False, data_docs: str | None = None,
-               fingerprint: str | None = None, **counters: int) -> None:
-    """Create or update this run's row for `source` with the counters a stage measured."""
+               fingerprint: str | None = None, partial: bool | None = None, **counters: int) -> None:
+    """Update the latest attempt of this run at `source` with the counters a stage measured
+    (creating the first attempt when there is none)."""
     unknown = set(counters) - _RUN_COUNTERS
     if unknown:
         raise ValueError(f"unknown run counters: {sorted(unknown)}")
@@ -372,15 +398,14 @@ def record_run(conn, run_id: str, source: str, day: date, *, status: str | None 
         sets.append("data_docs = %(data_docs)s")
     if fingerprint is not None:
         sets.append("fingerprint = %(fingerprint)s")
+    if partial is not None:
+        sets.append("partial = %(partial)s")
     params = dict(counters, run_id=run_id, source=source, day=day, status=status or "running",
-                  message=message, data_docs=data_docs, fingerprint=fingerprint)
+                  message=message, data_docs=data_docs, fingerprint=fingerprint, partial=partial)
     with conn.cursor() as cur:
-        cur.execute(
-            "INSERT INTO news.etl_run (run_id, source, day, status) VALUES (%(run_id)s, %(source)s, "
-            "%(day)s, %(status)s) ON CONFLICT (run_id, source) DO NOTHING", params)
+        cur.execute(_FIRST_ATTEMPT.format(extra_columns="", extra_values=""), params)
         if sets:
-            cur.execute(f"UPDATE news.etl_run SET {', '.join(sets)} WHERE run_id = %(run_id)s "
-                        "AND source = %(source)s", params)
+            cur.execute(f"UPDATE news.etl_run SET {', '.join(sets)} WHERE attempt_id = {_LATEST_ATTEMPT}", params)
 
 
 def unchanged_since(conn, source: str, day: date, fingerprint: str) -> str | None:
@@ -396,14 +421,16 @@ def unchanged_since(conn, source: str, day: date, fingerprint: str) -> str | Non
 
 
 def record_failure(conn, run_id: str, source: str, day: date, reason: str) -> None:
-    """A task's failure, unless its stage already recorded one (or the gate's block)."""
+    """A task's failure on the latest attempt of this run at `source`, unless its stage already
+    recorded one (or the gate's block)."""
+    params = dict(run_id=run_id, source=source, day=day, status="failed", reason=reason)
     with conn.cursor() as cur:
-        cur.execute(
-            "INSERT INTO news.etl_run (run_id, source, day, status, message, finished_at) "
-            "VALUES (%(run_id)s, %(source)s, %(day)s, 'failed', %(reason)s, now()) "
-            "ON CONFLICT (run_id, source) DO UPDATE SET status = 'failed', message = EXCLUDED.message, "
-            "finished_at = now() WHERE news.etl_run.status NOT IN ('failed', 'blocked')",
-            dict(run_id=run_id, source=source, day=day, reason=reason))
+        cur.execute(_FIRST_ATTEMPT.format(extra_columns=", message, finished_at", extra_values=", %(reason)s, now()"),
+                    params)
+        if cur.rowcount:
+            return
+        cur.execute("UPDATE news.etl_run SET status = 'failed', message = %(reason)s, finished_at = now() "
+                    f"WHERE attempt_id = {_LATEST_ATTEMPT} AND status NOT IN ('failed', 'blocked')", params)
 
 
 def log_fetches(conn, rows: list[dict]) -> None:

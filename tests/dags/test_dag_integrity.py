@@ -1,5 +1,5 @@
 """Every DAG imports without errors, with the expected tasks, wiring, tags and retries; a bad
-source file is an import error that names the file and the key (what the Airflow UI shows)."""
+source or suite file leaves out its own source, with an error that names the file and the key."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import timedelta
 import pendulum
 import pytest
 
-from news_etl import PROJECT_DIR
+from news_etl import PROJECT_DIR, pipeline
 from news_etl.sources import DEFAULT_SOURCES_DIR
 
 DAGS_DIR = PROJECT_DIR / "dags"
@@ -78,6 +78,9 @@ def test_news_daily_wiring(dagbag_of):
     assert [a.name for a in dag.get_task("summary").outlets] == ["news.articles"]
     assert set(dag.params) == {"date", "refetch", "reprocess"}
     assert dag.default_args["on_failure_callback"] is not None
+    # The day's load done by 06:00 the day after (NEWS_ETL_LOAD_DEADLINE), alerted through the webhook notifier.
+    (deadline,) = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
+    assert (deadline.interval, deadline.callback.path) == (timedelta(hours=30), "news_etl.alerts.WebhookNotifier")
     # Real one-day intervals (not the zero-width intervals of Airflow 3's @daily preset).
     interval = dag.timetable.infer_manual_data_interval(run_after=pendulum.datetime(2024, 3, 2, tz="UTC"))
     assert (interval.end - interval.start).total_seconds() == 86400
@@ -89,25 +92,25 @@ def test_news_digest_is_scheduled_on_the_articles_asset(dagbag_of):
     assert [t.task_id for t in digest.tasks] == ["digest"]
 
 
-def test_bad_source_file_is_an_import_error_naming_file_and_key(dagbag_of, tmp_path):
-    sources = tmp_path / "sources"
-    shutil.copytree(DEFAULT_SOURCES_DIR, sources)
-    bad = sources / "tehran-wire.yaml"
-    bad.write_text(bad.read_text().replace("timezone: Asia/Tehran", "timezone: Asia/Tehrn"))
-    bag = dagbag_of(sources)
-    assert "news_daily" not in bag.dag_ids
-    (error,) = bag.import_errors.values()
-    assert f"{bad}: key 'timezone': 'Asia/Tehrn' is not an IANA time zone" in error
-
-
-def test_bad_suite_file_is_an_import_error_naming_file_and_key(dagbag_of, tmp_path, monkeypatch):
+@pytest.mark.parametrize("broken, edit, error", [
+    ("source", lambda text: text.replace("timezone: Asia/Tehran", "timezone: Asia/Tehrn"),
+     "{bad}: key 'timezone': 'Asia/Tehrn' is not an IANA time zone (e.g. Asia/Tehran)"),
+    ("suite", lambda text: "thresholds: {max_failed_ratio: 5}\n",
+     "{bad}: key 'thresholds.max_failed_ratio': expected a number from 0 to 1"),
+])
+def test_a_bad_source_or_suite_file_leaves_out_its_source_only(dagbag_of, tmp_path, monkeypatch, broken, edit, error):
+    """The DAG still imports with the other sources; the left-out one and its file's error (file
+    and key) are what plan records for the run's summary."""
     from news_etl.suites import DEFAULT_SUITES_DIR
 
-    suites = tmp_path / "expectations"
+    sources, suites = tmp_path / "sources", tmp_path / "expectations"
+    shutil.copytree(DEFAULT_SOURCES_DIR, sources)
     shutil.copytree(DEFAULT_SUITES_DIR, suites)
-    bad = suites / "sources" / "tehran-wire.yaml"
-    bad.write_text("thresholds: {max_failed_ratio: 5}\n")
     monkeypatch.setenv("NEWS_ETL_SUITES", str(suites))
-    bag = dagbag_of()
-    (error,) = bag.import_errors.values()
-    assert f"{bad}: key 'thresholds.max_failed_ratio': expected a number from 0 to 1" in error
+    bad = sources / "tehran-wire.yaml" if broken == "source" else suites / "sources" / "tehran-wire.yaml"
+    bad.write_text(edit(bad.read_text() if bad.exists() else ""))
+    bag = dagbag_of(sources)
+    assert bag.import_errors == {} and "news_daily" in bag.dag_ids
+    runnable, left_out = pipeline.runnable_sources(sources)  # what the DAG file computes
+    assert sorted(runnable) == sorted(p.stem for p in DEFAULT_SOURCES_DIR.glob("*.yaml") if p.stem != "tehran-wire")
+    assert left_out == {"tehran-wire": error.format(bad=bad)}

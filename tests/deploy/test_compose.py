@@ -32,7 +32,7 @@ from deploy_files import (
     project_settings,
 )
 from live_airflow import _free_port
-from news_etl import PROJECT_DIR, warehouse
+from news_etl import PROJECT_DIR, alerts, warehouse
 
 BIN = Path(sys.executable).parent
 COMPOSE = load_compose()
@@ -219,7 +219,8 @@ def test_environment_variables_are_ones_airflow_or_this_project_reads():
             elif variable.startswith("AIRFLOW__"):
                 known = True  # each one is checked against Airflow's options above
             elif variable.startswith("AIRFLOW_CONN_"):
-                known = variable == f"AIRFLOW_CONN_{warehouse.CONN_ID.upper()}"
+                known = variable in (f"AIRFLOW_CONN_{warehouse.CONN_ID.upper()}",
+                                     f"AIRFLOW_CONN_{alerts.WEBHOOK_CONN_ID.upper()}")
             elif variable.startswith("NEWS_"):
                 known = variable in reads
             else:  # the image's, Airflow's, or read by the service's own script

@@ -1,11 +1,16 @@
 """Backfills through real Airflow processes and the REST API v2, as the UI's Backfill dialog makes
 them: three past days load exactly the sample publishers' articles; the same backfill again, with
-every completed run reprocessed, runs them all again and changes no article row."""
+every completed run reprocessed, runs them all again and changes no article row (each pass an
+attempt of its own in news.etl_run); then `make run` of one of those days through the same Airflow,
+which leaves the backfill's runs alone."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -75,10 +80,13 @@ def test_backfill_three_days_through_the_rest_api_then_reprocess_them(airflow, s
     assert rows(airflow.dsn, "SELECT * FROM news.article ORDER BY article_id") == before
     # Nothing changed since each run's first pass: plan maps no source, so the task instances the
     # first pass mapped are 'removed' (Airflow's state for a map index the new map lacks).
-    assert rows(airflow.dsn, "SELECT DISTINCT status, loaded_new, loaded_updated FROM news.etl_run "
-                             "WHERE run_id = ANY(%s)", (run_ids,)) == [("unchanged", 0, 0)], rows(
-        airflow.dsn, "SELECT run_id, source, status, feeds_fetched, articles_fetched, message, fingerprint, finished_at "
-                     "FROM news.etl_run ORDER BY source, day, finished_at")
+    # Each pass is an attempt of its own in news.etl_run: the first pass's counts stay.
+    passes = rows(airflow.dsn, "SELECT array_agg(status ORDER BY attempt_id), array_agg(loaded_new ORDER BY attempt_id), "
+                               "array_agg(loaded_updated ORDER BY attempt_id) FROM news.etl_run "
+                               "WHERE run_id = ANY(%s) GROUP BY run_id, source", (run_ids,))
+    assert len(passes) == len(run_ids) * len(PUBLISHERS) and all(
+        statuses == ["success", "unchanged"] and new[1] == updated[1] == 0 for statuses, new, updated in passes), passes
+    assert sum(new[0] for _, new, _ in passes) == rows(airflow.dsn, "SELECT count(*) FROM news.article")[0][0]
     tasks = airflow.request("GET", f"/api/v2/dags/news_daily/dagRuns/{run_ids[0]}/taskInstances?limit=100")
     states = {(t["task_id"].split(".")[-1], t["state"]) for t in tasks["task_instances"]}
     assert states == {("plan", "success"), ("extract", "removed"), ("transform", "removed"),
@@ -88,3 +96,22 @@ def test_backfill_three_days_through_the_rest_api_then_reprocess_them(airflow, s
 
 def _ts(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def test_make_run_uses_the_running_airflow_and_leaves_its_runs_alone(airflow):
+    """`make run` while `make airflow` is up: the run is created through the same Airflow's REST
+    API and executed by its scheduler; every run already there (a backfill's) is still there."""
+    airflow.request("PATCH", "/api/v2/dags/news_daily", {"is_paused": False})
+    before = {r["dag_run_id"]: r["state"] for r in
+              airflow.request("GET", "/api/v2/dags/news_daily/dagRuns?limit=100")["dag_runs"]}
+    cli = Path(sys.executable).with_name("news-etl")
+    done = subprocess.run([str(cli), "run", "--date", DAYS[0].isoformat()], env=airflow.env, capture_output=True,
+                          text=True, timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Using the Airflow running at {airflow.url}" in done.stdout and "Starting api-server" not in done.stdout
+    run_id = done.stdout.split("(run ", 1)[1].split(";", 1)[0]
+    after = {r["dag_run_id"]: r for r in airflow.request("GET", "/api/v2/dags/news_daily/dagRuns?limit=100")["dag_runs"]}
+    assert {k: after[k]["state"] for k in before} == before  # none deleted, none re-run
+    assert (after[run_id]["state"], after[run_id]["logical_date"], after[run_id]["conf"]["date"]) == (
+        "success", None, DAYS[0].isoformat())
+    assert _ts(after[run_id]["start_date"]) < _ts(after[run_id]["end_date"])  # true start and end, not `dags test`'s

@@ -1,5 +1,6 @@
-"""`make run`'s path end to end: `news-etl run` starts Airflow, which runs news_daily against the
-sample publishers and a real PostgreSQL; then the same day again, which must change nothing; then
+"""`make run`'s path end to end: `news-etl run` starts Airflow (scheduler, api-server, ...), creates
+a run of news_daily through the REST API, which runs against the sample publishers and a real
+PostgreSQL, and stops Airflow after; then the same day again, which must change nothing; then
 the sample publishers' bad day, which the quality gate must stop."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 
 from conftest import SAMPLE_NOW
 from helpers import expected_articles, loaded_articles, rows
+from live_airflow import _free_port
 from news_etl.sample_sites.publishers import BAD_DAY, PUBLISHERS
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +25,7 @@ DAY = date(2024, 3, 1)
 def news_etl_run(env: dict, day: date = DAY) -> subprocess.CompletedProcess:
     cli = Path(sys.executable).with_name("news-etl")
     return subprocess.run([str(cli), "run", "--date", day.isoformat()], env=env, capture_output=True,
-                          text=True, timeout=600)
+                          text=True, timeout=1200)  # Airflow starts for each run: minutes on a busy machine
 
 
 def summary_rows(stdout: str) -> dict[str, list[str]]:
@@ -42,6 +44,7 @@ def test_news_daily_through_airflow_twice_then_a_bad_day(tmp_path, postgres, mak
         AIRFLOW_CONN_NEWS_WAREHOUSE=postgres.airflow_uri(news_db),
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=postgres.sqlalchemy_url(airflow_db),
         NEWS_SAMPLE_PORT=sample_url.rsplit(":", 1)[1],  # the session's server, clock pinned
+        AIRFLOW__API__PORT=str(_free_port()),  # the Airflow `news-etl run` starts for its run
     )
 
     first = news_etl_run(env)

@@ -1,4 +1,5 @@
--- One day's data-quality results: a row per source and check, with the source's latest run status.
+-- One day's data-quality results: a row per source and check, with the status of the source's latest
+-- attempt that ran them (news.dq_daily's run_status).
 SELECT r.source,
        coalesce(run.status, '') AS status,
        r.check_id,
@@ -10,8 +11,8 @@ SELECT r.source,
 FROM news.dq_result r
 LEFT JOIN LATERAL (
     SELECT e.status FROM news.etl_run e
-    WHERE e.source = r.source AND e.day = r.day
-    ORDER BY e.started_at DESC LIMIT 1
+    WHERE e.source = r.source AND e.day = r.day AND e.status <> 'unchanged'  -- (as news.dq_daily)
+    ORDER BY e.attempt_id DESC LIMIT 1
 ) run ON true
 WHERE r.day = %(day)s
 ORDER BY r.source, r.success, r.check_id;

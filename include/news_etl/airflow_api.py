@@ -1,0 +1,78 @@
+"""Airflow's public REST API (/api/v2) as `make run` uses it: log in, trigger a DAG run, follow its
+task instances, mark it failed. Only the documented API: never Airflow's internal tables.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from news_etl.errors import NewsEtlError
+
+
+class AirflowApiError(NewsEtlError):
+    """Airflow's API answered with an error; the message names the request and Airflow's answer."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class AirflowApi:
+    def __init__(self, url: str, user: str, password: str, timeout: float = 60):
+        self.url, self.user, self.password, self.timeout = url.rstrip("/"), user, password, timeout
+        self._token: str | None = None
+
+    def _send(self, method: str, path: str, body: dict | None = None, auth: bool = True):
+        headers = {"Content-Type": "application/json"}
+        if auth:
+            headers["Authorization"] = f"Bearer {self.token()}"
+        request = urllib.request.Request(self.url + path, method=method, headers=headers,
+                                         data=json.dumps(body).encode() if body is not None else None)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")[:500]
+            raise AirflowApiError(f"Airflow API {method} {path}: HTTP {exc.code}: {detail}", exc.code) from None
+        except (OSError, ValueError) as exc:
+            raise AirflowApiError(f"Airflow API {method} {path}: {exc}") from None
+
+    def token(self) -> str:
+        """A JWT from the SimpleAuthManager (POST /auth/token)."""
+        if self._token is None:
+            self._token = self._send("POST", "/auth/token", {"username": self.user, "password": self.password},
+                                     auth=False)["access_token"]
+        return self._token
+
+    def dag(self, dag_id: str) -> dict | None:
+        """The DAG as Airflow knows it, or None while the dag-processor has not parsed it."""
+        try:
+            return self._send("GET", f"/api/v2/dags/{dag_id}")
+        except AirflowApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def import_errors(self) -> list[dict]:
+        return self._send("GET", "/api/v2/importErrors")["import_errors"]
+
+    def trigger(self, dag_id: str, run_id: str, conf: dict) -> dict:
+        """A manual run without a logical date: it never takes the place of the scheduled run of a
+        day, and none is replaced (a run id already used is Airflow's 409)."""
+        return self._send("POST", f"/api/v2/dags/{dag_id}/dagRuns",
+                          {"dag_run_id": run_id, "logical_date": None, "conf": conf})
+
+    def dag_run(self, dag_id: str, run_id: str) -> dict:
+        return self._send("GET", f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}")
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
+        path = f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}/taskInstances?limit=1000"
+        return self._send("GET", path)["task_instances"]
+
+    def mark_failed(self, dag_id: str, run_id: str) -> dict:
+        """End the run: Airflow marks its unfinished task instances failed or skipped and stops them."""
+        return self._send("PATCH", f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}",
+                          {"state": "failed"})
