@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import re
 from contextlib import contextmanager
@@ -285,6 +286,39 @@ def merge_articles(conn, run_id: str, source: str) -> tuple[int, int]:
         cur.execute(sql_file("load/merge_articles.sql"), dict(run_id=run_id, source=source))
         inserted, updated = cur.fetchone()
     return inserted, updated
+
+
+def cluster_stories(conn, run_id: str, source: str) -> int:
+    """Put the source's articles that are in no story yet (or whose text changed) into story
+    clusters, in the load transaction, after the merge: sign each body (news_etl.stories), find
+    its candidates in the shared band index, keep the similar ones published within the window,
+    and join, merge or make clusters. Returns how many articles were signed; a reload signs none."""
+    from news_etl import stories  # numpy and datasketch: only where a load needs them
+
+    with conn.cursor() as cur:
+        cur.execute(sql_file("load/stories_to_sign.sql"), dict(source=source))
+        signed = [(article_id, content_hash, stories.signature(body)) for article_id, content_hash, body in cur]
+        cur.execute("CREATE TEMP TABLE story_signed (article_id bigint PRIMARY KEY, content_hash text, "
+                    "signature bigint[]) ON COMMIT DROP; CREATE TEMP TABLE story_signed_band (article_id bigint, "
+                    "band smallint, band_hash bigint) ON COMMIT DROP")
+        psycopg2.extras.execute_values(cur, "INSERT INTO story_signed VALUES %s", signed, page_size=1000)
+        psycopg2.extras.execute_values(
+            cur, "INSERT INTO story_signed_band VALUES %s",
+            [(a, band, h) for a, _, sig in signed if sig for band, h in enumerate(stories.band_hashes(sig))],
+            page_size=5000)
+        cur.execute("ANALYZE story_signed; ANALYZE story_signed_band")
+        cur.execute(sql_file("load/story_candidates.sql"),
+                    dict(window_days=stories.WINDOW_DAYS, min_equal=math.ceil(stories.THRESHOLD * stories.NUM_PERM)))
+        plan = stories.plan_clusters([a for a, _, _ in signed], cur.fetchall())
+        cur.execute("CREATE TEMP TABLE story_plan (article_id bigint, cluster_id bigint, new_key bigint) ON COMMIT "
+                    "DROP; CREATE TEMP TABLE story_merge (cluster_id bigint, into_id bigint) ON COMMIT DROP")
+        psycopg2.extras.execute_values(
+            cur, "INSERT INTO story_plan VALUES %s",
+            [(a, c, None) for a, c in plan.existing.items()] + [(a, None, k) for a, k in plan.new.items()],
+            page_size=1000)
+        psycopg2.extras.execute_values(cur, "INSERT INTO story_merge VALUES %s", list(plan.merged.items()))
+        cur.execute(sql_file("load/apply_story_clusters.sql"), dict(source=source, run_id=run_id))
+    return len(signed)
 
 
 _RUN_COUNTERS = {
