@@ -4,10 +4,11 @@ trimmed by a paragraph), by the MinHash signature of their bodies.
 Pure functions only; the warehouse keeps the signatures and the LSH band hashes (news.story_band),
 so every worker sees one shared index (warehouse.cluster_stories runs them at load).
 
-- `signature(body)`: MinHash (datasketch) of the body's word 3-shingles, case-folded, NFC. An
+- `signature(body)`: MinHash (datasketch) of the body's word 5-shingles, case-folded, NFC. An
   article of fewer than MIN_WORDS words has none and is a story of its own.
-- `band_hashes(signature)`: BANDS hashes of ROWS values each; two articles sharing one are
-  candidates, kept when the estimated Jaccard similarity of their bodies is at least THRESHOLD.
+- `band_keys(signature)`: BANDS hashes of ROWS values each (and the band's number); two articles
+  sharing one are candidates, kept when the estimated Jaccard similarity of their bodies is at
+  least THRESHOLD and they were published within WINDOW_DAYS of each other.
 - `plan_clusters(...)`: the new articles' clusters, as the connected components of the kept pairs,
   so the clusters do not depend on which worker loaded which article first.
 """
@@ -19,15 +20,21 @@ import re
 import unicodedata
 import zlib
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Iterable
 
 import numpy as np
 from datasketch import MinHash
 
 NUM_PERM = 128
-BANDS, ROWS = 32, 4  # candidates from an estimated similarity of about (1/32) ** (1/4) = 0.42
-THRESHOLD = 0.5  # estimated Jaccard similarity of the bodies' shingles that makes one story
-SHINGLE = 3  # words per shingle
+# 42 bands of 3 values: a pair of similarity 0.4 shares a band with probability 1 - (1 - 0.4**3)**42
+# = 0.94, one of 0.5 with 0.996, one of 0.1 with 0.04 (the candidates the load then compares).
+BANDS, ROWS = 42, 3
+THRESHOLD = 0.4  # estimated Jaccard similarity of the bodies' shingles that makes one story
+# Words per shingle: 5 rather than 3, because stories on one topic share phrasing (templates,
+# boilerplate) in runs of a few words, and copies of one story share whole sentences. On the
+# benchmark's stories the most similar pair of different stories is at 0.33 with 5 (0.48 with 3).
+SHINGLE = 5
 MIN_WORDS = 12  # below this a body says too little to tell stories apart
 WINDOW_DAYS = 3  # copies published further apart are other stories
 # Fixed permutations (seed 1) and a fixed shingle hash: a signature means the same in every process.
@@ -43,28 +50,46 @@ def shingles(body: str) -> set[bytes]:
     return {" ".join(words[i:i + SHINGLE]).encode("utf-8") for i in range(len(words) - SHINGLE + 1)}
 
 
-def signature(body: str) -> list[int] | None:
-    """The body's MinHash signature (NUM_PERM values below 2**32), or None for a body too short."""
+def signature(body: str) -> bytes | None:
+    """The body's MinHash signature (NUM_PERM values below 2**32, as little-endian 32-bit
+    integers: 512 bytes, what the warehouse keeps), or None for a body too short."""
     found = shingles(body)
     if not found:
         return None
     # crc32 is four times faster than datasketch's default sha1 here and spreads shingles as well.
     minhash = MinHash(num_perm=NUM_PERM, permutations=_PERMUTATIONS, scheme=_SCHEME, hashfunc=zlib.crc32)
     minhash.update_batch(list(found))
-    return minhash.hashvalues.tolist()
+    return minhash.hashvalues.astype("<u4").tobytes()
 
 
-def band_hashes(sig: Sequence[int]) -> list[int]:
-    """One signed 64-bit hash per band of ROWS signature values (PostgreSQL's bigint)."""
-    values = np.asarray(sig, dtype="<u4").tobytes()
+def band_keys(sig: bytes) -> list[int]:
+    """One signed 64-bit key (PostgreSQL's bigint) per band: a hash of the band's number and its
+    ROWS signature values, so one index on the key finds every band."""
     width = ROWS * 4
-    return [int.from_bytes(hashlib.blake2b(values[b * width:(b + 1) * width], digest_size=8).digest(),
-                           "little", signed=True) for b in range(BANDS)]
+    return [int.from_bytes(hashlib.blake2b(sig[b * width:(b + 1) * width], digest_size=8, salt=b.to_bytes(16, "little"))
+                           .digest(), "little", signed=True) for b in range(BANDS)]
 
 
-def similarity(a: Sequence[int], b: Sequence[int]) -> float:
+def similarity(a: bytes, b: bytes) -> float:
     """Estimated Jaccard similarity of two signatures: the share of equal values."""
-    return float(np.count_nonzero(np.asarray(a) == np.asarray(b))) / len(a)
+    return float(np.count_nonzero(np.frombuffer(a, "<u4") == np.frombuffer(b, "<u4"))) / NUM_PERM
+
+
+def same_story(a: bytes | None, b: bytes | None) -> bool:
+    return a is not None and b is not None and similarity(bytes(a), bytes(b)) >= THRESHOLD
+
+
+def pairs_among(signed: dict[int, tuple[bytes | None, datetime]]) -> list[tuple[int, int]]:
+    """The pairs of one batch's articles (id -> signature, publication time) that are one story."""
+    by_key: dict[int, list[int]] = {}
+    for article_id, (sig, _) in signed.items():
+        if sig is not None:
+            for key in band_keys(sig):
+                by_key.setdefault(key, []).append(article_id)
+    candidates = {(a, b) for ids in by_key.values() if len(ids) > 1 for a in ids for b in ids if a < b}
+    window = timedelta(days=WINDOW_DAYS)
+    return sorted((a, b) for a, b in candidates
+                  if abs(signed[a][1] - signed[b][1]) <= window and same_story(signed[a][0], signed[b][0]))
 
 
 @dataclass

@@ -11,7 +11,6 @@ import hashlib
 import io
 import json
 import logging
-import math
 import os
 import re
 from contextlib import contextmanager
@@ -288,37 +287,45 @@ def merge_articles(conn, run_id: str, source: str) -> tuple[int, int]:
     return inserted, updated
 
 
-def cluster_stories(conn, run_id: str, source: str) -> int:
-    """Put the source's articles that are in no story yet (or whose text changed) into story
-    clusters, in the load transaction, after the merge: sign each body (news_etl.stories), find
-    its candidates in the shared band index, keep the similar ones published within the window,
-    and join, merge or make clusters. Returns how many articles were signed; a reload signs none."""
+def cluster_stories(conn, source: str) -> int:
+    """Put the articles the merge just added or changed into story clusters, in the load
+    transaction: sign each new or changed body (news_etl.stories), find its candidates in the
+    shared band index (news.story_band), keep the similar ones published within the window, and
+    join, merge or make clusters. Returns how many articles were signed; a reload signs none."""
     from news_etl import stories  # numpy and datasketch: only where a load needs them
 
     with conn.cursor() as cur:
-        cur.execute(sql_file("load/stories_to_sign.sql"), dict(source=source))
-        signed = [(article_id, content_hash, stories.signature(body)) for article_id, content_hash, body in cur]
-        cur.execute("CREATE TEMP TABLE story_signed (article_id bigint PRIMARY KEY, content_hash text, "
-                    "signature bigint[]) ON COMMIT DROP; CREATE TEMP TABLE story_signed_band (article_id bigint, "
-                    "band smallint, band_hash bigint) ON COMMIT DROP")
-        psycopg2.extras.execute_values(cur, "INSERT INTO story_signed VALUES %s", signed, page_size=1000)
-        psycopg2.extras.execute_values(
-            cur, "INSERT INTO story_signed_band VALUES %s",
-            [(a, band, h) for a, _, sig in signed if sig for band, h in enumerate(stories.band_hashes(sig))],
-            page_size=5000)
-        cur.execute("ANALYZE story_signed; ANALYZE story_signed_band")
-        cur.execute(sql_file("load/story_candidates.sql"),
-                    dict(window_days=stories.WINDOW_DAYS, min_equal=math.ceil(stories.THRESHOLD * stories.NUM_PERM)))
-        plan = stories.plan_clusters([a for a, _, _ in signed], cur.fetchall())
-        cur.execute("CREATE TEMP TABLE story_plan (article_id bigint, cluster_id bigint, new_key bigint) ON COMMIT "
-                    "DROP; CREATE TEMP TABLE story_merge (cluster_id bigint, into_id bigint) ON COMMIT DROP")
-        psycopg2.extras.execute_values(
-            cur, "INSERT INTO story_plan VALUES %s",
-            [(a, c, None) for a, c in plan.existing.items()] + [(a, None, k) for a, k in plan.new.items()],
-            page_size=1000)
-        psycopg2.extras.execute_values(cur, "INSERT INTO story_merge VALUES %s", list(plan.merged.items()))
-        cur.execute(sql_file("load/apply_story_clusters.sql"), dict(source=source, run_id=run_id))
-    return len(signed)
+        cur.execute(sql_file("load/stories_to_sign.sql"))
+        signed, titles, hashes, touched = {}, {}, {}, []
+        for article_id, content_hash, title, body, published_at, cluster_id, signed_hash in cur.fetchall():
+            if cluster_id is not None:
+                touched.append(cluster_id)
+                if signed_hash == content_hash:
+                    continue  # restated: another time, the same text
+            signed[article_id] = (stories.signature(body), published_at)
+            titles[article_id], hashes[article_id] = title, content_hash
+        ids = list(signed)
+        bands = [(a, key) for a, (sig, _) in signed.items() if sig for key in stories.band_keys(sig)]
+        params = dict(ids=ids, content_hashes=[hashes[a] for a in ids], titles=[titles[a] for a in ids],
+                      signatures=[psycopg2.Binary(sig) if sig else None for sig, _ in signed.values()],
+                      band_article=[a for a, _ in bands], band_key=[k for _, k in bands])
+        pairs: list[tuple[int, int, int | None]] = [(a, b, None) for a, b in stories.pairs_among(signed)]
+        if bands:
+            cur.execute(sql_file("load/story_candidates.sql"), dict(params, window_days=stories.WINDOW_DAYS))
+            pairs += [(a, other, cluster) for a, other, cluster, other_signature in cur.fetchall()
+                      if stories.same_story(signed[a][0], other_signature)]
+        if not ids and not touched:
+            return 0
+        plan = stories.plan_clusters(ids, pairs)
+        if plan.merged:
+            cur.execute(sql_file("load/merge_story_clusters.sql"),
+                        dict(merge_from=list(plan.merged), merge_into=list(plan.merged.values())))
+        planned = list(plan.existing.items()) + list(plan.new.items())
+        cur.execute(sql_file("load/apply_story_clusters.sql"), dict(
+            params, touched=touched + list(plan.merged.values()), plan_article=[a for a, _ in planned],
+            plan_cluster=[c for _, c in plan.existing.items()] + [None] * len(plan.new),
+            plan_key=[None] * len(plan.existing) + [k for _, k in plan.new.items()]))
+    return len(ids)
 
 
 _RUN_COUNTERS = {

@@ -1,12 +1,12 @@
--- The source's articles that are in no story yet, or whose text changed since they were signed:
--- what cluster_stories signs and clusters. Each article's earlier story, if any, is left first.
--- Takes the story clusters' lock: clusters are shared by all sources, so two loads at once must
--- not both make a cluster for one story; loads take it after their source's lock, never before.
+-- The articles this merge added or changed (pg_temp.merge_batch, merge_articles.sql), with the
+-- story each is in now and the text (content_hash) it was signed for: cluster_stories signs those
+-- in no story yet and those whose text changed, and brings the others' stories up to date.
+-- Takes the story clusters' lock first: clusters are shared by all sources, so two loads at once
+-- must not both make a cluster for one story. Loads take it after their source's lock, never before.
 SELECT pg_advisory_xact_lock(hashtext('news.story_clusters'));
 
-SELECT a.article_id, a.content_hash, a.body
-FROM news.article a
-JOIN news.source s USING (source_id)
+SELECT b.article_id, b.content_hash, b.title, b.body, b.published_at, m.cluster_id, m.content_hash
+FROM pg_temp.merge_batch b
 LEFT JOIN news.story_member m USING (article_id)
-WHERE s.name = %(source)s AND (m.article_id IS NULL OR m.content_hash <> a.content_hash)
-ORDER BY a.article_id;
+WHERE b.change IN ('new', 'edited', 'restated')
+ORDER BY b.article_id;

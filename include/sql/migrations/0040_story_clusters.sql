@@ -15,21 +15,24 @@ CREATE TABLE news.story_cluster (
 );
 CREATE INDEX story_cluster_first_published ON news.story_cluster (first_published_at);
 
--- Which cluster an article is in, and the body (content_hash) its signature is of: an edit of
--- the body signs and clusters the article again.
+-- Which cluster an article is in, and the text (content_hash) its signature is of: an edit
+-- signs and clusters the article again. The title is kept here too (it changes only with the
+-- content hash), so a load brings clusters up to date without reading the partitioned articles.
 CREATE TABLE news.story_member (
     article_id   bigint PRIMARY KEY REFERENCES news.article_identity ON DELETE CASCADE,
     cluster_id   bigint NOT NULL REFERENCES news.story_cluster ON DELETE CASCADE,
     content_hash text NOT NULL,
-    signature    bigint[]      -- NULL: a body too short to compare
+    title        text NOT NULL,
+    signature    bytea         -- 128 little-endian 32-bit MinHash values; NULL: a body too short
 );
 CREATE INDEX story_member_cluster ON news.story_member (cluster_id);
 
+-- One row per band of a signature: its key (a hash of the band's number and values). Articles
+-- that share a key are candidates; the primary key is the index a load looks them up in.
 CREATE TABLE news.story_band (
-    band       smallint NOT NULL,
-    band_hash  bigint NOT NULL,
+    band_key   bigint NOT NULL,
     article_id bigint NOT NULL REFERENCES news.story_member ON DELETE CASCADE,
-    PRIMARY KEY (band, band_hash, article_id)
+    PRIMARY KEY (band_key, article_id)
 );
 CREATE INDEX story_band_article ON news.story_band (article_id);
 
