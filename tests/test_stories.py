@@ -137,6 +137,12 @@ def test_copies_published_beyond_the_window_are_other_stories(dsn, load):
     assert [c[2] for c in clusters(dsn)] == [1, 1]
 
 
+def test_one_source_s_near_identical_pages_are_its_own_templates_not_one_story(dsn, load):
+    load("agency", [WIRE_COPIES[0][1], record("agency", "harbour-fees-2", "Harbour fees, again", WIRE,
+                                               utc(2024, 3, 5, 8))])
+    assert [c[2] for c in clusters(dsn)] == [1, 1]
+
+
 def test_an_edit_moves_the_article_to_the_story_it_now_tells(dsn, load):
     load(*WIRE_COPIES[0])
     load(*OTHER_STORY)

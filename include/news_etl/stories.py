@@ -8,7 +8,9 @@ so every worker sees one shared index (warehouse.cluster_stories runs them at lo
   article of fewer than MIN_WORDS words has none and is a story of its own.
 - `band_keys(signature)`: BANDS hashes of ROWS values each (and the band's number); two articles
   sharing one are candidates, kept when the estimated Jaccard similarity of their bodies is at
-  least THRESHOLD and they were published within WINDOW_DAYS of each other.
+  least THRESHOLD, they come from two sources and were published within WINDOW_DAYS of each
+  other. (Within one source, near-identical bodies are its own templates, a routine report or a
+  weather page, not a story told twice: one story at two URLs is one identity already.)
 - `plan_clusters(...)`: the new articles' clusters, as the connected components of the kept pairs,
   so the clusters do not depend on which worker loaded which article first.
 """
@@ -20,7 +22,6 @@ import re
 import unicodedata
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Iterable
 
 import numpy as np
@@ -77,19 +78,6 @@ def similarity(a: bytes, b: bytes) -> float:
 
 def same_story(a: bytes | None, b: bytes | None) -> bool:
     return a is not None and b is not None and similarity(bytes(a), bytes(b)) >= THRESHOLD
-
-
-def pairs_among(signed: dict[int, tuple[bytes | None, datetime]]) -> list[tuple[int, int]]:
-    """The pairs of one batch's articles (id -> signature, publication time) that are one story."""
-    by_key: dict[int, list[int]] = {}
-    for article_id, (sig, _) in signed.items():
-        if sig is not None:
-            for key in band_keys(sig):
-                by_key.setdefault(key, []).append(article_id)
-    candidates = {(a, b) for ids in by_key.values() if len(ids) > 1 for a in ids for b in ids if a < b}
-    window = timedelta(days=WINDOW_DAYS)
-    return sorted((a, b) for a, b in candidates
-                  if abs(signed[a][1] - signed[b][1]) <= window and same_story(signed[a][0], signed[b][0]))
 
 
 @dataclass

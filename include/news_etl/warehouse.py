@@ -309,10 +309,10 @@ def cluster_stories(conn, source: str) -> int:
         params = dict(ids=ids, content_hashes=[hashes[a] for a in ids], titles=[titles[a] for a in ids],
                       signatures=[psycopg2.Binary(sig) if sig else None for sig, _ in signed.values()],
                       band_article=[a for a, _ in bands], band_key=[k for _, k in bands])
-        pairs: list[tuple[int, int, int | None]] = [(a, b, None) for a, b in stories.pairs_among(signed)]
+        pairs = []
         if bands:
             cur.execute(sql_file("load/story_candidates.sql"), dict(params, window_days=stories.WINDOW_DAYS))
-            pairs += [(a, other, cluster) for a, other, cluster, other_signature in cur.fetchall()
+            pairs = [(a, other, cluster) for a, other, cluster, other_signature in cur.fetchall()
                       if stories.same_story(signed[a][0], other_signature)]
         if not ids and not touched:
             return 0

@@ -36,29 +36,30 @@ CREATE TABLE news.story_band (
 );
 CREATE INDEX story_band_article ON news.story_band (article_id);
 
--- One row per article with its story: the cluster, whether the article is the story's first
--- (earliest published; ties by article id), and how long after the first it was published.
+-- One row per article with its story: the cluster, the story's first outlet, whether the article
+-- is the story's first (earliest published; ties by article id), how long after the first it was
+-- published, and how many outlets carried the story.
 CREATE VIEW news.story_article AS
 SELECT m.cluster_id, a.article_id, s.name AS source, a.title, a.url, a.published_at,
+       f.name AS first_source,
        a.article_id = c.first_article_id AS is_first,
        a.published_at - c.first_published_at AS after_first,
        c.outlets
 FROM news.story_member m
 JOIN news.story_cluster c USING (cluster_id)
 JOIN news.article a USING (article_id)
-JOIN news.source s ON s.source_id = a.source_id;
+JOIN news.source s ON s.source_id = a.source_id
+JOIN news.source f ON f.source_id = c.first_source_id;
 
--- Per source: its articles, those in a story another outlet carried, and those another outlet
--- had first (republished), with that share: which sources mostly republish others.
+-- Per source, all time: its articles, those in a story another outlet carried (shared), those
+-- another outlet had first (republished), and that share. queries/syndication_share.sql asks the
+-- same of a period.
 CREATE VIEW news.source_syndication AS
-SELECT sa.source,
+SELECT source,
        count(*) AS articles,
-       count(*) FILTER (WHERE sa.outlets > 1) AS shared,
-       count(*) FILTER (WHERE sa.outlets > 1 AND NOT sa.is_first AND f.source_id <> s.source_id) AS republished,
-       round(count(*) FILTER (WHERE sa.outlets > 1 AND NOT sa.is_first AND f.source_id <> s.source_id)::numeric
-             / count(*), 3) AS syndication_share
-FROM news.story_article sa
-JOIN news.source s ON s.name = sa.source
-JOIN news.story_cluster c USING (cluster_id)
-JOIN news.source f ON f.source_id = c.first_source_id
-GROUP BY sa.source;
+       count(*) FILTER (WHERE outlets > 1) AS shared,
+       count(*) FILTER (WHERE outlets > 1 AND first_source <> source) AS republished,
+       round(count(*) FILTER (WHERE outlets > 1 AND first_source <> source)::numeric / count(*), 3)
+           AS syndication_share
+FROM news.story_article
+GROUP BY source;
