@@ -189,6 +189,8 @@ def upgrade(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
                                           f"(applied as {done[version][0]}); add a new migration instead")
                     continue
                 cur.execute(text)
+                if version in _MIGRATION_STEPS:  # what SQL cannot do, in the migration's transaction
+                    _MIGRATION_STEPS[version](cur)
                 cur.execute("INSERT INTO public.news_schema_migration (version, name, checksum) "
                             "VALUES (%s, %s, %s)", (version, name, checksum))
                 conn.commit()
@@ -199,6 +201,40 @@ def upgrade(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
             cur.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
             conn.commit()
     return applied_now
+
+
+def reidentify_articles(cur) -> int:
+    """Migration 0041's step: every stored URL and URL identity in the canonical form of today's
+    normalize_url; articles one story under two spellings made one (see 0041). Returns how many
+    articles were dropped as another spelling of a story kept."""
+    from news_etl.urls import normalize_url
+
+    cur.execute("SELECT i.article_id, i.source_id, i.identity, a.url, a.canonical_url FROM news.article_identity i "
+                "JOIN news.article a USING (article_id, published_at) ORDER BY i.published_at, i.article_id")
+    kept: dict[tuple[int, str], int] = {}
+    changed, dropped = [], []
+    for article_id, source_id, identity, url, canonical in cur.fetchall():
+        # URL identities are the canonical URL; story codes are not URLs and stay as they are
+        new_identity = normalize_url(identity) if identity == canonical else identity
+        key = (source_id, new_identity)
+        if key in kept:
+            dropped.append((article_id, kept[key], new_identity))
+            continue
+        kept[key] = article_id
+        new = (new_identity, normalize_url(url), normalize_url(canonical))
+        if new != (identity, url, canonical):
+            changed.append((article_id, *new))
+    cur.execute(sql_file("load/reidentify_articles.sql"), dict(
+        drop_id=[d[0] for d in dropped], keep_id=[d[1] for d in dropped], drop_identity=[d[2] for d in dropped],
+        article_id=[c[0] for c in changed], identity=[c[1] for c in changed], url=[c[2] for c in changed],
+        canonical_url=[c[3] for c in changed]))
+    log.info("0041: %d articles given canonical URLs, %d merged into the story they spell again", len(changed),
+             len(dropped))
+    return len(dropped)
+
+
+# Steps of a migration that SQL cannot do, run right after its file, in its transaction.
+_MIGRATION_STEPS = {41: reidentify_articles}
 
 
 # --- writes ------------------------------------------------------------------------------------------
