@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import SAMPLE_NOW
-from helpers import rows
+from helpers import CHROMEDRIVER, CHROMIUM, headless_chromium, rows
 from news_etl import PROJECT_DIR, cli, digest, pipeline
 from news_etl.errors import FetchError
 
@@ -147,22 +147,13 @@ CRAFTED = {
 def test_digest_page_in_a_headless_browser(tmp_path):
     """The page as an analyst's browser shows it, offline: the stories with their links, the
     chart's labels, the spike; nothing fetched from anywhere."""
-    chromium, chromedriver = "/usr/bin/chromium", "/usr/bin/chromedriver"
-    if not (Path(chromium).exists() and Path(chromedriver).exists()):
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         pytest.skip("chromium and chromium-driver not installed (apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
     page = tmp_path / "digest.html"
     page.write_text(digest.render(date(2024, 3, 1), CRAFTED), encoding="utf-8")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 f"--user-data-dir={tmp_path / 'chromium'}", "--window-size=1200,1600"):
-        options.add_argument(flag)
-    browser = webdriver.Chrome(service=Service(chromedriver), options=options)
+    browser = headless_chromium(tmp_path / "chromium", window="1200,1600")
     try:
         browser.set_page_load_timeout(30)
         browser.get(page.as_uri())
