@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 DATE ?= $(shell date -u +%F)
 
-.PHONY: run airflow test venv lock sample-sites db-upgrade db-url db-stop clean bench-extract bench-queries bench faults
+.PHONY: run airflow test venv lock sample-sites db-upgrade db-url db-stop clean bench-extract bench-queries bench-clusters bench faults
 
 # The virtual environment is rebuilt whenever a lock file or pyproject.toml changes.
 $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
@@ -49,6 +49,11 @@ bench-extract: venv
 # The documented queries on 100,000 generated articles: EXPLAIN (ANALYZE) plans, indexes used, timings.
 bench-queries: venv
 	@$(BIN)/python tests/bench/bench_queries.py $(BENCH_ARGS)
+
+# Story clusters on 1,000 generated stories carried by 1-5 outlets each: pair precision and recall,
+# and what clustering adds to the load per article. ~2 min.
+bench-clusters: venv
+	@$(BIN)/python tests/bench/bench_clusters.py $(BENCH_ARGS)
 
 # The pipeline at 1,000 and 10,000 articles: parse, load, fetch, news_daily end to end (a real
 # Airflow), peak memory per task, each beside its peer and scaled; see BENCHMARKS.md. ~15 min.

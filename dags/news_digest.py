@@ -1,7 +1,8 @@
 """news_digest: after each news_daily run, the day's digest as an HTML page in the reports folder.
 
-Scheduled on the `news.articles` Asset: volume per source over the last 14 days, the top watched
-terms and the day's data-quality summary.
+Scheduled on the `news.articles` Asset: the day's top stories (story clusters, with their outlets
+and links), volume per source over the last 14 days, the top watched terms with their change
+against the 7 days before (spikes flagged) and the day's data-quality summary.
 """
 
 import pendulum

@@ -29,3 +29,20 @@ def loaded_articles(dsn: str, publisher: str) -> set[tuple]:
     return {r[:5] + (tuple(r[5]), r[6]) for r in rows(dsn, """
         SELECT s.name, a.story_code, a.title, a.published_at, a.body, a.authors, a.canonical_url
         FROM news.article a JOIN news.source s USING (source_id) WHERE s.name = %s""", (publisher,))}
+
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"  # Debian's chromium, chromium-driver
+
+
+def headless_chromium(profile_dir, window: str = "1400,1000"):
+    """A Selenium driver of Debian's headless Chromium, with nothing of its own on the network."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 f"--user-data-dir={profile_dir}", f"--window-size={window}"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)

@@ -8,15 +8,17 @@ import asyncio
 import json
 import re
 from datetime import date, datetime, timedelta, timezone
+from html import escape
 from importlib import import_module
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from airflow.sdk._shared.secrets_masker import redact
 
 from conftest import SAMPLE_NOW
-from helpers import rows
-from news_etl import cli, pipeline
+from helpers import CHROMEDRIVER, CHROMIUM, headless_chromium, rows
+from news_etl import PROJECT_DIR, cli, digest, pipeline
 from news_etl.errors import ConfigError, FetchError
 
 
@@ -50,6 +52,12 @@ def test_digest_shows_the_warehouse_numbers(dsn, settings, sample_sources, postg
     bars = re.findall(r"<title>([a-z-]+), (\d{4}-\d\d-\d\d): (\d+)</title>", html)
     assert len(bars) == 14 * len(sample_sources)  # every source on every one of the 14 days
     assert sum(int(n) for *_, n in bars) == sum(n for *_, n in volume)
+
+    stories = rows(dsn, "SELECT headline FROM news.story_cluster WHERE first_published_at >= '2024-03-01' "
+                        "AND first_published_at < '2024-03-02' ORDER BY outlets DESC, articles DESC, first_published_at, "
+                        "cluster_id LIMIT 10")
+    shown = re.findall(r"<li><strong>(.*?)</strong>", html)
+    assert stories and shown == [escape(h) for h, in stories]
 
     for term, kind, articles, mentions, _ in rows(dsn, "SELECT term, kind, articles, mentions, sources "
                                                        "FROM news.term_daily WHERE day = '2024-03-01'"):
@@ -109,3 +117,91 @@ def test_the_deadline_alert_posts_through_the_same_notifier_from_the_triggerer(s
     monkeypatch.setenv("NEWS_ETL_LOAD_DEADLINE", "25:00")
     with pytest.raises(ConfigError, match=r"NEWS_ETL_LOAD_DEADLINE='25:00': expected a time HH:MM"):
         DagSettings.from_env()
+
+
+# --- the page itself, from crafted report rows ------------------------------------------------------
+
+def volume_rows(sources: int, days: int = 14, peak: int = 10) -> list[dict]:
+    """Report rows of `sources` sources over `days` days; source-00 has `peak` articles on the last."""
+    first = date(2024, 3, 1).toordinal() - days + 1
+    return [{"day": date.fromordinal(first + d), "source": f"source-{s:02d}",
+             "articles": peak if (s, d) == (0, days - 1) else min((s + d) % 4, peak)}
+            for s in range(sources) for d in range(days)]
+
+
+@pytest.mark.parametrize("peak, ticks", [(1, [0, 1]), (4, [0, 1, 2, 3, 4]), (7, [0, 2, 4, 6, 8]), (10, [0, 5, 10]),
+                                         (13, [0, 5, 10, 15]), (99, [0, 50, 100]), (480, [0, 200, 400, 600])])
+def test_axis_lines_are_whole_numbers_labelled_where_they_stand(peak, ticks):
+    assert digest.axis_ticks(peak) == ticks
+    svg = digest.volume_chart(volume_rows(3, peak=peak))
+    drawn = re.findall(r'<text class="tick" x="4" y="(\d+)">(\d+)</text><line x1="40" x2="860" y1="([\d.]+)"', svg)
+    assert [int(label) for _, label, _ in drawn] == ticks
+    for _, label, y in drawn:  # each line where its label says: 20 px top margin, 200 px plot
+        assert float(y) == pytest.approx(20 + 200 * (1 - int(label) / ticks[-1]), abs=0.05)
+
+
+def test_chart_of_many_sources_colours_the_busiest_and_groups_the_others():
+    rows = volume_rows(12)
+    days, series, counts = digest.chart_series(rows)
+    totals = {}
+    for r in rows:
+        totals[r["source"]] = totals.get(r["source"], 0) + r["articles"]
+    busiest = sorted(totals, key=lambda s: (-totals[s], s))[:digest.TOP_SOURCES]
+    assert [label for label, _, _ in series[:-1]] == sorted(busiest)
+    assert series[-1][0] == "others (5 sources)" and set(series[-1][2]) == set(totals) - set(busiest)
+    assert len({colour for _, colour, _ in series}) == len(series) == digest.TOP_SOURCES + 1
+    assert sum(counts.values()) == sum(totals.values())  # nothing lost in "others"
+    assert len(digest.chart_series(volume_rows(8))[1]) == 8  # 8 sources: each its own, no "others" of one
+
+
+@pytest.mark.parametrize("mentions, average, spike", [(6, 1.0, True), (3, 0.0, True), (2, 0.0, False),
+                                                      (5, 3.0, False), (20, 10.0, True)])
+def test_spike(mentions, average, spike):
+    assert digest.is_spike(mentions, average) is spike
+
+
+CRAFTED = {
+    "top_stories": [{"headline": "Harbour council raises ship fees by a fifth", "outlets": 3,
+                     "first_published_at": datetime(2024, 3, 1, 6, tzinfo=timezone.utc),
+                     "sources": ["agency", "gazette", "courier"],
+                     "titles": ["Harbour council raises ship fees by a fifth", "Ships to pay 20% more", "Fees rise"],
+                     "urls": ["https://agency.example/a", "https://gazette.example/b", "https://courier.example/c"]}],
+    "volume_14_days": volume_rows(12),
+    "top_terms": [{"term": "Port Aldous", "kind": "place", "articles": 5, "mentions": 9, "sources": 3,
+                   "mentions_7d_avg": 1.5},
+                  {"term": "Valdoria", "kind": "place", "articles": 2, "mentions": 2, "sources": 1,
+                   "mentions_7d_avg": 2.0}],
+    "dq_summary": [],
+}
+
+
+def test_digest_page_in_a_headless_browser(tmp_path):
+    """The page as an analyst's browser shows it, offline: the stories with their links, the
+    chart's labels, the spike; nothing fetched from anywhere."""
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip("chromium and chromium-driver not installed (apt-get install chromium chromium-driver)")
+    from selenium.webdriver.common.by import By
+
+    page = tmp_path / "digest.html"
+    page.write_text(digest.render(date(2024, 3, 1), CRAFTED), encoding="utf-8")
+    browser = headless_chromium(tmp_path / "chromium", window="1200,1600")
+    try:
+        browser.set_page_load_timeout(30)
+        browser.get(page.as_uri())
+        assert browser.title == "News digest 2024-03-01"
+        story = browser.find_element(By.CSS_SELECTOR, "ol.stories > li")
+        assert story.find_element(By.TAG_NAME, "strong").text == "Harbour council raises ship fees by a fifth"
+        assert [a.get_attribute("href") for a in story.find_elements(By.TAG_NAME, "a")] == \
+            CRAFTED["top_stories"][0]["urls"]
+        assert [t.text for t in browser.find_elements(By.CSS_SELECTOR, "svg text.tick")] == ["0", "5", "10"]
+        legend = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "svg text.legend")]
+        assert len(legend) == 8 and legend[-1].startswith("others (5 sources): ")
+        assert [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".spike")] == ["spike"]  # Port Aldous only
+        chart = browser.find_element(By.TAG_NAME, "svg")
+        assert chart.size["width"] == 860 and chart.size["height"] > 200
+        assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+        artifacts = PROJECT_DIR / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        assert browser.save_screenshot(str(artifacts / "digest.png"))
+    finally:
+        browser.quit()

@@ -277,3 +277,54 @@ def test_analysts_read_everything_and_write_nothing(dsn, load, analyst_dsn):
             rows(analyst_dsn, statement)
     assert rows(dsn, "SELECT title FROM news.article") == [("Missile test",)]
 
+
+
+def test_canonical_urls_migration_makes_one_story_of_every_spelling(make_database, settings, write_file, monkeypatch,
+                                                                    tmp_path):
+    """A warehouse loaded before 0041, with URLs as the old code kept them (as written), is
+    migrated; then the same pages, loaded again by today's code, add nothing."""
+    from news_etl.urls import normalize_url
+
+    dsn, _ = make_database(migrate=False)
+    before = tmp_path / "migrations"
+    before.mkdir()
+    for path in warehouse.MIGRATIONS_DIR.glob("*.sql"):
+        if int(path.name[:4]) < 41:
+            (before / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    warehouse.upgrade(dsn, before)
+    monkeypatch.setenv("NEWS_ETL_WATCH_TERMS", str(write_file("terms.yaml", TERMS)))
+    source = load_source(write_file("wire.yaml", "name: wire\ntimezone: UTC\nfeeds: [http://127.0.0.1:9/feed.xml]\n"))
+
+    def load_as(spelling, run_id: str, day: date, pages: list[tuple[str, str, str, datetime]]) -> int:
+        records = [dict(record("x", title, body, published), identity=spelling(url), url=spelling(url),
+                        canonical_url=spelling(url)) for url, title, body, published in pages]
+        with warehouse.connect(dsn) as conn, conn.cursor() as cur:
+            warehouse.stage_records(conn, run_id, "wire", day, records)
+            cur.execute("UPDATE news.stage_article SET dq_status = 'passed' WHERE run_id = %s", (run_id,))
+        return pipeline.load(source, pipeline.Run(run_id=run_id, day=day, dsn=dsn, settings=settings))["loaded_new"]
+
+    raw = ("https://wire.example/news/1/خبر", "North Korea tests a missile", BODY_A1, utc(2024, 3, 1, 10))
+    encoded = ("https://wire.example/news/1/%d8%ae%d8%a8%d8%b1",) + raw[1:]  # one story, the feed's other spelling
+    dots = ("https://wire.example/a/./b/../harbour", "Harbour fees", BODY_B, utc(2024, 3, 1, 11))
+    tilde = ("https://wire.example/%7Eeditor/missile", "The DPRK again", BODY_A2, utc(2024, 3, 1, 12))
+    as_written = lambda url: url  # noqa: E731 - what the old normalize_url did to these
+    assert load_as(as_written, "old-1", date(2024, 3, 1), [raw, dots, tilde]) == 3
+    assert load_as(as_written, "old-2", date(2024, 3, 2), [encoded]) == 1  # the story split in two
+    assert rows(dsn, "SELECT count(*) FROM news.article") == [(4,)]
+
+    assert warehouse.upgrade(dsn) == ["0041_canonical_urls.sql"]
+    canonical = ["https://wire.example/%7Eeditor/missile".replace("%7E", "~"), "https://wire.example/a/harbour",
+                 "https://wire.example/news/1/%D8%AE%D8%A8%D8%B1"]
+    assert rows(dsn, "SELECT identity, url, canonical_url FROM news.article ORDER BY identity") == \
+        [(u, u, u) for u in sorted(canonical)]
+    assert rows(dsn, "SELECT identity, dropped_url FROM news.identity_merge") == [(canonical[2], encoded[0])]
+
+    # Every spelling is now known (not fetched again) and loads as the story it is.
+    with warehouse.connect(dsn) as conn:
+        assert warehouse.known_urls(conn, "wire", [normalize_url(p[0]) for p in (raw, encoded, dots, tilde)]) == \
+            set(canonical)
+    assert load_as(normalize_url, "new-1", date(2024, 3, 1), [raw, dots, tilde]) == 0
+    assert load_as(normalize_url, "new-2", date(2024, 3, 2), [encoded]) == 0
+    assert rows(dsn, "SELECT count(*), count(DISTINCT identity) FROM news.article") == [(3, 3)]
+    assert rows(dsn, "SELECT count(*) FROM news.article_version") == [(3,)]
+    assert rows(dsn, "SELECT count(*), sum(articles) FROM news.story_cluster") == [(3, 3)]  # one story each

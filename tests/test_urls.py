@@ -6,6 +6,7 @@ import pytest
 
 from news_etl.urls import date_in_url, is_http_url, normalize_url
 
+ARABIC = "https://example.org/news/1/%D8%AE%D8%A8%D8%B1"
 # (url, base, normalized)
 NORMALIZED = [
     ("https://Example.ORG/News/1", None, "https://example.org/News/1"),              # host, not path, is lower-cased
@@ -17,12 +18,21 @@ NORMALIZED = [
     ("https://example.org", None, "https://example.org/"),
     ("https://example.org/a?utm_source=rss&utm_medium=feed&id=7", None, "https://example.org/a?id=7"),
     ("https://example.org/a?UTM_Campaign=x&fbclid=abc&gclid=def&msclkid=g", None, "https://example.org/a"),
-    ("https://example.org/a?b=2&a=1&mc_cid=x", None, "https://example.org/a?b=2&a=1"),   # order kept
+    ("https://example.org/a?b=2&a=1&mc_cid=x", None, "https://example.org/a?a=1&b=2"),   # sorted: one order
     ("https://example.org/a?q=&x=1", None, "https://example.org/a?q=&x=1"),         # blank values kept
     ("  https://example.org/a  ", None, "https://example.org/a"),
     ("/2024/03/storm?utm_source=x#top", "https://Example.org/feed.xml", "https://example.org/2024/03/storm"),
     ("storm.html", "https://example.org/news/feed.xml", "https://example.org/news/storm.html"),
     ("//cdn.example.org/a", "https://example.org/", "https://cdn.example.org/a"),
+    # one identity for one story however its URL is spelled (w3lib's canonical form)
+    ("https://example.org/news/1/خبر", None, ARABIC),                               # raw Arabic slug
+    ("https://example.org/news/1/%D8%AE%D8%A8%D8%B1", None, ARABIC),                # percent-encoded
+    ("https://example.org/news/1/%d8%ae%d8%a8%d8%b1", None, ARABIC),                # lower-case hex
+    ("https://example.org/a/./b/../c", None, "https://example.org/a/c"),            # dot segments
+    ("https://example.org/%7Eeditor/a", None, "https://example.org/~editor/a"),     # unreserved unescaped
+    ("https://خبر.example/a", None, "https://xn--ngblk.example/a"),                  # IDN host as punycode
+    ("https://XN--NGBLK.example/a", None, "https://xn--ngblk.example/a"),
+    ("https://example.org/a b", None, "https://example.org/a%20b"),
 ]
 
 

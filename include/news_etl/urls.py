@@ -1,6 +1,10 @@
 """URL normalization: one spelling per article, so the same story is never counted twice.
 
-Feeds decorate links with tracking parameters and fragments; hosts and schemes vary in case.
+Feeds decorate links with tracking parameters and fragments; hosts and schemes vary in case; one
+path is written raw (/news/1/خبر) or percent-encoded, in either case of hex digits, with dot
+segments (/a/./b/../c) or escaped unreserved characters (%7E); a host in Unicode or in punycode.
+The project's own filter drops tracking parameters; w3lib's canonicalize_url (what Scrapy uses for
+request fingerprints) then gives one spelling of the rest.
 """
 
 from __future__ import annotations
@@ -8,6 +12,8 @@ from __future__ import annotations
 import re
 from datetime import date
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
 
 # Parameters that say who sent the reader, never which page: dropped. utm_* are dropped by prefix.
 _TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "ttclid", "mc_cid",
@@ -26,8 +32,10 @@ def is_http_url(url: str | None) -> bool:
 
 
 def normalize_url(url: str, base: str | None = None) -> str:
-    """Absolute http(s) URL with lower-case scheme and host, no default port, no fragment and no
-    tracking parameters (utm_*, fbclid, ...). Other query parameters keep their order."""
+    """Absolute http(s) URL with lower-case scheme and host (IDN hosts in punycode), no default
+    port, no fragment and no tracking parameters (utm_*, fbclid, ...); the path percent-encoded as
+    UTF-8 with upper-case hex digits, unreserved characters unescaped and dot segments resolved;
+    the other query parameters sorted (w3lib's canonical form)."""
     url = url.strip()
     if base:
         url = urljoin(base, url)
@@ -44,7 +52,7 @@ def normalize_url(url: str, base: str | None = None) -> str:
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS
     ], doseq=True)
-    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+    return canonicalize_url(urlunsplit((scheme, netloc, parts.path or "/", query, "")))
 
 
 def date_in_url(url: str) -> date | None:

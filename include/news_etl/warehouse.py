@@ -240,6 +240,8 @@ def upgrade(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
                                           f"(applied as {done[version][0]}); add a new migration instead")
                     continue
                 cur.execute(text)
+                if version in _MIGRATION_STEPS:  # what SQL cannot do, in the migration's transaction
+                    _MIGRATION_STEPS[version](cur)
                 cur.execute("INSERT INTO public.news_schema_migration (version, name, checksum) "
                             "VALUES (%s, %s, %s)", (version, name, checksum))
                 conn.commit()
@@ -250,6 +252,40 @@ def upgrade(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
             cur.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
             conn.commit()
     return applied_now
+
+
+def reidentify_articles(cur) -> int:
+    """Migration 0041's step: every stored URL and URL identity in the canonical form of today's
+    normalize_url; articles one story under two spellings made one (see 0041). Returns how many
+    articles were dropped as another spelling of a story kept."""
+    from news_etl.urls import normalize_url
+
+    cur.execute("SELECT i.article_id, i.source_id, i.identity, a.url, a.canonical_url FROM news.article_identity i "
+                "JOIN news.article a USING (article_id, published_at) ORDER BY i.published_at, i.article_id")
+    kept: dict[tuple[int, str], int] = {}
+    changed, dropped = [], []
+    for article_id, source_id, identity, url, canonical in cur.fetchall():
+        # URL identities are the canonical URL; story codes are not URLs and stay as they are
+        new_identity = normalize_url(identity) if identity == canonical else identity
+        key = (source_id, new_identity)
+        if key in kept:
+            dropped.append((article_id, kept[key], new_identity))
+            continue
+        kept[key] = article_id
+        new = (new_identity, normalize_url(url), normalize_url(canonical))
+        if new != (identity, url, canonical):
+            changed.append((article_id, *new))
+    cur.execute(sql_file("load/reidentify_articles.sql"), dict(
+        drop_id=[d[0] for d in dropped], keep_id=[d[1] for d in dropped], drop_identity=[d[2] for d in dropped],
+        article_id=[c[0] for c in changed], identity=[c[1] for c in changed], url=[c[2] for c in changed],
+        canonical_url=[c[3] for c in changed]))
+    log.info("0041: %d articles given canonical URLs, %d merged into the story they spell again", len(changed),
+             len(dropped))
+    return len(dropped)
+
+
+# Steps of a migration that SQL cannot do, run right after its file, in its transaction.
+_MIGRATION_STEPS = {41: reidentify_articles}
 
 
 # --- writes ------------------------------------------------------------------------------------------
@@ -350,6 +386,47 @@ def merge_articles(conn, run_id: str, source: str) -> tuple[int, int]:
             cur.execute(sql_file("load/merge_articles.sql"), dict(run_id=run_id, source=source))
         inserted, updated = cur.fetchone()
     return inserted, updated
+
+
+def cluster_stories(conn, source: str) -> int:
+    """Put the articles the merge just added or changed into story clusters, in the load
+    transaction: sign each new or changed body (news_etl.stories), find its candidates in the
+    shared band index (news.story_band), keep the similar ones published within the window, and
+    join, merge or make clusters. Returns how many articles were signed; a reload signs none."""
+    from news_etl import stories  # numpy and datasketch: only where a load needs them
+
+    with conn.cursor() as cur:
+        cur.execute(sql_file("load/stories_to_sign.sql"))
+        signed, titles, hashes, touched = {}, {}, {}, []
+        for article_id, content_hash, title, body, published_at, cluster_id, signed_hash in cur.fetchall():
+            if cluster_id is not None:
+                touched.append(cluster_id)
+                if signed_hash == content_hash:
+                    continue  # restated: another time, the same text
+            signed[article_id] = (stories.signature(body), published_at)
+            titles[article_id], hashes[article_id] = title, content_hash
+        ids = list(signed)
+        bands = [(a, key) for a, (sig, _) in signed.items() if sig for key in stories.band_keys(sig)]
+        params = dict(ids=ids, content_hashes=[hashes[a] for a in ids], titles=[titles[a] for a in ids],
+                      signatures=[psycopg2.Binary(sig) if sig else None for sig, _ in signed.values()],
+                      band_article=[a for a, _ in bands], band_key=[k for _, k in bands])
+        pairs = []
+        if bands:
+            cur.execute(sql_file("load/story_candidates.sql"), dict(params, window_days=stories.WINDOW_DAYS))
+            pairs = [(a, other, cluster) for a, other, cluster, other_signature in cur.fetchall()
+                      if stories.same_story(signed[a][0], other_signature)]
+        if not ids and not touched:
+            return 0
+        plan = stories.plan_clusters(ids, pairs)
+        if plan.merged:
+            cur.execute(sql_file("load/merge_story_clusters.sql"),
+                        dict(merge_from=list(plan.merged), merge_into=list(plan.merged.values())))
+        planned = list(plan.existing.items()) + list(plan.new.items())
+        cur.execute(sql_file("load/apply_story_clusters.sql"), dict(
+            params, touched=touched + list(plan.merged.values()), plan_article=[a for a, _ in planned],
+            plan_cluster=[c for _, c in plan.existing.items()] + [None] * len(plan.new),
+            plan_key=[None] * len(plan.existing) + [k for _, k in plan.new.items()]))
+    return len(ids)
 
 
 _RUN_COUNTERS = {

@@ -232,7 +232,7 @@ def bench_load(records: dict[str, list[dict]], dsn: str) -> LoadResult:
     from news_etl.terms import load_watch_terms
 
     run_id = "bench-load"
-    steps = dict.fromkeys(("stage (CSV + COPY)", "pass", "partitions", "merge"), 0.0)
+    steps = dict.fromkeys(("stage (CSV + COPY)", "pass", "partitions", "merge", "story clusters"), 0.0)
     with warehouse.connect(dsn) as conn:
         warehouse.sync_watch_terms(conn, load_watch_terms())
     for source, rows in records.items():
@@ -253,8 +253,11 @@ def bench_load(records: dict[str, list[dict]], dsn: str) -> LoadResult:
             started = time.perf_counter()
             warehouse.upsert_source(conn, name=source, title=source, timezone="UTC", has_story_codes=False)
             warehouse.merge_articles(conn, run_id, source)
-            conn.commit()
             steps["merge"] += time.perf_counter() - started
+            started = time.perf_counter()
+            warehouse.cluster_stories(conn, source)  # in the merge's transaction, as pipeline.load
+            conn.commit()
+            steps["story clusters"] += time.perf_counter() - started
     columns = ", ".join(warehouse.STAGE_COLUMNS)
     with warehouse.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute(f"CREATE TABLE bench_bare AS SELECT {columns} FROM news.stage_article WITH NO DATA")

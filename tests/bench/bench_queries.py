@@ -44,6 +44,8 @@ VARIABLES = {  # what each documented query is asked in the benchmark
     "silent_sources": dict(as_of="2024-12-31T12:00Z", hours="24"),
     "term_mentions_per_day": dict(term="North Korea", month="2024-06-01"),
     "top_stories_by_outlets": dict(since="2024-06-03", until="2024-06-03"),
+    "story_firsts": dict(since="2024-06-03", until="2024-06-03"),
+    "syndication_share": dict(since="2024-06-01", until="2024-06-30"),
 }
 FETCH_LOG = """
 INSERT INTO news.feed_fetch (run_id, source, kind, url, http_status, outcome, error, elapsed_ms, fetched_at)
@@ -95,6 +97,7 @@ def load_batch(dsn: str, run_id: str, source: str, day: date, records: list[dict
     with warehouse.connect(dsn) as conn:
         warehouse.upsert_source(conn, name=source, title=source, timezone="UTC", has_story_codes=False)
         warehouse.merge_articles(conn, run_id, source)
+        warehouse.cluster_stories(conn, source)
 
 
 def build(dsn: str, count: int) -> None:

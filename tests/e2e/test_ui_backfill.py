@@ -14,9 +14,9 @@ from datetime import date
 
 import pytest
 
+from helpers import CHROMEDRIVER, CHROMIUM, headless_chromium
 from news_etl import PROJECT_DIR
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 _missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not shutil.which(path)]
 pytestmark = [
     pytest.mark.e2e,
@@ -32,16 +32,7 @@ DIALOG = "//*[@role='dialog' and .//*[normalize-space(text())='Date Range']]"  #
 
 @pytest.fixture
 def browser(tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 f"--user-data-dir={tmp_path / 'chromium'}", "--window-size=1400,1000"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = headless_chromium(tmp_path / "chromium")
     driver.set_page_load_timeout(WAIT)
     yield driver
     driver.quit()
