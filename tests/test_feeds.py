@@ -555,3 +555,15 @@ def test_sitemap_index_lists_its_sitemaps_with_their_lastmod():
         ("https://site.example.com/sitemap-news.xml", "2024-03-01T23:50:00+00:00"),
         ("https://site.example.com/sitemap-2023-12.xml", None),
     ]
+
+
+@pytest.mark.parametrize("reference", ["&#xD800;", "&#55296;", "&#xDFFF;", "&#0;", "&#x1;", "&#x110000;",
+                                       "&#" + "9" * 5000 + ";"])
+def test_a_reference_to_a_character_xml_forbids_is_a_replacement_character(reference):
+    """A lone surrogate (or NUL, a control, a code point past U+10FFFF) referenced in a title costs
+    neither its item nor the feed: it reads as U+FFFD, and every other reference as written."""
+    feed = parse_feed((f'<rss version="2.0"><channel><title>t</title><item><title>Bad {reference} title</title>'
+                       f'<link>http://e.org/a</link></item><item><title>ok &#233; &#x00000041;</title>'
+                       f'<link>http://e.org/b</link></item></channel></rss>').encode(), url="http://e.org/feed")
+    assert [(i.title, i.link) for i in feed.items] == [("Bad \ufffd title", "http://e.org/a"),
+                                                       ("ok \u00e9 A", "http://e.org/b")]

@@ -316,13 +316,25 @@ def _sections(text: str, start: re.Pattern, end_for) -> list[tuple[bool, str]]:
 def _fix_ampersand(match: re.Match[str]) -> str:
     numeric, name = match.groups()
     if numeric:
-        return match.group(0)
+        # A reference to a character XML forbids (a lone surrogate such as &#xD800;, NUL, a C0
+        # control) would make libxml2 keep bytes no text can be read from: U+FFFD stands for it.
+        hexadecimal = numeric[1] in "xX"
+        digits = numeric[2 if hexadecimal else 1:-1].lstrip("0") or "0"
+        if len(digits) > 8:  # past U+10FFFF (and int() refuses 5,000 digits)
+            return "&#xFFFD;"
+        return match.group(0) if _xml_char(int(digits, 16 if hexadecimal else 10)) else "&#xFFFD;"
     if name is None:
         return "&amp;"
     if name in name2codepoint and name not in _XML_ENTITIES:
         return f"&#{name2codepoint[name]};"
     # XML's own entities, and names the document's DTD may declare, stay references.
     return match.group(0)
+
+
+def _xml_char(code: int) -> bool:
+    """Whether XML 1.0 allows the character (its production Char)."""
+    return (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF)
 
 
 def _feed_format(root: etree._Element, source: str) -> str:

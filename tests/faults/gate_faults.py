@@ -59,6 +59,9 @@ FAULTS = [
           page=_with_head(_jsonld(author={"@type": "Person", "name": "Ann \ud800 Lee"}))),  # JSON escapes it
     Fault("feed-offset-2000", "feed", "ok", quarantined=1, cls=STORABLE,
           feed=_feed("<item><title>t</title><link>{link}</link><pubDate>Fri, 01 Mar 2024 10:00:00 +2000</pubDate></item>")),
+    # A lone surrogate referenced in a feed title: the item reads with U+FFFD, its page loads.
+    Fault("feed-lone-surrogate-in-title", "feed", "ok", loads_extra=1, cls=STORABLE,
+          feed=_feed("<item><title>Bad &#xD800; title</title><link>{link}</link></item>")),
     Fault("feed-link-port-out-of-range", "feed", "ok", loads_extra=1, cls=STORABLE,
           feed=_feed("<item><title>t</title><link>http://127.0.0.1:99999/x</link></item>"
                      "<item><title>t</title><link>{link}</link></item>")),
