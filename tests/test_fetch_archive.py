@@ -31,6 +31,27 @@ def test_conditional_get_gives_304_with_the_etag(site, settings):
     assert again.not_modified and again.body == b""
 
 
+@pytest.mark.parametrize("location, final_path", [
+    ("/caf\xc3\xa9", "/caf%C3%A9"),           # raw UTF-8 bytes in the header (http.client reads Latin-1)
+    ("/news/1/\xd8\xae\xd8\xa8\xd8\xb1", "/news/1/%D8%AE%D8%A8%D8%B1"),
+    ("/a b", "/a%20b"),
+])
+def test_a_redirect_to_a_non_ascii_location_is_followed_percent_encoded(site, settings, location, final_path):
+    site.pages["/old"] = Page(b"", status=301, headers={"Location": location})
+    site.pages[final_path] = Page(b"story")
+    with Fetcher(settings) as fetcher:
+        resp = fetcher.get(site.url("/old"))
+    assert (resp.body, resp.final_url) == (b"story", site.url(final_path))
+    assert [p for p in site.requests if p != "/robots.txt"] == ["/old", final_path]
+
+
+@pytest.mark.parametrize("location", ["http://[oops/", "http://127.0.0.1:99999/x"])
+def test_a_redirect_to_no_url_is_that_responses_error(site, settings, location):
+    site.pages["/old"] = Page(b"", status=302, headers={"Location": location})
+    with Fetcher(settings) as fetcher, pytest.raises(FetchError, match=r"/old: redirected to .*which is no URL"):
+        fetcher.get(site.url("/old"))
+
+
 @pytest.mark.parametrize("page, problem", [
     (None, "HTTP 404 Not Found"),
     (Page(b"x", status=500), "HTTP 500"),

@@ -35,6 +35,7 @@ import certifi
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.util.ssl_ import create_urllib3_context
+from w3lib.url import safe_url_string
 
 from news_etl.errors import FetchError
 from news_etl.politeness import ROBOTS_MAX_BYTES, HostTurns, LocalTurns, RobotsRules, site_of
@@ -265,6 +266,22 @@ class PinnedConnections:
             self._idle.clear()
 
 
+def _redirect_target(url: str, current: str, location: str) -> str:
+    """The URL a Location header points to. http.client reads headers as Latin-1, so a raw UTF-8
+    Location (`/café`) is turned back into its bytes, read as UTF-8 and percent-encoded; a Location
+    that is no URL at all (`http://[oops/`) is that response's error, named, not a crash."""
+    try:
+        location = location.encode("latin-1").decode("utf-8", errors="replace")
+    except UnicodeEncodeError:
+        pass  # already text beyond Latin-1
+    try:
+        target = safe_url_string(urljoin(current, location.strip()))
+        urlsplit(target).port  # noqa: B018 - raises ValueError on a port out of range or a broken host
+    except ValueError as exc:
+        raise FetchError(f"{url}: redirected to {location!r}, which is no URL ({exc})") from None
+    return target
+
+
 class _Watchdog:
     """Shuts a connection's socket when the deadline passes, however the server trickles (a
     socket timeout only bounds each read, so headers sent a byte a second would never end)."""
@@ -404,7 +421,7 @@ class Fetcher:
             reply = self._with_retries(url, target, headers, deadline, cap, truncate)
             location = reply.headers.get("location")
             if reply.status in REDIRECT_STATUSES and location:
-                target_url = urljoin(target_url, location)
+                target_url = _redirect_target(url, target_url, location)
                 continue
             if http_errors and reply.status >= 400:
                 raise FetchError(f"{url}: HTTP {reply.status} {reply.reason}".rstrip() + reply.note)
