@@ -306,6 +306,15 @@ def test_robots_txt_by_rfc_9309(status, body, allowed, disallowed, delay, unreac
     assert bool(why) == unreachable
 
 
+@pytest.mark.parametrize("stated, used", [("2.5", 2.5), ("86400", 60.0), ("1e9", 60.0), ("inf", 0.0)])  # protego skips inf
+def test_a_crawl_delay_is_kept_up_to_a_minute(site, settings, stated, used):
+    """A Crawl-delay of a day would hold a fetch worker past its task's timeout and move the host's
+    next turn a day ahead for every later run: it is read as 60 s."""
+    site.pages["/robots.txt"] = Page(f"User-agent: *\nCrawl-delay: {stated}\n".encode(), content_type="text/plain")
+    with Fetcher(settings) as fetcher:
+        assert fetcher.robots.crawl_delay(site.url("/a")) == used
+
+
 def test_a_robots_txt_redirect_to_an_internal_address_is_refused_and_not_stored(settings, dsn):
     """robots.txt redirects to an internal service (127.0.0.2, not allowlisted): the hop is
     refused, the service never asked, nothing stored in news.robots_txt, and the site disallowed

@@ -20,6 +20,9 @@ from news_etl.errors import FetchError
 log = logging.getLogger(__name__)
 
 ROBOTS_MAX_BYTES = 512 * 1024
+# A Crawl-delay of a day (or 1e9) would hold a fetch worker past its task's timeout and push the
+# host's next turn in news.host_turn into next year: longer delays are read as this many seconds.
+ROBOTS_MAX_CRAWL_DELAY = 60.0
 
 
 def site_of(url: str) -> str:
@@ -87,8 +90,10 @@ class RobotsRules:
         return f"disallowed by robots.txt of {site_of(url)}" + (f" ({unreachable})" if unreachable else "")
 
     def crawl_delay(self, url: str) -> float:
+        """The site's Crawl-delay, at most ROBOTS_MAX_CRAWL_DELAY seconds (inf and nan included)."""
         delay = self._site_rules(url)[0].crawl_delay(self.agent)
-        return float(delay) if delay else 0.0
+        delay = float(delay) if delay else 0.0
+        return delay if 0 <= delay <= ROBOTS_MAX_CRAWL_DELAY else ROBOTS_MAX_CRAWL_DELAY
 
     def _load(self, site: str) -> tuple[Protego, str]:
         if self.dsn is None:
