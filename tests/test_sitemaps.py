@@ -53,3 +53,28 @@ def test_extract_follows_a_sitemap_index_to_the_news_sitemap_of_the_window(dsn, 
     # The December sitemap has not changed since the window began; /old is outside the window.
     assert fetched == {("feed", "sitemap.xml"), ("feed", "news.xml"), ("page", "a"), ("page", "b")}
     assert (counts["feeds_fetched"], counts["articles_fetched"]) == (2, 2)
+
+
+def test_nested_sitemap_indexes_are_read_up_to_the_cap_for_the_whole_extract(dsn, settings, site, write_file,
+                                                                             monkeypatch):
+    """Indexes that list indexes that list indexes (20 each): at most NEWS_ETL_MAX_FEED_ITEMS
+    sitemaps are read in the whole extract, not that many per index; the rest are counted as cut."""
+    from sites import Page
+
+    def index(level: int, n: int) -> bytes:
+        children = "".join(f"<sitemap><loc>{site.url(f'/i{level + 1}-{n}-{k}.xml')}</loc></sitemap>" for k in range(20))
+        return f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{children}</sitemapindex>'.encode()
+
+    site.pages["/sitemap.xml"] = Page(index(0, 0), content_type="application/xml")
+    for n in range(20):
+        site.pages[f"/i1-0-{n}.xml"] = Page(index(1, n), content_type="application/xml")
+    monkeypatch.setenv("NEWS_ETL_MAX_FEED_ITEMS", "30")
+    settings = type(settings).from_env()
+    source = load_source(write_file("mapped.yaml", SOURCE.format(index=site.url("/sitemap.xml"))))
+    run = pipeline.Run(run_id="r", day=DAY, dsn=dsn, settings=settings)
+
+    counts = pipeline.extract(source, run, now=datetime(2024, 3, 2, tzinfo=timezone.utc))
+
+    assert rows(dsn, "SELECT count(*) FROM news.feed_fetch WHERE kind = 'feed'") == [(1 + 30,)]
+    # 20 + 20 x 20 listed, 30 read: the first index's 20 and the first 10 of the next level.
+    assert counts["items_cut"] == 20 + 20 * 20 - 30

@@ -258,6 +258,7 @@ def _fetch_feeds(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dic
     with warehouse.connect(run.dsn) as conn:
         states = warehouse.feed_states(conn, feed_urls)
     counts = dict(feeds_fetched=0, feeds_not_modified=0, feeds_failed=0, items_cut=0)
+    known_feeds, sitemap_room = set(feed_urls), settings.max_feed_items
     items: dict[str, FeedItem] = {}
     errors: list[str] = []
     for url in feed_urls:
@@ -314,9 +315,18 @@ def _fetch_feeds(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dic
             counts["items_cut"] += cut
             log.warning("%s: %s lists %d items and %d sitemaps: %d not read (NEWS_ETL_MAX_FEED_ITEMS=%d per feed)",
                         source.name, url, len(feed.items), len(feed.sitemaps), cut, settings.max_feed_items)
-        # A sitemap index lists sitemaps, not stories: those changed since the window began are read too.
-        feed_urls.extend([s.url for s in sitemaps if s.url not in feed_urls
-                          and (s.modified_at is None or s.modified_at >= window[0])])
+        # A sitemap index lists sitemaps, not stories: those changed since the window began are read
+        # too, at most NEWS_ETL_MAX_FEED_ITEMS of them in the whole extract (indexes may nest).
+        listed = [s.url for s in sitemaps if s.url not in known_feeds
+                  and (s.modified_at is None or s.modified_at >= window[0])]
+        taken = list(dict.fromkeys(listed))[:sitemap_room]
+        if len(taken) < len(set(listed)):
+            counts["items_cut"] += len(set(listed)) - len(taken)
+            log.warning("%s: %s: %d sitemaps not read (NEWS_ETL_MAX_FEED_ITEMS=%d sitemaps per extract)",
+                        source.name, url, len(set(listed)) - len(taken), settings.max_feed_items)
+        sitemap_room -= len(taken)
+        known_feeds.update(taken)
+        feed_urls.extend(taken)
         for item in feed_items:
             try:
                 link = normalize_url(item.link) if item.link and is_http_url(item.link) else None

@@ -269,7 +269,8 @@ def check_staged(conn, sqlalchemy_url: str, run_id: str, source: Source, day: da
         cur.execute("""SELECT staged FROM (
                            SELECT DISTINCT ON (day) day, parsed + parse_failed AS staged FROM news.etl_run
                            WHERE source = %s AND run_id <> %s AND day < %s AND status = 'success'
-                           ORDER BY day, started_at DESC) recent
+                             AND NOT partial  -- a day collected before it was over is no baseline
+                           ORDER BY day, attempt_id DESC) recent
                        ORDER BY day DESC LIMIT %s""", (source.name, run_id, day, HISTORY_RUNS))
         history = [n for (n,) in cur.fetchall()]
     params = run_parameters(suite, source, collection_window(day, source, lookback_days), now, clock_skew, history)
