@@ -15,6 +15,8 @@ NORMALIZED = [
     ("https://example.org:443/a", None, "https://example.org/a"),                    # no default port
     ("http://example.org:80/a", None, "http://example.org/a"),
     ("http://example.org:8080/a", None, "http://example.org:8080/a"),
+    ("http://[::1]:8080/a", None, "http://[::1]:8080/a"),  # an IPv6 literal keeps its brackets
+    ("http://[2001:DB8::1]/a", None, "http://[2001:db8::1]/a"),
     ("https://example.org", None, "https://example.org/"),
     ("https://example.org/a?utm_source=rss&utm_medium=feed&id=7", None, "https://example.org/a?id=7"),
     ("https://example.org/a?UTM_Campaign=x&fbclid=abc&gclid=def&msclkid=g", None, "https://example.org/a"),
