@@ -405,14 +405,19 @@ def cluster_stories(conn, source: str) -> int:
     from news_etl import stories  # numpy and datasketch: only where a load needs them
 
     with conn.cursor() as cur:
+        # Sign first (CPU, ~0.3 ms an article), then take the shared lock for the look-ups and writes.
+        cur.execute("SELECT article_id, body FROM pg_temp.merge_batch WHERE change IN ('new', 'edited', 'restated')")
+        signatures = {article_id: stories.signature(body) for article_id, body in cur.fetchall()}
+        with lock_named(conn, "the story clusters' lock (advisory lock news.story_clusters)"):
+            cur.execute(sql_file("load/story_clusters_lock.sql"), {"lock_timeout": f"{warehouse_timeouts()[1]:g}s"})
         cur.execute(sql_file("load/stories_to_sign.sql"))
         signed, titles, hashes, touched = {}, {}, {}, []
-        for article_id, content_hash, title, body, published_at, cluster_id, signed_hash in cur.fetchall():
+        for article_id, content_hash, title, _body, published_at, cluster_id, signed_hash in cur.fetchall():
             if cluster_id is not None:
                 touched.append(cluster_id)
                 if signed_hash == content_hash:
                     continue  # restated: another time, the same text
-            signed[article_id] = (stories.signature(body), published_at)
+            signed[article_id] = (signatures[article_id], published_at)
             titles[article_id], hashes[article_id] = title, content_hash
         ids = list(signed)
         bands = [(a, key) for a, (sig, _) in signed.items() if sig for key in stories.band_keys(sig)]
