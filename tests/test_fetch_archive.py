@@ -107,6 +107,29 @@ def test_spacing_and_robots_hold_across_fetchers_of_one_run(site, settings, dsn)
     assert site.requests.count("/robots.txt") == 1
 
 
+def test_a_task_kept_waiting_for_robots_txt_past_the_lock_timeout_fetches_it_itself(site, settings, dsn,
+                                                                                     monkeypatch):
+    """Another task of the run holds the robots.txt lock (its fetch can take the whole fetch
+    deadline): after the lock timeout this task fetches and stores the file itself, instead of
+    failing its source's extract with a lock error."""
+    from helpers import rows
+    from news_etl import warehouse
+    from news_etl.politeness import site_of
+
+    monkeypatch.setenv("NEWS_ETL_LOCK_TIMEOUT", "1")
+    site.pages["/robots.txt"] = Page(b"User-agent: *\nDisallow: /private\n", content_type="text/plain")
+    site.pages["/a"] = Page(b"a")
+    with warehouse.connect(dsn) as other, other.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext('news.robots:' || %s || ' ' || %s))",
+                    ("run-1", site_of(site.url("/a"))))
+        with Fetcher(settings, dsn=dsn, run_id="run-1") as fetcher:
+            assert fetcher.get(site.url("/a")).body == b"a"
+            with pytest.raises(FetchError, match="disallowed by robots.txt"):
+                fetcher.get(site.url("/private/x"))
+    assert rows(dsn, "SELECT http_status, body FROM news.robots_txt WHERE run_id = 'run-1'") == \
+        [(200, "User-agent: *\nDisallow: /private\n")]
+
+
 def test_get_many_fetches_hosts_at_once_and_spaces_each_host(settings):
     """Two hosts (two real servers), three pages each, 0.3 s apart per host: the second host's
     requests arrive while the first host's are still being spaced, and each host's stay spaced."""

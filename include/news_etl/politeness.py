@@ -12,6 +12,7 @@ import logging
 import time
 from urllib.parse import urlsplit
 
+import psycopg2.errors
 from protego import Protego
 
 from news_etl import warehouse
@@ -98,20 +99,31 @@ class RobotsRules:
     def _load(self, site: str) -> tuple[Protego, str]:
         if self.dsn is None:
             return parse_robots(*self._fetch(site))
-        # One task of the run fetches; the others wait on the lock, then read what it stored.
-        with warehouse.connect(self.dsn) as conn, conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(hashtext('news.robots:' || %s || ' ' || %s))",
-                        (self.run_id, site))
-            cur.execute("SELECT http_status, body FROM news.robots_txt WHERE run_id = %s AND host = %s",
-                        (self.run_id, site))
+        # One task of the run fetches; the others wait on the lock, then read what it stored. A
+        # fetch can take the whole fetch deadline, longer than the lock timeout: a task that waited
+        # that long fetches the file itself, and the first answer stored wins.
+        try:
+            with warehouse.connect(self.dsn) as conn, conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(hashtext('news.robots:' || %s || ' ' || %s))",
+                            (self.run_id, site))
+                return self._stored_or_fetched(cur, site)
+        except psycopg2.errors.LockNotAvailable:
+            log.warning("robots.txt of %s: another task of the run is still fetching it; fetching it too", site)
+            with warehouse.connect(self.dsn) as conn, conn.cursor() as cur:
+                return self._stored_or_fetched(cur, site)
+
+    def _stored_or_fetched(self, cur, site: str) -> tuple[Protego, str]:
+        query = "SELECT http_status, body FROM news.robots_txt WHERE run_id = %s AND host = %s"
+        cur.execute(query, (self.run_id, site))
+        row = cur.fetchone()
+        if row is None:
+            status, body, error = self._fetch(site)
+            if unreachable(status):
+                return parse_robots(status, body, error)
+            cur.execute("INSERT INTO news.robots_txt (run_id, host, http_status, body) VALUES (%s, %s, %s, %s) "
+                        "ON CONFLICT (run_id, host) DO NOTHING", (self.run_id, site, status, body))
+            cur.execute(query, (self.run_id, site))
             row = cur.fetchone()
-            if row is None:
-                status, body, error = self._fetch(site)
-                if unreachable(status):
-                    return parse_robots(status, body, error)
-                row = (status, body)
-                cur.execute("INSERT INTO news.robots_txt (run_id, host, http_status, body) VALUES (%s, %s, %s, %s)",
-                            (self.run_id, site, *row))
         return parse_robots(*row)
 
     def _fetch(self, site: str) -> tuple[int | None, str | None, str]:
