@@ -101,16 +101,19 @@ def test_failure_callback_records_the_reason_and_calls_the_webhook(dsn, settings
 def test_the_deadline_alert_posts_through_the_same_notifier_from_the_triggerer(site, monkeypatch):
     """What the triggerer does with news_daily's DeadlineAlert: build the callback's notifier
     from its kwargs and await it."""
+    from airflow.sdk.definitions.deadline import DeadlineReference
+
     from news_etl.orchestration import DagSettings, load_deadline_alert
 
     monkeypatch.setenv("AIRFLOW_CONN_NEWS_WEBHOOK", site.url("/hook"))
     monkeypatch.setenv("NEWS_ETL_LOAD_DEADLINE", "07:30")
     alert = load_deadline_alert(DagSettings.from_env())
-    assert alert.interval == timedelta(days=1, hours=7, minutes=30)
+    assert (alert.interval, alert.reference) == (timedelta(hours=7, minutes=30), DeadlineReference.DAGRUN_QUEUED_AT)
     notifier = import_string(alert.callback.path)(**alert.callback.kwargs)
     asyncio.run(notifier.async_notify({}))
     ((path, body),) = site.posted
-    assert json.loads(body) == {"text": "news-etl: news_daily: a day's load was not done by 07:30 (UTC) the day after",
+    assert json.loads(body) == {"text": "news-etl: news_daily: a run was not done 7 h 30 min after it was queued "
+                                        "(NEWS_ETL_LOAD_DEADLINE=07:30)",
                                 "dag_id": "news_daily", "alert": "deadline"}
     monkeypatch.setenv("NEWS_ETL_LOAD_DEADLINE", "off")
     assert load_deadline_alert(DagSettings.from_env()) is None

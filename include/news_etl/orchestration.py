@@ -84,20 +84,22 @@ def _load_deadline() -> str | None:
 
 
 def load_deadline_alert(settings: DagSettings):
-    """The DeadlineAlert of news_daily (None without a deadline): a run not done by its day's
-    deadline is reported through the same webhook notifier as failures (from the triggerer)."""
+    """The DeadlineAlert of news_daily (None without a deadline): a run not done within
+    NEWS_ETL_LOAD_DEADLINE (HH:MM) of being queued is reported through the same webhook notifier as
+    failures (from the triggerer). The daily run is queued when its day ends, so with the default
+    midnight schedule that is HH:MM the day after. Counted from the queueing, not from the logical
+    date: a backfill's runs of old days would all be past such a deadline the moment they are made."""
     if settings.load_deadline is None:
         return None
     from airflow.sdk.definitions.deadline import AsyncCallback, DeadlineAlert, DeadlineReference
 
     hours, minutes = (int(n) for n in settings.load_deadline.split(":"))
     return DeadlineAlert(
-        # From the logical date, the start of the collected day, to that time the day after.
-        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
-        interval=timedelta(days=1, hours=hours, minutes=minutes),
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=timedelta(hours=hours, minutes=minutes),
         callback=AsyncCallback(WebhookNotifier, kwargs={
-            "text": f"news_daily: a day's load was not done by {settings.load_deadline} ({settings.timezone}) "
-                    "the day after",
+            "text": f"news_daily: a run was not done {hours} h {minutes:02d} min after it was queued "
+                    f"(NEWS_ETL_LOAD_DEADLINE={settings.load_deadline})",
             "fields": {"dag_id": "news_daily", "alert": "deadline"}}),
         name="news_daily load deadline",
     )
