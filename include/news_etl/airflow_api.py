@@ -11,6 +11,10 @@ import urllib.request
 
 from news_etl.errors import NewsEtlError
 
+# The local Airflow and sample servers (local_run, local_airflow too): never through an HTTP(S)_PROXY of the environment, which
+# would see the API password and could not reach 127.0.0.1 anyway.
+LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
 
 class AirflowApiError(NewsEtlError):
     """Airflow's API answered with an error; the message names the request and Airflow's answer."""
@@ -32,7 +36,7 @@ class AirflowApi:
         request = urllib.request.Request(self.url + path, method=method, headers=headers,
                                          data=json.dumps(body).encode() if body is not None else None)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with LOCAL.open(request, timeout=self.timeout) as response:
                 return json.load(response)
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode(errors="replace")[:500]

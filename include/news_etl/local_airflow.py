@@ -37,9 +37,11 @@ from pathlib import Path
 
 import psutil
 
+from news_etl.airflow_api import LOCAL
 from news_etl.local_run import AIRFLOW, airflow_env, ensure_sample_sites, prepare_metadata, uses_sample_publishers
 from news_etl.settings import Settings
 from news_etl.sources import load_sources_leaving_out_broken
+
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 CELERY_WORKER = "celery-worker"  # `airflow celery worker`, with the CeleryExecutor
@@ -324,7 +326,7 @@ def get_json(url: str, token: str | None = None, timeout: float = 10) -> dict | 
     """GET a JSON document; None if the server does not answer (yet) or answers with an error."""
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with LOCAL.open(request, timeout=timeout) as response:
             return json.load(response)
     except (OSError, ValueError):
         return None

@@ -21,7 +21,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -29,10 +28,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from news_etl import PROJECT_DIR, pipeline, warehouse
-from news_etl.airflow_api import AirflowApiError
+from news_etl.airflow_api import LOCAL, AirflowApiError
 from news_etl.errors import ConfigError, NewsEtlError
 from news_etl.settings import Settings
 from news_etl.sources import Source, load_sources_leaving_out_broken
+
 
 DAG_ID = "news_daily"
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))  # the virtual environment's, PATH or not
@@ -89,7 +89,7 @@ def ensure_sample_sites(env: dict[str, str]):
     # let the sample publishers through.
     env["NEWS_ETL_ALLOW_HOSTS"] = ",".join(filter(None, [env.get("NEWS_ETL_ALLOW_HOSTS"), f"127.0.0.1:{port}"]))
     try:
-        with urllib.request.urlopen(base + "/", timeout=2) as r:
+        with LOCAL.open(base + "/", timeout=2) as r:
             if _SAMPLE_MARKER in r.read():
                 print(f"Using the sample publishers already serving at {base}")
                 return None
