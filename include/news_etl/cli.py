@@ -22,8 +22,10 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import logging
 import os
 import sys
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
@@ -111,13 +113,34 @@ def _main(argv: list[str] | None) -> int:
 
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with _logs_to_stderr():
+            return args.func(args)
     except NewsEtlError as exc:
         print(f"news-etl: {exc}", file=sys.stderr)
         return EXIT_CONFIG if isinstance(exc, ConfigError) else EXIT_USAGE if isinstance(exc, UsageError) \
             else EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+
+
+@contextmanager
+def _logs_to_stderr() -> Iterator[None]:
+    """The package's log lines go to stderr while a command runs: stdout is the command's output
+    (a table, --json) alone. Airflow, which some commands import (Connection parsing, the REST
+    API), points the root logger at stdout."""
+    logger = logging.getLogger("news_etl")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    saved = logger.propagate, logger.level
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = saved[0]
+        logger.setLevel(saved[1])
 
 
 def _paths(files: list[str]) -> Iterator[str]:
