@@ -264,6 +264,12 @@ def scenario_ok(o: Outcome) -> bool:
     return bool(o.ok) and o.rows_lost == 0 and o.rows_duplicated == 0
 
 
+def _row(cls: str, o: Outcome, ok: bool, note: str) -> tuple[str, ...]:
+    return (cls, o.fault, o.fetch_outcome + ("" if ok else " (UNEXPECTED)"), str(o.requests), str(o.loaded),
+            str(o.quarantined), str(o.rows_lost), str(o.rows_duplicated), str(o.bystander_loaded),
+            f"{o.peak_memory_mb:.1f}", f"{o.seconds:.1f}", note[:70])
+
+
 def main() -> int:
     from news_etl import embedded
 
@@ -276,23 +282,15 @@ def main() -> int:
           f"retries {SETTINGS_ENV['NEWS_ETL_RETRIES']}, timeouts 1 s, deadline 3 s, cap 10 MiB\n")
     header = ("class", "fault", "outcome", "asked", "loaded", "quarantined", "rows lost", "rows duplicated",
               "bystander", "peak MB", "s", "reason")
-    rows, failures = [header], 0
+    rows = [header]
     try:
         for fault in FAULTS:
             o = run_fault(fault, server, dsn, root)
-            ok = web_fault_ok(fault, o)
-            failures += not ok
-            rows.append((fault.cls, o.fault, o.fetch_outcome + ("" if ok else " (UNEXPECTED)"), str(o.requests),
-                         str(o.loaded), str(o.quarantined), str(o.rows_lost), str(o.rows_duplicated),
-                         str(o.bystander_loaded), f"{o.peak_memory_mb:.1f}", f"{o.seconds:.1f}", o.reason[:70]))
+            rows.append(_row(fault.cls, o, web_fault_ok(fault, o), o.reason))
         for scenario in SCENARIOS:
             o = run_scenario(scenario, root, pg)
-            ok = scenario_ok(o)
-            failures += not ok
-            rows.append((scenario.cls, o.fault, o.fetch_outcome + ("" if ok else " (UNEXPECTED)"), str(o.requests),
-                         str(o.loaded), str(o.quarantined), str(o.rows_lost), str(o.rows_duplicated),
-                         str(o.bystander_loaded), f"{o.peak_memory_mb:.1f}", f"{o.seconds:.1f}",
-                         (o.detail or o.reason)[:70]))
+            rows.append(_row(scenario.cls, o, scenario_ok(o), o.detail or o.reason))
+        failures = sum(r[2].endswith("(UNEXPECTED)") for r in rows[1:])
     finally:
         server.close()
         embedded.stop(root / "pg")
