@@ -109,8 +109,8 @@ def local_airflow(root: Path, postgres, sample_url: str, extra_env: dict[str, st
         # test unpauses it.
         AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
-        **(extra_env or {}),
     )
+    env.update(extra_env or {})  # may override any of the above (another executor, its log ports)
     output = root / "news-etl-airflow.out"
     cli = Path(sys.executable).with_name("news-etl")
     with open(output, "wb") as out:

@@ -76,6 +76,18 @@ class AirflowApi:
         path = f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}/taskInstances?limit=1000"
         return self._send("GET", path)["task_instances"]
 
+    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value"):
+        """A task's XCom value as stored (JSON), or None while it has none."""
+        path = (f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}/taskInstances/"
+                f"{task_id}/xcomEntries/{key}")
+        try:
+            value = self._send("GET", path)["value"]
+        except AirflowApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return json.loads(value) if isinstance(value, str) else value
+
     def mark_failed(self, dag_id: str, run_id: str) -> dict:
         """End the run: Airflow marks its unfinished task instances failed or skipped and stops them."""
         return self._send("PATCH", f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}",

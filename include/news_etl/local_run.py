@@ -234,7 +234,7 @@ def _error_line(stack_trace: str) -> str:
 def _follow(api, run_id: str, stop) -> str:
     """Print each task instance of the run as it finishes, and each retry, from Airflow's REST
     API; return the run's final state, or "interrupted" (Ctrl-C)."""
-    shown = set()
+    shown, planned = set(), None
     answered = time.monotonic()
     while True:
         try:
@@ -255,7 +255,12 @@ def _follow(api, run_id: str, stop) -> str:
                 continue
             shown.add(key)
             mark = {"success": "ok ", "up_for_retry": "retry", "skipped": "skip"}.get(ti["state"], ti["state"].upper())
-            print(f"  [{mark}] {ti['task_id'].split('.')[-1]:<18} {ti.get('rendered_map_index') or '':<20} "
+            label = ti.get("rendered_map_index")
+            if not label and ti["map_index"] >= 0:
+                # A mapped task that never ran has no label: its map index is its place in plan's list.
+                planned = planned or api.xcom(DAG_ID, run_id, "plan") or []
+                label = planned[ti["map_index"]] if ti["map_index"] < len(planned) else ""
+            print(f"  [{mark}] {ti['task_id'].split('.')[-1]:<18} {label or '':<20} "
                   f"{ti.get('duration') or 0.0:6.1f}s", flush=True)
         if state in ("success", "failed"):
             return state

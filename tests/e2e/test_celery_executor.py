@@ -63,7 +63,6 @@ def test_news_daily_through_the_celery_executor(tmp_path, postgres, sample_url, 
         "AIRFLOW__CELERY__BROKER_URL": redis_url,
         # The result backend is left to its default: the metadata database (db+postgresql...).
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": "4",
-        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),  # not 8793: others may use it
     }
     archive = tmp_path / "archive-from-variable"
     t0 = time.monotonic()
