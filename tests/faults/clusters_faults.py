@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psycopg2
 
-from faults.model import Outcome, Scenario
+from model import Outcome, Scenario
 from news_etl import pipeline, warehouse
 from news_etl.articles import content_hash
 from news_etl.settings import Settings
