@@ -86,7 +86,13 @@ class AirflowApi:
             if exc.status == 404:
                 return None
             raise
-        return json.loads(value) if isinstance(value, str) else value
+        for _ in range(2):  # the column holds JSON; some backends return it encoded once more
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    break
+        return value
 
     def mark_failed(self, dag_id: str, run_id: str) -> dict:
         """End the run: Airflow marks its unfinished task instances failed or skipped and stops them."""

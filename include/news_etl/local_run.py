@@ -256,8 +256,9 @@ def _follow(api, run_id: str, stop) -> str:
             shown.add(key)
             mark = {"success": "ok ", "up_for_retry": "retry", "skipped": "skip"}.get(ti["state"], ti["state"].upper())
             label = ti.get("rendered_map_index")
-            if not label and ti["map_index"] >= 0:
-                # A mapped task that never ran has no label: its map index is its place in plan's list.
+            if ti["map_index"] >= 0 and label in (None, "", str(ti["map_index"])):
+                # A mapped task that never ran has no label (Airflow shows its map index instead):
+                # its map index is its place in plan's list.
                 planned = planned or api.xcom(DAG_ID, run_id, "plan") or []
                 label = planned[ti["map_index"]] if ti["map_index"] < len(planned) else ""
             print(f"  [{mark}] {ti['task_id'].split('.')[-1]:<18} {label or '':<20} "

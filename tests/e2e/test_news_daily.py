@@ -76,8 +76,8 @@ def test_news_daily_through_airflow_twice_then_a_bad_day(tmp_path, postgres, mak
     sample_clock(datetime(2024, 4, 3, tzinfo=timezone.utc))
     bad = news_etl_run(env, BAD_DAY)
     assert bad.returncode == 1
-    assert "[FAILED] check              tehran-wire" in bad.stdout
-    assert "[UPSTREAM_FAILED] load               tehran-wire" in bad.stdout
+    assert "[FAILED] check              tehran-wire" in bad.stdout, bad.stdout
+    assert "[UPSTREAM_FAILED] load               tehran-wire" in bad.stdout, bad.stdout
     summary = summary_rows(bad.stdout)
     assert summary["tehran-wire"][0] == "blocked"
     assert "tehran-wire: source tehran-wire: load blocked by the quality gate: 4 of" in bad.stdout
