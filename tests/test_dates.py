@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from news_etl.dates import find_date, isoformat, parse_date, to_utc
+from news_etl.dates import find_date, find_dates, isoformat, parse_date, to_utc
 from news_etl.errors import ConfigError, DateParseError
 
 # (text, tz, formats, expected isoformat)
@@ -193,6 +193,15 @@ DATES_IN_TEXT = [
 def test_find_date_reads_the_first_date_in_running_text(text, tz, day_first, expected):
     found = find_date(text, tz=tz, day_first=day_first)
     assert (isoformat(found) if found else None) == expected
+
+
+def test_find_dates_reads_every_date_in_text_order_up_to_a_limit():
+    text = "Am 3. Mai 2021 begann es; am 2021-05-01 war es angekündigt, 31.02.2021 ist keiner, 05.05.2021 endet es."
+    found = [(start, isoformat(d)) for start, d in find_dates(text, tz="UTC")]
+    assert found == [(text.index("3. Mai"), "2021-05-03T00:00:00+00:00"),
+                     (text.index("2021-05-01"), "2021-05-01T00:00:00+00:00"),
+                     (text.index("05.05.2021"), "2021-05-05T00:00:00+00:00")]
+    assert [isoformat(d) for _, d in find_dates(text, tz="UTC", limit=2)] == [d for _, d in found[:2]]
 
 
 # (page date, feed date, tolerance in hours, disagree?)

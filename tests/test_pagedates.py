@@ -19,6 +19,11 @@ def page(head: str = "", article: str = BODY, before: str = "", after: str = REL
             f"<article><h1>Bridge reopens</h1>{article}</article>{after}</body></html>").encode()
 
 
+def prose(sentence: str) -> str:
+    """A paragraph too long to be a date line, with ``sentence`` in its middle."""
+    return f"<p>{BODY[3:-4]} {sentence} {BODY[3:-4]}</p>"
+
+
 # (name, page, url, published_at as isoformat, None when the page states no date of its own)
 PAGES = [
     ("JSON-LD datePublished",
@@ -53,6 +58,24 @@ PAGES = [
      page(), "https://example.org/2024/03/01/bridge-reopens", "2024-03-01T00:00:00+01:00"),
     ("never a date of a related block", page(), "https://example.org/bridge-reopens", None),
     ("never a date of a featured block", page(after=FEATURED), None, None),
+    # The extensive search, when no marked place states a date: the day written most often.
+    ("a date only in the page's own script data",
+     page('<script>var dims = {"section": "news", "published": "2022-01-28"};</script>'
+          '<script>track({"day": "2022-01-28", "page": 7});</script>'), None, "2022-01-28T00:00:00+01:00"),
+    ("the day written most often, not an event day the text names once",
+     page(article=prose("Das Café lädt am 31. Januar 2020 ein."),
+          after='<div class="share" data-day="2020-01-27"></div><script>var day = "27.01.2020";</script>'), None,
+     "2020-01-27T00:00:00+01:00"),
+    ("of days written as often, the oldest (the first publication, not the edit)",
+     page(article=prose("Stand 03.02.2021, seit 01.02.2021 online.")), None, "2021-02-01T00:00:00+01:00"),
+    ("never a copyright line's date, nor a date before 1995",
+     page(article=prose("Die Brücke wurde am 12. Mai 1962 eröffnet."),
+          after="<div class='x'>© 01.01.2024 Example Verlag</div>"), None, None),
+    ("never a date written only in a list of related stories", page(), None, None),
+    ("the URL of a canonical link a PHP warning pushed into the body",
+     b"<b>Warning</b>: mysql_connect() failed<br>" + page('<link rel="canonical" '
+                                                            'href="https://example.org/2014/05/18/mai/">'),
+     "https://example.org/mai", "2014-05-18T00:00:00+02:00"),
     ("never a date of a teaser link",
      page(before='<div class="ticker"><a href="/x"><span>Other story 01.02.2022 16:28</span></a></div>'), None, None),
 ]

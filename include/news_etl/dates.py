@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from news_etl.datenames import MONTH_NUMBERS, WEEKDAY_NAMES, is_weekday, month_number
 from news_etl.errors import ConfigError, DateParseError
 
-__all__ = ["parse_date", "find_date", "to_utc", "isoformat", "resolve_zone", "FLOATING", "offset_stated",
+__all__ = ["parse_date", "find_date", "find_dates", "to_utc", "isoformat", "resolve_zone", "FLOATING", "offset_stated",
            "in_zone"]
 
 _ENGLISH_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -216,7 +216,8 @@ _DATES_IN_TEXT = (
     re.compile(r"(?P<year>\d{4})\s*[年년]\s*(?P<month>\d{1,2})\s*[月월]\s*(?P<day>\d{1,2})\s*[日일]?"),
     re.compile(rf"(?<!\d)(?P<day>\d{{1,2}})(?:st|nd|rd|th|er|º|\.)?\s+(?:de\s+)?(?P<month_name>{_MONTH_ALTERNATIVES})"
                r"\.?,?\s+(?:de\s+)?(?P<year>\d{4})(?!\d)", re.IGNORECASE),
-    re.compile(rf"\b(?P<month_name>{_MONTH_ALTERNATIVES})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+"
+    # The lookahead (a word, then a number) rejects most words before the 400 names are tried.
+    re.compile(rf"\b(?=[^\W\d_]{{3,12}}\.?\s+\d)(?P<month_name>{_MONTH_ALTERNATIVES})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+"
                r"(?P<year>\d{4})(?!\d)", re.IGNORECASE),
 )
 # A time right after the date: "18.10.2019, 15:07 Uhr", "October 19, 2019 at 5:05 pm EST", "klo 12.45".
@@ -239,12 +240,23 @@ def find_date(text: str, *, tz: str | tzinfo | None = None, day_first: bool = Tr
     2nd of November; False for the US order); "22/11/2020" is read either way. The date takes
     the offset written after it, else ``tz``; without either the text has no usable date (None).
     """
+    found = find_dates(text, tz=tz, day_first=day_first, limit=1)
+    return found[0][1] if found else None
+
+
+def find_dates(text: str, *, tz: str | tzinfo | None = None, day_first: bool = True,
+               limit: int | None = None) -> list[tuple[int, datetime]]:
+    """Every date find_date would read in ``text``, as (offset in the text, date) in text order;
+    at most ``limit`` of them (the first ones), so a page of numbers costs a bounded time."""
     zone = resolve_zone(tz)
+    found = []
     for match in sorted((m for p in _DATES_IN_TEXT for m in p.finditer(text)), key=lambda m: m.start()):
-        found = _date_in_text(match, text, zone, day_first)
-        if found is not None:
-            return found
-    return None
+        date = _date_in_text(match, text, zone, day_first)
+        if date is not None:
+            found.append((match.start(), date))
+            if limit is not None and len(found) >= limit:
+                break
+    return found
 
 
 def _date_in_text(match: re.Match[str], text: str, zone: tzinfo | None, day_first: bool) -> datetime | None:

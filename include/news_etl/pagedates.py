@@ -11,7 +11,11 @@ Candidates are tried from the most to the least explicit; the first that reads a
    then a date inside their text ("Erstellt am: 30.01.2022 18:36");
 7. dc:date of the RDF block that some blog engines leave in an HTML comment;
 8. a date line in the text next to the article: between its headline and its body, or just after;
-9. the date in the page's URL (/2024/03/01/), at the start of that day.
+9. the date in the page's URL (/2024/03/01/), at the start of that day;
+10. only when all of these found nothing: an extensive search of the whole page's HTML (running
+    text, attributes, scripts' data), as htmldate does: of the ten days written most often, the
+    oldest (the original publication, not a later update), copyright lines and years before 1995
+    left out.
 
 The last update is read from JSON-LD dateModified, meta tags, microdata, then hAtom's
 <time class="updated">. Steps 5, 6 and 8 never look inside blocks about other stories (related, featured, most read,
@@ -24,9 +28,10 @@ in FLOATING either way, so the caller learns whether the offset was stated or as
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import datetime, timedelta, tzinfo
 
-from news_etl.dates import FLOATING, find_date, in_zone, offset_stated, parse_date
+from news_etl.dates import FLOATING, find_date, find_dates, in_zone, offset_stated, parse_date
 from news_etl.errors import DateParseError
 from news_etl.maintext import MainText, is_descendant
 from news_etl.pagemeta import PageMetadata, ld_text, text_of
@@ -59,6 +64,19 @@ _MAX_LOCAL_CANDIDATES = 50
 _MAX_TEXT_BLOCK = 250  # a date line is short; a long block is prose that may mention any date
 _DATELINE_CHARS = 40
 _BLOCKS_AROUND_BODY = 12
+# The extensive search's bounds: a page's first 2 MB, its first 2,000 dates.
+_MAX_PAGE_CHARS = 2_000_000
+_MAX_PAGE_DATES = 2_000
+_FREQUENT_DAYS = 10
+_OLDEST_YEAR = 1995  # before the web's news sites: a date in the text, not the page's
+_COPYRIGHT = re.compile(r"©|&copy;|&#169;|\(c\)|copyright", re.I)
+_COPYRIGHT_CHARS = 30
+_YEAR_LIKE = re.compile(r"[12]\d{3}")  # a character class first: re scans for it fast
+_BEFORE_YEAR = 60  # "Wednesday, 30th of September 2020, 10:15": the day and month before the year
+_AFTER_YEAR = 40  # "2020-09-30T10:15:00.000+02:00": the month, day and time after it
+_STORY_LIST_TAGS = frozenset(("aside", "nav", "menu"))
+_STORY_LIST_CLASS = re.compile(r"related|recommend|popular|trending|most-?read|outbrain|taboola|featured|ticker",
+                               re.I)
 
 
 def published_at(meta: PageMetadata, main: MainText, tz: tzinfo | None, url: str | None = None) -> datetime | None:
@@ -71,7 +89,7 @@ def publication(meta: PageMetadata, main: MainText, tz: tzinfo | None, url: str 
     Without ``tz`` a date that states no offset is a FLOATING wall time. ``page_text`` is the
     page's HTML as text, where the same instant may be written with the publisher's own offset."""
     day_first = _day_first(meta, tz)
-    found = _published_floating(meta, main, day_first, url)
+    found = _published_floating(meta, main, day_first, url, page_text)
     if found is not None and offset_stated(found) and found.utcoffset() == _UTC_OFFSET:
         found = _local_rendering(found, meta, page_text)
     return in_zone(found, tz), (offset_stated(found) if found is not None else None)
@@ -107,7 +125,8 @@ def _local_rendering(found: datetime, meta: PageMetadata, page_text: str | None)
     return found
 
 
-def _published_floating(meta: PageMetadata, main: MainText, day_first: bool, url: str | None) -> datetime | None:
+def _published_floating(meta: PageMetadata, main: MainText, day_first: bool, url: str | None,
+                        page_text: str | None) -> datetime | None:
     tz = FLOATING
     finders = (
         lambda: _parsed(meta.article_value("datePublished"), tz),
@@ -119,6 +138,7 @@ def _published_floating(meta: PageMetadata, main: MainText, day_first: bool, url
         lambda: _from_rdf_comments(meta, tz),
         lambda: _from_text_near_article(main, tz, day_first),
         lambda: _from_url(meta, url, tz),
+        lambda: _from_whole_page(page_text, main, tz, day_first),
     )
     for finder in finders:
         found = finder()
@@ -247,6 +267,8 @@ def _from_text_near_article(main: MainText, tz, day_first: bool) -> datetime | N
     for block in blocks[start:end]:
         # Prose may mention any date; only a dateline at its start ("01.02.2022 – Der ...") counts.
         text = block.text if len(block.text) <= _MAX_TEXT_BLOCK else block.text[:_DATELINE_CHARS]
+        if _COPYRIGHT.search(text):
+            continue  # "© 01.01.2024 Example Verlag": the site's notice, not the story's date
         found = find_date(text, tz=tz, day_first=day_first)
         if found is not None:
             return found
@@ -259,6 +281,75 @@ def _from_url(meta: PageMetadata, url: str | None, tz) -> datetime | None:
         if day is not None:
             return datetime(day.year, day.month, day.day, tzinfo=tz)
     return None
+
+
+def _from_whole_page(page_text: str | None, main: MainText, tz, day_first: bool) -> datetime | None:
+    """The day the page writes most often, the oldest of those written as often (htmldate's
+    extensive search): a page that marks no date still names its own in its text or its scripts'
+    data, usually more than once. Dates written in lists of other stories (related, featured,
+    most read, menus) are theirs: each such occurrence is taken off its day's count. Other
+    blocks the main text leaves out (a footer, a teaser) often carry the page's own date."""
+    if not page_text:
+        return None
+    text = page_text[:_MAX_PAGE_CHARS]
+    days, first_seen = _days_written(text, tz, day_first)
+    if not days:
+        return None
+    lists = [el for el in main.other_stories if _lists_other_stories(el)]
+    outermost = [el for el in lists if not any(a in main.other_stories for a in el.iterancestors())]
+    others = "\n".join(_text_and_attributes(el) for el in outermost)
+    days -= _days_written(others[:_MAX_PAGE_CHARS], tz, day_first)[0]
+    if not days:
+        return None
+    most = max(days.values())
+    return first_seen[min(day for day, count in days.items() if count == most)]
+
+
+def _around_years(text: str) -> str:
+    """The parts of ``text`` around each year from 1900 to 2099: every date find_dates reads has
+    one, and a page's HTML is mostly markup and scripts, so the date patterns read a few kB
+    instead of the whole page. Parts are joined by a line no date pattern reads across."""
+    spans: list[list[int]] = []
+    for match in _YEAR_LIKE.finditer(text):
+        start, end = match.span()
+        if text[start:start + 2] not in ("19", "20") or text[start - 1:start].isdigit() \
+                or text[end:end + 1].isdigit():
+            continue
+        begin, stop = max(0, start - _BEFORE_YEAR), end + _AFTER_YEAR
+        if spans and begin <= spans[-1][1]:
+            spans[-1][1] = stop
+        else:
+            spans.append([begin, stop])
+    return "\n#\n".join(text[begin:stop] for begin, stop in spans)
+
+
+def _days_written(text: str, tz, day_first: bool) -> tuple[Counter, dict]:
+    """How often each day is written in ``text``, and the first date written for each."""
+    days: Counter = Counter()
+    first_seen: dict = {}
+    text = _around_years(text)
+    for start, found in find_dates(text, tz=tz, day_first=day_first, limit=_MAX_PAGE_DATES):
+        if found.year < _OLDEST_YEAR or _COPYRIGHT.search(text, max(0, start - _COPYRIGHT_CHARS), start):
+            continue
+        days[found.date()] += 1
+        first_seen.setdefault(found.date(), found)
+    return days, first_seen
+
+
+def _lists_other_stories(el) -> bool:
+    return el.tag in _STORY_LIST_TAGS or bool(_STORY_LIST_CLASS.search(f"{el.get('class') or ''} {el.get('id') or ''}"))
+
+
+def _text_and_attributes(el) -> str:
+    """An element's text and its attributes' values: where the page's HTML writes its dates."""
+    parts = []
+    for node in el.iter():
+        if isinstance(node.tag, str):
+            parts.extend(node.attrib.values())
+        parts.append(node.text or "")
+        if node is not el:  # the element's own tail is the text after it
+            parts.append(node.tail or "")
+    return " ".join(parts)
 
 
 def _day_first(meta: PageMetadata, tz) -> bool:

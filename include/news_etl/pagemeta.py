@@ -78,6 +78,11 @@ class PageMetadata:
                 self.meta[key] = " ".join(content.split())
         # Blog engines leave an RDF block with dc:date in an HTML comment (comments go with the chrome).
         self.rdf_comments = [c.text for c in doc.xpath("//comment()[contains(., 'dc:date')]") if c.text]
+        # Read now: a page whose head lands in its body (text before <html>, as a PHP warning
+        # leaves) loses its <link>s when the main text removes what readers do not see.
+        self.canonical_links = [link.get("href").strip() for link in doc.iter("link")
+                                if "canonical" in (link.get("rel") or "").lower().split()
+                                and (link.get("href") or "").strip()]
 
     def first_meta(self, *keys: str) -> str | None:
         for key in keys:
@@ -163,9 +168,8 @@ class PageMetadata:
         return lang.lower().replace("_", "-")
 
     def canonical_url(self) -> str | None:
-        for link in self.doc.iter("link"):
-            if "canonical" in (link.get("rel") or "").lower().split() and (link.get("href") or "").strip():
-                return link.get("href").strip()
+        if self.canonical_links:
+            return self.canonical_links[0]
         og = self.first_meta("og:url")
         if og:
             return og
