@@ -54,6 +54,11 @@ PAGES = [
      None, "2020-07-03T17:16:22+09:00"),
     ("a local date line under the headline takes the source's zone",
      page(article=f"<p>Friday 1 March 2024 - 23:49</p>{BODY}"), None, "2024-03-01T23:49:00+01:00"),
+    ("a paragraph opened by a date line set off from its prose",
+     page(article=prose("").replace("<p>", "<p>BERLIN, 1. März 2024 – ", 1)), None, "2024-03-01T00:00:00+01:00"),
+    ("never an event day a sentence under the headline mentions",
+     page(article=f"<p>Der Rat hat am 5. September 2017 Soforthilfen für die Brücke beschlossen, die der Sturm "
+                  f"beschädigt hatte.</p>{BODY}<p>08.09.2017 11:15</p>"), None, "2017-09-08T11:15:00+02:00"),
     ("the date in the URL, when the page states none",
      page(), "https://example.org/2024/03/01/bridge-reopens", "2024-03-01T00:00:00+01:00"),
     ("never a date of a related block", page(), "https://example.org/bridge-reopens", None),

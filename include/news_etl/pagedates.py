@@ -62,7 +62,10 @@ _UTC_OFFSET = timedelta(0)
 _SAME_INSTANT_SECONDS = 60
 _MAX_LOCAL_CANDIDATES = 50
 _MAX_TEXT_BLOCK = 250  # a date line is short; a long block is prose that may mention any date
-_DATELINE_CHARS = 40
+_DATELINE_CHARS = 40  # where a date line's date starts, at the latest, in a paragraph it opens
+_DATELINE_TAIL = 40  # the date itself and its time
+_DATELINE_WORDS = 12  # a date line is a few words; a longer block is prose
+_AFTER_DATE_LINE = "–—-|/:·•,("  # what sets a date line off from the prose after it
 _BLOCKS_AROUND_BODY = 12
 # The extensive search's bounds: a page's first 2 MB, its first 2,000 dates.
 _MAX_PAGE_CHARS = 2_000_000
@@ -265,12 +268,26 @@ def _from_text_near_article(main: MainText, tz, day_first: bool) -> datetime | N
         start = max(0, in_body[0] - _BLOCKS_AROUND_BODY) if in_body else 0
     end = (in_body[-1] + 1 + _BLOCKS_AROUND_BODY) if in_body else start + 2 * _BLOCKS_AROUND_BODY
     for block in blocks[start:end]:
-        # Prose may mention any date; only a dateline at its start ("01.02.2022 – Der ...") counts.
-        text = block.text if len(block.text) <= _MAX_TEXT_BLOCK else block.text[:_DATELINE_CHARS]
-        if _COPYRIGHT.search(text):
-            continue  # "© 01.01.2024 Example Verlag": the site's notice, not the story's date
-        found = find_date(text, tz=tz, day_first=day_first)
+        found = _date_line(block.text, tz, day_first)
         if found is not None:
+            return found
+    return None
+
+
+def _date_line(text: str, tz, day_first: bool) -> datetime | None:
+    """The date of a date line: a short block ("Friday 1 March 2024 - 23:49", "Erstellt am:
+    30.01.2022 / sk"), or a paragraph that opens with one set off from its prose ("BERLIN,
+    1. März 2024 – Der ..."). A sentence that mentions a day ("Der Rat hat am 5. September 2017
+    beschlossen ...") names an event, not the story's date."""
+    if _COPYRIGHT.search(text):
+        return None  # "© 01.01.2024 Example Verlag": the site's notice, not the story's date
+    if len(text) <= _MAX_TEXT_BLOCK and len(text.split()) <= _DATELINE_WORDS:
+        return find_date(text, tz=tz, day_first=day_first)
+    head = text[:_DATELINE_CHARS + _DATELINE_TAIL]
+    for start, found in find_dates(head, tz=tz, day_first=day_first, limit=1):
+        year = _YEAR_LIKE.search(head, start)
+        rest = head[year.end():].lstrip() if year else ""
+        if start <= _DATELINE_CHARS and (not rest or rest[0] in _AFTER_DATE_LINE or rest[0].isdigit()):
             return found
     return None
 
