@@ -164,6 +164,26 @@ def test_each_check_quarantines_exactly_its_rows_and_good_rows_load(dsn, setting
     assert rows(dsn, "SELECT count(*) = count(DISTINCT check_id) FROM news.dq_result") == [(True,)]
 
 
+def test_checks_see_whether_a_dates_offset_was_stated_or_assumed(dsn, settings, site, write_file, suites):
+    stated = b'<html><head><meta property="article:published_time" content="2024-03-01T08:00:00+03:30">' \
+             b'</head><body><h1>A fine headline</h1><p>' + BODY.encode() + b'</p></body></html>'
+    assumed = b'<html><head><script type="application/ld+json">{"@type": "NewsArticle", ' \
+              b'"datePublished": "2024-03-01T08:10:00"}</script></head><body><h1>A fine headline too</h1><p>' \
+              + BODY.encode() + b'</p></body></html>'
+    site.pages["/news/stated"], site.pages["/news/assumed"] = Page(stated), Page(assumed)
+    site.pages["/feed.xml"] = Page(rss(site, [("/news/stated", None), ("/news/assumed", None)]))
+    source = load_source(write_file("generic.yaml", f"name: generic\ntimezone: Asia/Tehran\ncrawl_delay: 0\n"
+                                                    f"feeds: [{site.url('/feed.xml')}]\n"))
+    run_until_check(source, pipeline.Run(run_id="r", day=DAY, dsn=dsn, settings=settings))
+
+    assert sorted(rows(dsn, "SELECT url, published_at, published_at_offset_known FROM news.stage_article")) == [
+        (site.url("/news/assumed"), "2024-03-01T08:10:00+03:30", False),
+        (site.url("/news/stated"), "2024-03-01T08:00:00+03:30", True)]
+    assert rows(dsn, "SELECT success, element_count, unexpected_count FROM news.dq_result "
+                     "WHERE check_id = 'published_at_offset_stated'") == [(False, 2, 1)]
+    assert quarantined(dsn) == {}  # recorded only: an assumed offset is the source's zone, not an error
+
+
 def test_story_code_held_by_another_article_in_the_warehouse(dsn, settings, site, write_file, suites):
     source = crafted(site, write_file, {"/news/1000001": (page("1 March 2024 08:00", "1000001"), None)})
     first = pipeline.Run(run_id="day-1", day=DAY, dsn=dsn, settings=settings)

@@ -302,7 +302,7 @@ _MIGRATION_STEPS = {41: reidentify_articles}
 STAGE_COLUMNS = (
     "run_id", "source", "day", "identity", "url", "canonical_url", "story_code", "title", "published_at",
     "feed_published_at", "updated_at", "authors", "section", "language", "body", "word_count",
-    "content_hash", "raw_ref", "parse_error", "story_code_in_url", "unstorable",
+    "content_hash", "raw_ref", "parse_error", "story_code_in_url", "unstorable", "published_at_offset_known",
 )
 
 
