@@ -116,6 +116,14 @@ BYLINES = [
     ("a written byline", "<p>By Ada Byrne and Li Wei</p>", ("Ada Byrne", "Li Wei")),
     ("a 'By' label beside the name", "<span>By</span><span>Ada Byrne</span>", ("Ada Byrne",)),
     ("a role after the name", '<a href="/profile/ada-byrne">Ada Byrne | Senior Writer</a>', ("Ada Byrne",)),
+    ("an element whose class says author, after its label",
+     '<div class="header-author"><div class="caption">Author</div><div class="the-author">Ada Byrne</div></div>',
+     ("Ada Byrne",)),
+    ("a list of authors after a label", '<div class="authors"><span>Authors:</span><a href="/s?q=ada">Ada Byrne</a>,'
+                                        ' <a href="/s?q=li">Li Wei</a></div>', ("Ada Byrne", "Li Wei")),
+    ("an avatar's alt text in an author element",
+     '<div class="post-author"><img src="/a.jpg" alt="Ana de la Cruz"></div>', ("Ana de la Cruz",)),
+    ("not an author element's label alone", '<span class="author-label">Written by</span>', ()),
 ]
 
 
@@ -129,6 +137,10 @@ STATED_AUTHORS = [
      ("Li Wei",)),
     ("the outlet, not a person",
      '<meta property="og:site_name" content="Gulf Ledger"><meta name="author" content="Gulf Ledger">', ()),
+    ("a blogger whose site bears their name",
+     '<meta property="og:site_name" content="Ada Byrne"><script type="application/ld+json">{"@type": "Article", '
+     '"publisher": {"@type": "Organization", "name": "Ada Byrne"}, "author": {"@type": "Person", "name": "Ada Byrne"}}'
+     '</script>', ("Ada Byrne",)),
     ("several in one field", '<meta name="author" content="Ada Byrne, Li Wei &amp; Ana Cruz">',
      ("Ada Byrne", "Li Wei", "Ana Cruz")),
     ("quoted, from a tag that names the writer",

@@ -130,11 +130,15 @@ class PageMetadata:
         """JSON-LD authors, else the meta author tags, else (given the page's main text, to tell
         the article from comments and other stories) the names its byline markup holds."""
         names: list[str] = []
+        # A blogger's site bears their name: an author the page types as a Person is one.
+        persons: set[str] = set()
         if self.article:
             for person in as_list(self.article.get("author")):
                 name = ld_text(person.get("name") if isinstance(person, dict) else person)
                 if name:
                     names.append(name)
+                    if isinstance(person, dict) and "person" in _types(person):
+                        persons.add(name.casefold())
         if not names:
             meta_author = self.first_meta("author", "article:author", "dc.creator", "byl", "parsely-author",
                                           "sailthru.author")
@@ -145,10 +149,12 @@ class PageMetadata:
         if not names and main is not None:
             names = byline_authors(self.doc, main)
         if not names and main is not None:
-            names = linked_authors(self.doc, main) or written_bylines(self.doc, main)
+            names = linked_authors(self.doc, main) or written_bylines(self.doc, main) \
+                or classed_authors(self.doc, main)
         site_names = self._site_names()
         people = (clean_author(n) for n in names)
-        return tuple(dict.fromkeys(n for n in people if n and n.casefold() not in site_names))
+        return tuple(dict.fromkeys(n for n in people if n and (n.casefold() not in site_names
+                                                                 or n.casefold() in persons)))
 
     def section(self) -> str | None:
         return self.article_value("articleSection") or self.first_meta("article:section", "section")
@@ -240,6 +246,36 @@ def written_bylines(doc, main: MainText) -> list[str]:
             following = el.getnext()
             rest = text_of(following) if following is not None else ""
         names = [n for n in split_authors(rest) if _looks_like_name(n)]
+        if names:
+            return names
+    return []
+
+
+# An element whose class or id names the author: "the-author", "author-name", "byline__name".
+_AUTHOR_CLASS = etree.XPath(
+    "//body//*[re:test(concat(@class, ' ', @id), 'author|byline|writer', 'i')]",
+    namespaces={"re": "http://exslt.org/regular-expressions"})
+# What such an element says before the name, or instead of one.
+_AUTHOR_LABEL = re.compile(r"^\s*(?:(?:about the |the )?authors?|written by|posted by|by|von|par|por|"
+                           r"autor(?:in)?|auteur|redakteur(?:in)?|text)\b\s*:?\s*", re.I)
+
+
+def classed_authors(doc, main: MainText) -> list[str]:
+    """Names in the first element whose class says author (<div class="the-author">Ada Byrne</div>,
+    an avatar's alt text inside one), innermost first, outside comments and other stories; a
+    label before the name ("Author", "Authors:", "by") is not part of it."""
+    elements = _AUTHOR_CLASS(doc)
+    inside = {a for el in elements for a in el.iterancestors()}
+    for el in elements:
+        if el in inside or main.in_other_stories(el):
+            continue
+        text = text_of(el)
+        if not text:
+            text = next((img.get("alt") or "" for img in el.iter("img") if (img.get("alt") or "").strip()), "")
+        if not text or len(text) > _MAX_BYLINE_CHARS:
+            continue
+        names = [n for n in split_authors(_AUTHOR_LABEL.sub("", text)) if _looks_like_name(n)
+                 and not _AUTHOR_LABEL.fullmatch(n)]
         if names:
             return names
     return []
