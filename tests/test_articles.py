@@ -172,6 +172,11 @@ TITLES = [
      "", "Harbour bridge reopens today"),
     ("a headline marked by class alone", "<title>Harbour bridge reopens on Monday | Ledger</title>",
      '<div class="storyheadline">Harbour bridge reopens on Monday</div>', "Harbour bridge reopens on Monday"),
+    ("the page's one h1 over a stated title that rewords it",
+     "<title>Using machine learning to personalise shopping | Ledger</title>",
+     "<h1>How machine learning personalises online shopping</h1>", "How machine learning personalises online shopping"),
+    ("not a section label in the one h1", "<title>Harbour bridge reopens after repairs | Ledger</title>",
+     "<h1>Local news</h1>", "Harbour bridge reopens after repairs"),
     ("entities decoded once", "<title>Caf&eacute; &amp; Bar reopen</title>", "", "Café & Bar reopen"),
     ("twice-escaped entities repaired", '<meta property="og:title" content="Caf&amp;eacute; &amp;#038; Bar '
      '&amp;amp; more">', "", "Café & Bar & more"),

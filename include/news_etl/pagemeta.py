@@ -110,6 +110,12 @@ class PageMetadata:
         for heading in headings:
             if any(_same_headline(heading, without_site_name(t, site_names)) for t in stated):
                 return heading
+        # The one h1 of the page, a full line that is not the site's name, is the headline the
+        # readers see even where the stated title rewords it for search engines.
+        h1s = [h for h in (clean_title(text_of(h)) for h in self.doc.iter("h1")) if h]
+        if len(h1s) == 1 and len(_WORD.findall(h1s[0])) >= _MIN_HEADLINE_WORDS \
+                and h1s[0].casefold() not in site_names and len(h1s[0]) <= _MAX_TITLE_CHARS:
+            return h1s[0]
         if stated:
             return without_site_name(stated[0], site_names)
         return next((h for h in headings if h), None)
@@ -309,6 +315,7 @@ _HEADLINE_CLASS = etree.XPath("//body//*[contains(@class, 'eadline') or contains
                               " or contains(@class, 'itle')]")
 _HEADLINE_TAGS = frozenset(("div", "span", "p", "td", "font", "b", "strong", "h3"))
 _MAX_TITLE_CHARS = 300
+_MIN_HEADLINE_WORDS = 4  # fewer is a section label ("Sport", "Local news"), not a headline
 # A separator between a title and the site's or section's name: " | ", " - ", " – ", " :: ", " » "...
 _TITLE_SEPARATOR = re.compile(r"\s+(?:\||-{1,2}|–|—|·|•|»|::|>|/)\s+")
 _ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
