@@ -177,6 +177,9 @@ TITLES = [
      "<h1>How machine learning personalises online shopping</h1>", "How machine learning personalises online shopping"),
     ("not a section label in the one h1", "<title>Harbour bridge reopens after repairs | Ledger</title>",
      "<h1>Local news</h1>", "Harbour bridge reopens after repairs"),
+    ("the site and section before ' : ' separators",
+     "<title>The Ledger : Business : Harbour bridge reopens after repairs</title>", "",
+     "Harbour bridge reopens after repairs"),
     ("entities decoded once", "<title>Caf&eacute; &amp; Bar reopen</title>", "", "Café & Bar reopen"),
     ("twice-escaped entities repaired", '<meta property="og:title" content="Caf&amp;eacute; &amp;#038; Bar '
      '&amp;amp; more">', "", "Café & Bar & more"),

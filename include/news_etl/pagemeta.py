@@ -316,8 +316,8 @@ _HEADLINE_CLASS = etree.XPath("//body//*[contains(@class, 'eadline') or contains
 _HEADLINE_TAGS = frozenset(("div", "span", "p", "td", "font", "b", "strong", "h3"))
 _MAX_TITLE_CHARS = 300
 _MIN_HEADLINE_WORDS = 4  # fewer is a section label ("Sport", "Local news"), not a headline
-# A separator between a title and the site's or section's name: " | ", " - ", " – ", " :: ", " » "...
-_TITLE_SEPARATOR = re.compile(r"\s+(?:\||-{1,2}|–|—|·|•|»|::|>|/)\s+")
+# A separator between a title and the site's or section's name: " | ", " - ", " – ", " :: ", " : ", " » "...
+_TITLE_SEPARATOR = re.compile(r"\s+(?:\||-{1,2}|–|—|·|•|»|::|:|>|/)\s+")
 _ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 _WORD = re.compile(r"\w+")
 
