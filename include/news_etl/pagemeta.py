@@ -258,9 +258,10 @@ def written_bylines(doc, main: MainText) -> list[str]:
 
 
 # An element whose class or id names the author: "the-author", "author-name", "byline__name".
-_AUTHOR_CLASS = etree.XPath(
-    "//body//*[re:test(concat(@class, ' ', @id), 'author|byline|writer', 'i')]",
-    namespaces={"re": "http://exslt.org/regular-expressions"})
+# contains() runs in C (an EXSLT regex per element cost a fifth of the parse); the capital is
+# left out so "Author" and "author" both match.
+_AUTHOR_CLASS = etree.XPath("//body//*[" + " or ".join(
+    f"contains(@{attribute}, '{part}')" for attribute in ("class", "id") for part in ("uthor", "yline", "riter")) + "]")
 # What such an element says before the name, or instead of one.
 _AUTHOR_LABEL = re.compile(r"^\s*(?:(?:about the |the )?authors?|written by|posted by|by|von|par|por|"
                            r"autor(?:in)?|auteur|redakteur(?:in)?|text)\b\s*:?\s*", re.I)
