@@ -122,12 +122,11 @@ FUNCTION_WORDS = {
 # Letters only some languages of a script use: a word holding one counts for them.
 MARKED_LETTERS = {
     "latin": {
-        "ß": "de", "ñ": "es", "ã": "pt", "õ": "pt", "ı": "tr", "ğ": "tr", "ş": "tr", "ł": "pl", "ą": "pl",
+        "ß": "de", "ñ": "es gl", "ã": "pt", "õ": "pt", "ı": "tr", "ğ": "tr", "ş": "tr", "ł": "pl", "ą": "pl",
         "ę": "pl", "ż": "pl", "ź": "pl", "ś": "pl", "ć": "pl", "ń": "pl", "ř": "cs", "ě": "cs", "ů": "cs",
         "ő": "hu", "ű": "hu", "ș": "ro", "ț": "ro", "ă": "ro vi", "đ": "vi", "ơ": "vi", "ư": "vi", "ạ": "vi",
         "ả": "vi", "ấ": "vi", "ầ": "vi", "ế": "vi", "ề": "vi", "ệ": "vi", "ộ": "vi", "ờ": "vi", "ủ": "vi",
-        "æ": "da no", "ø": "da no", "å": "sv da no", "ä": "de sv fi sk", "ľ": "sk", "ĺ": "sk", "ŕ": "sk",
-        "ö": "de sv fi tr hu",
+        "æ": "da no", "ø": "da no", "å": "sv da no", "ä": "de sv fi sk", "ľ": "sk", "ĺ": "sk", "ŕ": "sk", "ô": "sk", "ö": "de sv fi tr hu",
         "ü": "de tr hu", "ç": "fr pt tr", "è": "fr it", "ê": "fr pt", "à": "fr it pt", "ì": "it", "ò": "it",
     },
     "cyrillic": {"ы": "ru", "э": "ru", "ё": "ru", "і": "uk", "ї": "uk", "є": "uk", "ґ": "uk", "ъ": "bg ru",
