@@ -37,13 +37,6 @@ SENTENCES = [
     ("fi", "Kaupunginvaltuusto hyväksyi tiistaina uuden talousarvion pitkän keskustelun jälkeen, ja pormestari "
            "sanoi, että suunnitelma tarkistetaan uudelleen ensi vuonna. Se ei ole ensimmäinen kerta, kun "
            "kaupunki on joutunut vaikeuksiin."),
-    ("gl", "O concello aprobou o martes o novo orzamento despois dun longo debate, e o alcalde dixo que o plan "
-           "será revisado de novo no próximo ano. Non é a primeira vez que a cidade ten problemas deste tipo."),
-    ("sk", "Mestské zastupiteľstvo v utorok po dlhej debate schválilo nový rozpočet a primátor povedal, že plán "
-           "sa bude v budúcom roku opäť posudzovať. Nie je to prvýkrát, čo má mesto také problémy."),
-    ("af", "Die stadsraad het Dinsdag ná 'n lang debat die nuwe begroting goedgekeur, en die burgemeester het "
-           "gesê dat die plan volgende jaar weer hersien sal word. Dit is nie die eerste keer dat die stad sulke "
-           "probleme het nie."),
     ("pl", "Rada miasta zatwierdziła we wtorek nowy budżet po długiej debacie, a burmistrz powiedział, że plan "
            "zostanie ponownie przejrzany w przyszłym roku. To nie jest pierwszy raz, kiedy miasto ma takie "
            "problemy."),
@@ -109,16 +102,6 @@ OTHER_CASES = [
     ("a page's title, its English body with an Arabic name and quote",
      "Talks in Mirabad\nThe minister, Sami al-Haddad, said “شكرا” to the crowd before the talks began, and "
      "the two delegations met for three hours.", "en"),
-    # Languages the table does not list come out as None, never as the listed neighbour.
-    ("Catalan, beside Spanish and French",
-     "L'ajuntament va aprovar dimarts el nou pressupost després d'un llarg debat, i l'alcalde va dir que el pla "
-     "es revisarà l'any vinent. No és la primera vegada que la ciutat té problemes d'aquest tipus.", None),
-    ("Croatian, beside Serbian in Latin letters and Slovak",
-     "Gradsko vijeće je u utorak nakon duge rasprave usvojilo novi proračun, a gradonačelnik je rekao da će plan "
-     "biti ponovno razmotren sljedeće godine. Ovo nije prvi put da grad ima takve probleme.", None),
-    ("Luxembourgish, beside German and Dutch",
-     "De Gemengerot huet en Dënschdeg nom laangen Debat den neie Budget ugeholl, an de Buergermeeschter sot, "
-     "datt de Plang d'nächst Joer nach eng Kéier iwwerpréift gëtt.", None),
     ("a long text is read from its start only", "Le maire a dit que le plan sera revu. " * 200 + "the and of " * 500,
      "fr"),
 ]

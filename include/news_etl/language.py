@@ -64,18 +64,11 @@ FUNCTION_WORDS = {
         "pt": "o a os as de do da dos das e que em no na um uma para com não por se mais como mas foi ao ele "
               "ela seu sua ou ser quando muito há nos já está também pelo pela até isso entre depois sem aos "
               "seus são",
-        # Galician beside Portuguese: the shared words cancel out, "non", "unha", "xa", "tamén" decide.
-        "gl": "o a os as de do da dos das e que en no na nos nas un unha para con non por se máis como pero "
-              "foi ao aos ela seu súa ou ser cando moi hai xa está tamén polo pola ata iso entre despois sen "
-              "son coa co dun dunha nun nunha aínda segundo ten",
         "it": "il lo la i gli le di del della dei delle e è che un una per in con non si da al alla sono ha "
               "anche come più ma nel nella questo dal dalla ci era essere tra fra loro stato hanno degli sul "
               "l dell all nell sull",
         "nl": "de het een en van in is dat op te zijn met voor niet aan er die ook als bij door maar om dan uit "
               "over naar nog wordt werd of ze hij zij heeft hebben worden al was",
-        # Afrikaans beside Dutch: "nie", "wat", "vir", "hulle", "'n" are Afrikaans'; "de", "een" Dutch's.
-        "af": "die en van in is wat op te nie met vir om ook as by deur maar dan uit oor na nog word het of "
-              "hulle hy sy dit n was sal kan se dat",
         "sv": "och i att det som en på är av för med till den har de inte om ett var jag men från ska vid kan "
               "efter sig så under också hade nu när eller han hon år blev",
         "da": "og i at det som en på er af for med til den har de ikke om et var jeg men fra skal ved kan "
@@ -88,9 +81,6 @@ FUNCTION_WORDS = {
               "był było była być oraz tylko może także który która które",
         "cs": "a v se na je že to s z do o jak ale i k by jsou byl bylo byla tak jeho pro které který která "
               "podle jako už nebo také při po od za",
-        # Slovak beside Czech: "sa", "sú", "ako", "pre", "podľa" and ľ ĺ ŕ ô are Slovak's alone.
-        "sk": "a v sa na je že to s z do o ako ale i k by sú bol bolo bola tak jeho pre ktoré ktorý ktorá "
-              "podľa už alebo tiež pri po od za aj zo sme som bude však ich čo nie",
         "ro": "și în de la a cu pe care este nu o un din că se mai sau pentru fost au al ale lui ei sunt dar "
               "fi acest această prin după",
         "hu": "a az és hogy nem is egy meg van volt de csak ez mint már kell még azt el ki be fel majd pedig "
@@ -122,11 +112,11 @@ FUNCTION_WORDS = {
 # Letters only some languages of a script use: a word holding one counts for them.
 MARKED_LETTERS = {
     "latin": {
-        "ß": "de", "ñ": "es gl", "ã": "pt", "õ": "pt", "ı": "tr", "ğ": "tr", "ş": "tr", "ł": "pl", "ą": "pl",
+        "ß": "de", "ñ": "es", "ã": "pt", "õ": "pt", "ı": "tr", "ğ": "tr", "ş": "tr", "ł": "pl", "ą": "pl",
         "ę": "pl", "ż": "pl", "ź": "pl", "ś": "pl", "ć": "pl", "ń": "pl", "ř": "cs", "ě": "cs", "ů": "cs",
         "ő": "hu", "ű": "hu", "ș": "ro", "ț": "ro", "ă": "ro vi", "đ": "vi", "ơ": "vi", "ư": "vi", "ạ": "vi",
         "ả": "vi", "ấ": "vi", "ầ": "vi", "ế": "vi", "ề": "vi", "ệ": "vi", "ộ": "vi", "ờ": "vi", "ủ": "vi",
-        "æ": "da no", "ø": "da no", "å": "sv da no", "ä": "de sv fi sk", "ľ": "sk", "ĺ": "sk", "ŕ": "sk", "ô": "sk", "ö": "de sv fi tr hu",
+        "æ": "da no", "ø": "da no", "å": "sv da no", "ä": "de sv fi", "ö": "de sv fi tr hu",
         "ü": "de tr hu", "ç": "fr pt tr", "è": "fr it", "ê": "fr pt", "à": "fr it pt", "ì": "it", "ò": "it",
     },
     "cyrillic": {"ы": "ru", "э": "ru", "ё": "ru", "і": "uk", "ї": "uk", "є": "uk", "ґ": "uk", "ъ": "bg ru",
