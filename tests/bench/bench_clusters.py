@@ -20,6 +20,7 @@ takes more than 2 ms an article.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import sys
@@ -134,6 +135,7 @@ def main() -> int:
     parser.add_argument("--stories", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=20240301)
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]  # the figures are wall times: say how busy the machine was
     batches, truth = generate(args.stories, args.seed)
     articles = sum(len(r) for r in batches.values())
     folder = Path(tempfile.mkdtemp(prefix="news-etl-bench-clusters-"))
@@ -154,6 +156,8 @@ def main() -> int:
     ms = 1000 * spent["cluster"] / articles
     print(f"{args.stories} stories, {articles} articles in {len(batches)} loads (outlet and day); "
           f"{made} clusters made, {len(set(truth.values()))} stories true")
+    print(f"load average (1 min) {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, "
+          f"on {os.cpu_count()} CPUs")
     print(f"MinHash {stories.NUM_PERM} permutations, {stories.BANDS} bands of {stories.ROWS}, similarity "
           f">= {stories.THRESHOLD}, word {stories.SHINGLE}-shingles, window {stories.WINDOW_DAYS} days")
     print("| figure | value | target |\n|---|---|---|")
