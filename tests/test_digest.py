@@ -59,9 +59,18 @@ def test_digest_shows_the_warehouse_numbers(dsn, settings, sample_sources, postg
     shown = re.findall(r"<li><strong>(.*?)</strong>", html)
     assert stories and shown == [escape(h) for h, in stories]
 
-    for term, kind, articles, mentions, _ in rows(dsn, "SELECT term, kind, articles, mentions, sources "
-                                                       "FROM news.term_daily WHERE day = '2024-03-01'"):
-        assert f"<td>{term}</td><td>{kind}</td><td class='n'>{articles}</td><td class='n'>{mentions}</td>" in html
+    # each watched term with its mentions a day over the 7 days before (days without: 0), the change
+    # and the spike flag; the day before is loaded too, so some terms have a week behind them
+    terms = rows(dsn, "SELECT t.term, t.kind, t.articles, t.mentions, t.sources, (SELECT coalesce(sum(w.mentions), 0) "
+                      "FROM news.term_daily w WHERE w.term = t.term AND w.day >= '2024-02-23' AND w.day < '2024-03-01') "
+                      "FROM news.term_daily t WHERE t.day = '2024-03-01'")
+    assert terms and any(week for *_, week in terms)
+    for term, kind, articles, mentions, sources, week in terms:
+        average = week / 7
+        change = f"{(mentions - average) / average:+.0%}" if week else "new"
+        flag = "<span class='spike'>spike</span>" if digest.is_spike(mentions, average) else ""
+        assert (f"<td>{term}</td><td>{kind}</td><td class='n'>{articles}</td><td class='n'>{mentions}</td>"
+                f"<td class='n'>{sources}</td><td class='n'>{average:.1f}</td><td class='n'>{change}</td><td>{flag}</td></tr>") in html
     for source, status, checked, quarantined, *_ in rows(dsn, "SELECT source, run_status, rows_checked, "
                                                               "rows_quarantined FROM news.dq_daily WHERE day = '2024-03-01'"):
         assert f"<td>{source}</td><td class=''>{status}</td><td class='n'>{checked}</td><td class='n'>{quarantined}</td>" in html

@@ -288,8 +288,9 @@ def test_canonical_urls_migration_makes_one_story_of_every_spelling(make_databas
     dsn, _ = make_database(migrate=False)
     before = tmp_path / "migrations"
     before.mkdir()
+    # and 0046 (story band keys), which today's load code needs and 0041 does not touch
     for path in warehouse.MIGRATIONS_DIR.glob("*.sql"):
-        if int(path.name[:4]) < 41:
+        if int(path.name[:4]) < 41 or int(path.name[:4]) == 46:
             (before / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     warehouse.upgrade(dsn, before)
     monkeypatch.setenv("NEWS_ETL_WATCH_TERMS", str(write_file("terms.yaml", TERMS)))

@@ -198,3 +198,54 @@ def test_plan_clusters_is_connected_components_rooted_at_the_oldest_cluster():
     assert plan.existing == {10: 3, 13: 3}
     assert plan.new == {11: 11, 12: 11}
     assert plan.merged == {7: 3}
+
+
+def test_the_backfill_puts_articles_loaded_before_stories_into_the_same_stories_once(dsn, load, postgres,
+                                                                                      monkeypatch, capsys):
+    from news_etl import cli
+
+    late = record("courier", "late", "Ferry parking, a week on", OTHER, utc(2024, 3, 12, 9))
+    for source, rec in WIRE_COPIES + [OTHER_STORY, ("courier", late)]:
+        load(source, [rec])
+    loaded = clusters(dsn)
+    # A warehouse loaded before migration 0040: its articles in no story (0040 made the tables empty).
+    rows(dsn, "DELETE FROM news.story_cluster RETURNING cluster_id")
+    assert rows(dsn, "SELECT count(*) FROM news.story_member") == [(0,)]
+
+    monkeypatch.setenv("AIRFLOW_CONN_NEWS_WAREHOUSE", postgres.airflow_uri(dsn.split("/")[3].split("?")[0]))
+    # --since leaves the older articles out; batches of one article, each its own transaction
+    assert cli.main(["stories", "backfill", "--since", "2024-03-06", "--batch", "1"]) == 0
+    assert capsys.readouterr().out == "1 articles signed and put in stories\n"
+    assert [c[3] for c in clusters(dsn)] == [[late["url"]]]
+    assert warehouse.backfill_stories(dsn, batch=2) == 4
+    capsys.readouterr()  # its log lines
+    # the same stories as the loads made, the first outlet and the headline included
+    assert clusters(dsn) == loaded
+    before = rows(dsn, "SELECT cluster_id, changed_at, articles FROM news.story_cluster ORDER BY 1")
+    assert cli.main(["stories", "backfill"]) == 0
+    assert capsys.readouterr().out == "every article is in a story already\n"
+    assert rows(dsn, "SELECT cluster_id, changed_at, articles FROM news.story_cluster ORDER BY 1") == before
+
+
+def test_migration_0046_gives_each_stored_signature_its_band_keys(make_database, tmp_path):
+    dsn, _ = make_database(migrate=False)
+    before = tmp_path / "migrations"
+    before.mkdir()
+    for path in sorted(warehouse.MIGRATIONS_DIR.glob("*.sql")):
+        if int(path.name[:4]) < 46:
+            (before / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    warehouse.upgrade(dsn, before)
+    sig = stories.signature(" ".join(WIRE))
+    rows(dsn, """
+        WITH s AS (INSERT INTO news.source (name, title, timezone, has_story_codes)
+                   VALUES ('agency', 'Agency', 'UTC', false) RETURNING source_id),
+             i AS (INSERT INTO news.article_identity (source_id, identity, published_at)
+                   SELECT source_id, unnest(ARRAY['https://agency.example/a', 'https://agency.example/b']),
+                          '2024-03-05T06:00Z' FROM s RETURNING article_id),
+             c AS (INSERT INTO news.story_cluster DEFAULT VALUES RETURNING cluster_id)
+        INSERT INTO news.story_member (article_id, cluster_id, content_hash, title, signature)
+        SELECT i.article_id, c.cluster_id, 'h', 'A', CASE WHEN i.article_id = min(i.article_id) OVER () THEN %s END
+        FROM i, c RETURNING article_id""", (sig,))
+    assert warehouse.upgrade(dsn) == ["0046_story_band_keys.sql"]
+    assert rows(dsn, "SELECT band_keys FROM news.story_member ORDER BY article_id") == [
+        (sorted(stories.band_keys(sig)),), (None,)]  # a body too short has no signature, and no band keys

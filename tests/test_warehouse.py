@@ -67,7 +67,7 @@ def test_migrations_apply_once_and_refuse_edited_files(make_database, tmp_path):
                      "ORDER BY 1, 2") == [("BASE TABLE", t) for t in (
         "article", "article_identity", "article_mention", "article_version", "calendar_date", "dq_result", "etl_run",
         "feed_fetch", "feed_state", "host_turn", "identity_merge", "quarantine", "robots_txt", "source",
-        "stage_article", "story_band", "story_cluster", "story_member", "text_search_language", "watch_term")] + [
+        "stage_article", "story_cluster", "story_member", "text_search_language", "watch_term")] + [
         ("VIEW", v) for v in ("daily_volume", "dq_daily", "etl_run_latest", "source_health", "source_syndication",
                               "story_article", "term_daily")]
 

@@ -5,6 +5,7 @@
     news-etl parse-article [--source NAME] [--url URL] FILE...
     news-etl parse-feed [--timezone TZ] FILE...
     news-etl db upgrade | db url | db stop
+    news-etl stories backfill [--since D]   sign and cluster the articles in no story yet
     news-etl dq report --date D             the day's data-quality results per source and check
     news-etl digest --date D                the day's digest, an HTML page in the reports folder
     news-etl search TERMS [--since D]       articles matching the words, newest first (full text)
@@ -87,6 +88,14 @@ def _main(argv: list[str] | None) -> int:
     p.add_argument("action", choices=["upgrade", "url", "stop"],
                    help="upgrade: apply migrations; url: print the DSN; stop: stop the embedded server")
     p.set_defaults(func=_db)
+
+    p = sub.add_parser("stories", help="story clusters")
+    p.add_argument("action", choices=["backfill"],
+                   help="backfill: sign and cluster the articles in no story yet (loaded before stories were)")
+    p.add_argument("--since", type=date.fromisoformat, default=None,
+                   help="only articles published on or after this UTC day, YYYY-MM-DD (default: all)")
+    p.add_argument("--batch", type=int, default=500, help="articles per transaction (default 500)")
+    p.set_defaults(func=_stories)
 
     p = sub.add_parser("dq", help="data-quality results")
     p.add_argument("action", choices=["report"], help="report: the day's results per source and check")
@@ -235,6 +244,17 @@ def _db(args) -> int:
         return 0
     applied = warehouse.upgrade(dsn)
     print(f"applied: {', '.join(applied)}" if applied else "warehouse schema is up to date")
+    return 0
+
+
+def _stories(args) -> int:
+    from news_etl import warehouse
+
+    if args.batch < 1:
+        raise UsageError(f"--batch {args.batch}: give at least 1 article per transaction")
+    since = datetime.combine(args.since, datetime.min.time(), timezone.utc) if args.since else None
+    signed = warehouse.backfill_stories(warehouse.resolve_dsn(), since=since, batch=args.batch)
+    print(f"{signed} articles signed and put in stories" if signed else "every article is in a story already")
     return 0
 
 

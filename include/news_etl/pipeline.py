@@ -500,7 +500,7 @@ def load(source: Source, run: Run) -> dict:
         warehouse.upsert_source(conn, name=source.name, title=source.title, timezone=source.timezone.key,
                                 has_story_codes=source.story_codes is not None)
         inserted, updated = warehouse.merge_articles(conn, run.run_id, source.name)
-        warehouse.cluster_stories(conn, source.name)
+        warehouse.cluster_stories(conn)
         # A day with nothing in the archive is not a failure, but it must be visible.
         no_data = warehouse.staged_rows(conn, run.run_id, source.name) == 0
         warehouse.record_run(conn, run.run_id, source.name, run.day, loaded_new=inserted, loaded_updated=updated,

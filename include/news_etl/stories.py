@@ -1,8 +1,9 @@
 """Stories across outlets: which articles are the same story (a wire copy retitled by each outlet,
 trimmed by a paragraph), by the MinHash signature of their bodies.
 
-Pure functions only; the warehouse keeps the signatures and the LSH band hashes (news.story_band),
-so every worker sees one shared index (warehouse.cluster_stories runs them at load).
+Pure functions only; the warehouse keeps the signatures and the LSH band hashes (news.story_member,
+its band_keys under a GIN index), so every worker sees one shared index (warehouse.cluster_stories
+runs them at load).
 
 - `signature(body)`: MinHash (datasketch) of the body's word 5-shingles, case-folded, NFC. An
   article of fewer than MIN_WORDS words has none and is a story of its own.
@@ -28,9 +29,12 @@ import numpy as np
 from datasketch import MinHash
 
 NUM_PERM = 128
-# 42 bands of 3 values: a pair of similarity 0.4 shares a band with probability 1 - (1 - 0.4**3)**42
-# = 0.94, one of 0.5 with 0.996, one of 0.1 with 0.04 (the candidates the load then compares).
-BANDS, ROWS = 42, 3
+# 28 bands of 3 values: a pair of similarity 0.4 shares a band with probability 1 - (1 - 0.4**3)**28
+# = 0.84, one of 0.5 with 0.98, one of 0.1 with 0.03 (the candidates the load then compares). A
+# copy missed as a pair is mostly found through a third (clusters are connected components): on
+# the benchmark, 42 bands gave pair recall 0.975 with 70 candidates an article, 28 give 0.972 with
+# 37, and each band is a key every load looks up (BENCHMARKS.md, "Story clusters").
+BANDS, ROWS = 28, 3
 THRESHOLD = 0.4  # estimated Jaccard similarity of the bodies' shingles that makes one story
 # Words per shingle: 5 rather than 3, because stories on one topic share phrasing (templates,
 # boilerplate) in runs of a few words, and copies of one story share whole sentences. On the

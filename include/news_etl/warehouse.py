@@ -293,8 +293,31 @@ def reidentify_articles(cur) -> int:
     return len(dropped)
 
 
+def resign_story_bands(cur, chunk: int = 5000) -> int:
+    """Migration 0046's step: each stored signature's band keys (news_etl.stories, today's number of
+    bands) as an array on its news.story_member row, a chunk of articles at a time. Returns how
+    many articles got theirs."""
+    done, last = 0, 0
+    while True:
+        cur.execute("SELECT article_id, signature FROM news.story_member WHERE signature IS NOT NULL "
+                    "AND article_id > %s ORDER BY article_id LIMIT %s", (last, chunk))
+        rows = cur.fetchall()
+        if not rows:
+            return done
+        cur.execute(sql_file("load/story_band_keys.sql"), _band_params({a: bytes(sig) for a, sig in rows}))
+        done, last = done + len(rows), rows[-1][0]
+
+
+def _band_params(signatures: dict[int, bytes | None]) -> dict[str, list[int]]:
+    """The band keys of signed articles as two parallel arrays (article, key), one row per band."""
+    from news_etl import stories
+
+    bands = [(a, key) for a, sig in signatures.items() if sig for key in stories.band_keys(sig)]
+    return dict(band_article=[a for a, _ in bands], band_key=[k for _, k in bands])
+
+
 # Steps of a migration that SQL cannot do, run right after its file, in its transaction.
-_MIGRATION_STEPS = {41: reidentify_articles}
+_MIGRATION_STEPS = {41: reidentify_articles, 46: resign_story_bands}
 
 
 # --- writes ------------------------------------------------------------------------------------------
@@ -397,10 +420,10 @@ def merge_articles(conn, run_id: str, source: str) -> tuple[int, int]:
     return inserted, updated
 
 
-def cluster_stories(conn, source: str) -> int:
+def cluster_stories(conn) -> int:
     """Put the articles the merge just added or changed into story clusters, in the load
     transaction: sign each new or changed body (news_etl.stories), find its candidates in the
-    shared band index (news.story_band), keep the similar ones published within the window, and
+    shared band index (news.story_member's band_keys), keep the similar ones published within the window, and
     join, merge or make clusters. Returns how many articles were signed; a reload signs none."""
     from news_etl import stories  # numpy and datasketch: only where a load needs them
 
@@ -408,8 +431,7 @@ def cluster_stories(conn, source: str) -> int:
         # Sign first (CPU, ~0.3 ms an article), then take the shared lock for the look-ups and writes.
         cur.execute("SELECT article_id, body FROM pg_temp.merge_batch WHERE change IN ('new', 'edited', 'restated')")
         signatures = {article_id: stories.signature(body) for article_id, body in cur.fetchall()}
-        with lock_named(conn, "the story clusters' lock (advisory lock news.story_clusters)"):
-            cur.execute(sql_file("load/story_clusters_lock.sql"), {"lock_timeout": f"{warehouse_timeouts()[1]:g}s"})
+        _lock_story_clusters(conn, cur)
         cur.execute(sql_file("load/stories_to_sign.sql"))
         signed, titles, hashes, touched = {}, {}, {}, []
         for article_id, content_hash, title, _body, published_at, cluster_id, signed_hash in cur.fetchall():
@@ -420,12 +442,11 @@ def cluster_stories(conn, source: str) -> int:
             signed[article_id] = (signatures[article_id], published_at)
             titles[article_id], hashes[article_id] = title, content_hash
         ids = list(signed)
-        bands = [(a, key) for a, (sig, _) in signed.items() if sig for key in stories.band_keys(sig)]
         params = dict(ids=ids, content_hashes=[hashes[a] for a in ids], titles=[titles[a] for a in ids],
                       signatures=[psycopg2.Binary(sig) if sig else None for sig, _ in signed.values()],
-                      band_article=[a for a, _ in bands], band_key=[k for _, k in bands])
+                      **_band_params({a: sig for a, (sig, _) in signed.items()}))
         pairs = []
-        if bands:
+        if params["band_key"]:
             cur.execute(sql_file("load/story_candidates.sql"), dict(params, window_days=stories.WINDOW_DAYS))
             pairs = [(a, other, cluster) for a, other, cluster, other_signature in cur.fetchall()
                       if stories.same_story(signed[a][0], other_signature)]
@@ -441,6 +462,29 @@ def cluster_stories(conn, source: str) -> int:
             plan_cluster=[c for _, c in plan.existing.items()] + [None] * len(plan.new),
             plan_key=[None] * len(plan.existing) + [k for _, k in plan.new.items()]))
     return len(ids)
+
+
+def backfill_stories(dsn: str, since: datetime | None = None, batch: int = 500) -> int:
+    """Sign and cluster the articles in no story yet (loaded before migration 0040), published at
+    or after `since` (all when None): batches of up to `batch` articles of one source, oldest
+    first, each in a transaction of its own under the story clusters' lock, through
+    cluster_stories as a load would. Idempotent: a second run finds none. Returns how many
+    articles were signed."""
+    signed = 0
+    while True:
+        with connect(dsn) as conn, conn.cursor() as cur:
+            _lock_story_clusters(conn, cur)  # before choosing the batch: no load signs it meanwhile
+            cur.execute(sql_file("load/unclustered_articles.sql"), dict(since=since, batch=batch))
+            if cur.fetchone()[0] == 0:
+                return signed
+            signed += cluster_stories(conn)
+        log.info("stories backfill: %d articles signed and clustered so far", signed)
+
+
+def _lock_story_clusters(conn, cur) -> None:
+    """The story clusters' lock, for the rest of the transaction (taking it again is a no-op)."""
+    with lock_named(conn, "the story clusters' lock (advisory lock news.story_clusters)"):
+        cur.execute(sql_file("load/story_clusters_lock.sql"), {"lock_timeout": f"{warehouse_timeouts()[1]:g}s"})
 
 
 _RUN_COUNTERS = {

@@ -20,6 +20,7 @@ takes more than 2 ms an article.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import sys
@@ -37,6 +38,7 @@ from news_etl.sample_sites import text
 OUTLETS = [f"outlet-{i:02d}" for i in range(8)]
 START = datetime(2024, 3, 1, tzinfo=timezone.utc)
 DAYS = 4  # a busy news week: ~100 articles per outlet and day, all within the window of each other
+WINDOW = (START, START + timedelta(days=DAYS + 2))  # the checks' window: every copy is published in it
 TARGETS = dict(precision=0.98, recall=0.95, ms_per_article=2.0)
 CLOSINGS = ("This story was first published by a partner agency.", "Read more on this in our weekend edition.",
             "Our correspondent contributed to this report.", "Follow our live coverage for updates.")
@@ -103,13 +105,13 @@ def load(dsn: str, batches: dict[tuple[str, date], list[dict]]) -> dict[str, flo
             warehouse.stage_records(conn, run_id, outlet, day, records)
             cur.execute("UPDATE news.stage_article SET dq_status = 'passed' WHERE run_id = %s", (run_id,))
         with warehouse.connect(dsn) as conn:
-            warehouse.add_article_months(conn, run_id, outlet)
+            warehouse.add_article_months(conn, run_id, outlet, WINDOW)
         with warehouse.connect(dsn) as conn:
             warehouse.upsert_source(conn, name=outlet, title=outlet, timezone="UTC", has_story_codes=False)
             started = time.perf_counter()
             warehouse.merge_articles(conn, run_id, outlet)
             merged = time.perf_counter()
-            warehouse.cluster_stories(conn, outlet)
+            warehouse.cluster_stories(conn)
             spent["cluster"] += time.perf_counter() - merged
             spent["merge"] += merged - started
     return spent
@@ -133,6 +135,7 @@ def main() -> int:
     parser.add_argument("--stories", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=20240301)
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]  # the figures are wall times: say how busy the machine was
     batches, truth = generate(args.stories, args.seed)
     articles = sum(len(r) for r in batches.values())
     folder = Path(tempfile.mkdtemp(prefix="news-etl-bench-clusters-"))
@@ -153,6 +156,8 @@ def main() -> int:
     ms = 1000 * spent["cluster"] / articles
     print(f"{args.stories} stories, {articles} articles in {len(batches)} loads (outlet and day); "
           f"{made} clusters made, {len(set(truth.values()))} stories true")
+    print(f"load average (1 min) {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, "
+          f"on {os.cpu_count()} CPUs")
     print(f"MinHash {stories.NUM_PERM} permutations, {stories.BANDS} bands of {stories.ROWS}, similarity "
           f">= {stories.THRESHOLD}, word {stories.SHINGLE}-shingles, window {stories.WINDOW_DAYS} days")
     print("| figure | value | target |\n|---|---|---|")

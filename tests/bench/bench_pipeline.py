@@ -255,7 +255,7 @@ def bench_load(records: dict[str, list[dict]], dsn: str) -> LoadResult:
             warehouse.merge_articles(conn, run_id, source)
             steps["merge"] += time.perf_counter() - started
             started = time.perf_counter()
-            warehouse.cluster_stories(conn, source)  # in the merge's transaction, as pipeline.load
+            warehouse.cluster_stories(conn)  # in the merge's transaction, as pipeline.load
             conn.commit()
             steps["story clusters"] += time.perf_counter() - started
     columns = ", ".join(warehouse.STAGE_COLUMNS)

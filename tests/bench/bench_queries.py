@@ -97,7 +97,7 @@ def load_batch(dsn: str, run_id: str, source: str, day: date, records: list[dict
     with warehouse.connect(dsn) as conn:
         warehouse.upsert_source(conn, name=source, title=source, timezone="UTC", has_story_codes=False)
         warehouse.merge_articles(conn, run_id, source)
-        warehouse.cluster_stories(conn, source)
+        warehouse.cluster_stories(conn)
 
 
 def build(dsn: str, count: int) -> None:

@@ -4,7 +4,7 @@
 -- plan (plan_article with an existing plan_cluster or the plan_key of a new cluster), and the
 -- clusters the articles left, were restated in or were merged into (touched). Reads
 -- article_identity (for publication times), not the partitioned articles: planning stays cheap.
--- Articles signed again leave their earlier story (and their bands go with their membership).
+-- Articles signed again leave their earlier story (and their band keys go with their membership).
 DELETE FROM news.story_member WHERE article_id = ANY (%(ids)s::bigint[]);
 
 WITH plan AS (
@@ -15,22 +15,24 @@ signed AS (
     SELECT * FROM unnest(%(ids)s::bigint[], %(content_hashes)s::text[], %(titles)s::text[], %(signatures)s::bytea[])
         AS s (article_id, content_hash, title, signature)
 ),
+bands AS (  -- each signed article's band keys as one array (none for a body too short)
+    SELECT article_id, array_agg(band_key ORDER BY band_key) AS band_keys
+    FROM unnest(%(band_article)s::bigint[], %(band_key)s::bigint[]) AS b (article_id, band_key)
+    GROUP BY article_id
+),
 made AS (  -- referenced twice, so evaluated once: one id per new cluster
     SELECT new_key, nextval(pg_get_serial_sequence('news.story_cluster', 'cluster_id')) AS cluster_id
     FROM (SELECT DISTINCT new_key FROM plan WHERE new_key IS NOT NULL) AS k
 ),
 clusters AS (
     INSERT INTO news.story_cluster (cluster_id) SELECT cluster_id FROM made
-),
-members AS (
-    INSERT INTO news.story_member (article_id, cluster_id, content_hash, title, signature)
-    SELECT p.article_id, coalesce(p.cluster_id, k.cluster_id), s.content_hash, s.title, s.signature
-    FROM plan p
-    JOIN signed s USING (article_id)
-    LEFT JOIN made k USING (new_key)
 )
-INSERT INTO news.story_band (band_key, article_id)
-SELECT DISTINCT band_key, article_id FROM unnest(%(band_article)s::bigint[], %(band_key)s::bigint[]) AS b (article_id, band_key);
+INSERT INTO news.story_member (article_id, cluster_id, content_hash, title, signature, band_keys)
+SELECT p.article_id, coalesce(p.cluster_id, k.cluster_id), s.content_hash, s.title, s.signature, bk.band_keys
+FROM plan p
+JOIN signed s USING (article_id)
+LEFT JOIN bands bk USING (article_id)
+LEFT JOIN made k USING (new_key);
 
 -- A cluster whose every article left it is no story any more.
 DELETE FROM news.story_cluster c
