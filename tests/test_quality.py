@@ -13,8 +13,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from conftest import SAMPLE_NOW
-from helpers import rows
-from news_etl import cli, data_docs, pipeline, quality
+from helpers import CHROMEDRIVER, CHROMIUM, headless_chromium, rows
+from news_etl import PROJECT_DIR, cli, data_docs, pipeline, quality
 from news_etl.errors import ConfigError
 from news_etl.quality import QualityGateError
 from news_etl.sample_sites.publishers import BAD_DAY, articles_for
@@ -170,16 +170,9 @@ def test_data_docs_is_one_site_with_every_validation_readable_offline(dsn, setti
     """Two runs of a day and one of the next: one site, its index listing all three validations
     as plain HTML with a stylesheet served from the site; each page under the source and
     collected day, showing the Airflow run id, naming the failing row by its URL."""
-    suites("thresholds: {max_failed_ratio: 1.0}\n")
-    source = crafted(site, write_file, {"/news/1000001": (page("1 March 2024 08:00", "1000001"), None),
-                                        "/news/1000002": (page("1 March 2024 08:10", "1000002", body="Short."), None)})
-    root = settings.data_docs_root
     runs = [("manual__2024-03-01T10:00:00+00:00", DAY), ("manual__2024-03-01T11:00:00+00:00", DAY),
             ("scheduled__2024-02-29T00:00:00+00:00", date(2024, 2, 29))]
-    for run_id, day in runs:
-        pipeline.check(source, run_with_staged(source, run_id, day, dsn, settings), now=NOW)
-
-    pages = [Path(p) for (p,) in rows(dsn, "SELECT data_docs FROM news.etl_run ORDER BY attempt_id")]
+    root, pages = checked_runs(runs, dsn, settings, site, write_file, suites)
     assert [p.relative_to(root).parts[:4] for p in pages] == [
         ("validations", "news", "crafted", f"{day} {run_id}") for run_id, day in runs]
     index = (root / "index.html").read_text()
@@ -203,6 +196,59 @@ def test_data_docs_is_one_site_with_every_validation_readable_offline(dsn, setti
     assert files - results - {str(p.relative_to(root)) for p in pages} == {
         "index.html", f"static/{data_docs.STYLESHEET}", ".build.lock", "results/.ge_store_backend_id"}
     assert stylesheet.stat().st_size < 10_000
+
+
+def checked_runs(runs: list[tuple[str, date]], dsn, settings, site, write_file, suites) -> tuple[Path, list[Path]]:
+    """The crafted source (one good row, one too short) checked in each (run id, day) of
+    `runs`; returns the Data Docs site and each run's page."""
+    suites("thresholds: {max_failed_ratio: 1.0}\n")
+    source = crafted(site, write_file, {"/news/1000001": (page("1 March 2024 08:00", "1000001"), None),
+                                        "/news/1000002": (page("1 March 2024 08:10", "1000002", body="Short."), None)})
+    for run_id, day in runs:
+        pipeline.check(source, run_with_staged(source, run_id, day, dsn, settings), now=NOW)
+    return settings.data_docs_root, [Path(p) for (p,) in rows(dsn, "SELECT data_docs FROM news.etl_run ORDER BY attempt_id")]
+
+
+@pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+                    reason="chromium and chromium-driver not installed (apt-get install chromium chromium-driver)")
+def test_data_docs_index_in_a_headless_browser_offline(dsn, settings, site, write_file, suites, tmp_path):
+    """The index as a reader's browser shows it with no network: both validations listed and
+    styled by the site's own stylesheet, a click away from a page that names the failing row."""
+    from selenium.webdriver.common.by import By
+
+    runs = [("manual__2024-03-01T10:00:00+00:00", DAY), ("scheduled__2024-02-29T00:00:00+00:00", date(2024, 2, 29))]
+    root, pages = checked_runs(runs, dsn, settings, site, write_file, suites)
+    browser = headless_chromium(tmp_path / "chromium", window="1400,900")
+    try:
+        browser.set_page_load_timeout(30)
+        browser.get((root / "index.html").as_uri())
+        listed = browser.find_elements(By.CSS_SELECTOR, "table.ge-index-page-validation-results-table tbody tr")
+        assert [row.is_displayed() for row in listed] == [True, True]
+        assert sorted(a.text for a in browser.find_elements(By.CSS_SELECTOR, "tbody a")) == sorted(
+            f"{day} {run_id}" for run_id, day in runs)
+        style = "return getComputedStyle(arguments[0])[arguments[1]]"
+        header = browser.find_element(By.CSS_SELECTOR, "table.ge-index-page-validation-results-table th")
+        assert browser.execute_script(style, header, "backgroundColor") == "rgb(238, 242, 246)"  # not transparent
+        assert browser.execute_script(style, browser.find_element(By.CSS_SELECTOR, "nav.navbar"),
+                                      "backgroundColor") == "rgb(23, 50, 77)"
+        failed = browser.find_element(By.CSS_SELECTOR, "tr.validation-failed td")
+        assert browser.execute_script(style, failed, "backgroundColor") == "rgb(255, 244, 244)"
+        # Everything the page loads: the site's stylesheet, and no script (file:// loads are not
+        # in the browser's resource timing, so the document's own lists are read).
+        assert browser.execute_script("return Array.from(document.styleSheets).map(s => s.href)") == [
+            (root / "static" / data_docs.STYLESHEET).as_uri()]
+        assert browser.execute_script("return Array.from(document.scripts).map(s => s.src)") == []
+        artifacts = PROJECT_DIR / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        assert browser.save_screenshot(str(artifacts / "data-docs-index.png"))
+
+        browser.find_element(By.LINK_TEXT, f"{runs[0][1]} {runs[0][0]}").click()
+        assert unquote(browser.current_url) == unquote(pages[0].as_uri())
+        assert site.url("/news/1000002") in browser.find_element(By.TAG_NAME, "body").text
+        assert browser.execute_script(style, browser.find_element(By.CSS_SELECTOR, "nav.navbar"),
+                                      "backgroundColor") == "rgb(23, 50, 77)"
+    finally:
+        browser.quit()
 
 
 def test_gx_is_set_up_once_per_warehouse_and_site(make_database, settings, site, write_file, suites, tmp_path):
