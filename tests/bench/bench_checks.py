@@ -1,8 +1,8 @@
 """`make bench-checks`: what the quality gate costs per source when one process checks many, as a
 shard's check task does (pipeline.check in a loop): each source's check time with GX set up once
 per process (the first source pays for importing GX and making its context), beside the same
-checks with a fresh context for every source (GX set up each time), and what the Data Docs site's
-build adds per validation as its history grows.
+checks with a fresh context for every source (GX set up each time), and the set-up alone, made
+and reused.
 
 The sample publishers' sources for one day (a real embedded PostgreSQL, the sample server on
 127.0.0.1 with its clock pinned), checked ROUNDS times over, alternating the two ways.
@@ -64,6 +64,14 @@ def main() -> None:
             quality._validators.clear()
             once.append(_check_all(pipeline, sources, run))
             each.append(_check_all(pipeline, sources, run, fresh=quality._validators.clear))
+        url = warehouse.sqlalchemy_url(warehouse.session_dsn(dsn))
+        quality._validators.clear()
+        t0 = time.perf_counter()
+        quality._validator(url, settings.data_docs_root)
+        cold = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        quality._validator(url, settings.data_docs_root)
+        warm = time.perf_counter() - t0
         docs = len(list((settings.data_docs_root / "results").rglob("*.json")))
         print(f"{len(sources)} sources, {args.rounds} rounds; importing the pipeline {imported:.1f}s, GX {gx_import:.1f}s "
               f"(once per process); Data Docs site: {docs} validations, "
@@ -75,6 +83,7 @@ def main() -> None:
         print(f"check of each later source, GX set up once:            {later_once:.2f}s (median)")
         print(f"check of each later source, GX set up for each:        {later_each:.2f}s (median)")
         print(f"GX set-up saved per source beyond the first:           {later_each - later_once:.2f}s")
+        print(f"GX set-up alone (context and data source): {cold:.3f}s made, {warm * 1000:.3f} ms reused")
     finally:
         if server is not None:
             server.shutdown()
