@@ -181,6 +181,7 @@ class _Validator:
 
 
 _validators: dict[tuple[str, str | None], _Validator] = {}
+KEPT_VALIDATORS = 4  # a task uses one warehouse and site; a test process goes through many
 
 
 def _validator(sqlalchemy_url: str, site_dir: Path | None) -> _Validator:
@@ -204,6 +205,8 @@ def _validator(sqlalchemy_url: str, site_dir: Path | None) -> _Validator:
             warnings.simplefilter("ignore")
             datasource = context.data_sources.add_sql(name="warehouse", connection_string=sqlalchemy_url)
         _validators[key] = _Validator(context, datasource, site_dir)  # kept only once it could be made
+        while len(_validators) > KEPT_VALIDATORS:
+            del _validators[next(iter(_validators))]  # the oldest
     return _validators[key]
 
 
