@@ -2,23 +2,20 @@
 them: three past days load exactly the sample publishers' articles; the same backfill again, with
 every completed run reprocessed, runs them all again and changes no article row (each pass an
 attempt of its own in news.etl_run); then `make run` of one of those days through the same Airflow,
-which leaves the backfill's runs alone; then Ctrl-C to a `make run`, which stops its run."""
+which leaves the backfill's runs alone."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-import psutil
 import pytest
 
 from conftest import SAMPLE_NOW
 from helpers import expected_articles, loaded_articles, rows
-from live_airflow import _alive
 from news_etl.sample_sites.publishers import PUBLISHERS
 
 pytestmark = pytest.mark.e2e
@@ -118,41 +115,3 @@ def test_make_run_uses_the_running_airflow_and_leaves_its_runs_alone(airflow):
     assert (after[run_id]["state"], after[run_id]["logical_date"], after[run_id]["conf"]["date"]) == (
         "success", None, DAYS[0].isoformat())
     assert _ts(after[run_id]["start_date"]) < _ts(after[run_id]["end_date"])  # true start and end, not `dags test`'s
-
-
-def test_ctrl_c_stops_make_run_its_airflow_run_and_every_process_it_started(airflow, tmp_path):
-    """Ctrl-C (SIGINT) to `news-etl run` while its run's tasks execute: it exits 130, the run is
-    marked failed in Airflow, none of its task instances is left running, and no process that
-    `news-etl run` started is left."""
-    day = date(2024, 2, 27)  # not collected by another test: its extract takes a while
-    airflow.request("PATCH", "/api/v2/dags/news_daily", {"is_paused": False})
-    cli = Path(sys.executable).with_name("news-etl")
-    output = tmp_path / "news-etl-run.out"
-    with open(output, "wb") as out:
-        proc = subprocess.Popen([str(cli), "run", "--date", day.isoformat()], env=airflow.env, stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    try:
-        def running_task():
-            runs = airflow.request("GET", "/api/v2/dags/news_daily/dagRuns?run_type=manual&limit=100")["dag_runs"]
-            ours = [r for r in runs if r["dag_run_id"].startswith(f"local__{day}__")]
-            if not ours:
-                return None
-            tis = airflow.request("GET", f"/api/v2/dags/news_daily/dagRuns/{ours[0]['dag_run_id']}/taskInstances")
-            return ours[0]["dag_run_id"] if any(t["task_id"] != "plan" and t["state"] == "running"
-                                                for t in tis["task_instances"]) else None
-
-        run_id = airflow.wait_for("a task of the run to be running", running_task, timeout=600, every=1)
-        started = psutil.Process(proc.pid).children(recursive=True)
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=180)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    printed = output.read_text(errors="replace")
-    assert code == 130, printed
-    assert f"Interrupted: run {run_id} marked failed" in printed, printed
-    assert airflow.request("GET", f"/api/v2/dags/news_daily/dagRuns/{run_id}")["state"] == "failed"
-    airflow.wait_for("no task of the run left running", lambda: not [
-        t for t in airflow.request("GET", f"/api/v2/dags/news_daily/dagRuns/{run_id}/taskInstances")["task_instances"]
-        if t["state"] in ("running", "queued", "scheduled", "up_for_retry", "restarting", "deferred")], timeout=180)
-    assert [p.pid for p in started if _alive(p)] == []
