@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 DATE ?= $(shell date -u +%F)
 
-.PHONY: run airflow test venv lock sample-sites db-upgrade db-url db-stop clean bench-extract bench-queries bench-clusters bench faults
+.PHONY: run airflow test venv lock sample-sites db-upgrade db-url db-stop clean bench-extract bench-queries bench-clusters bench-checks bench faults
 
 # The virtual environment is rebuilt whenever a lock file or pyproject.toml changes.
 $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
@@ -54,6 +54,11 @@ bench-queries: venv
 # and what clustering adds to the load per article. ~2 min.
 bench-clusters: venv
 	@$(BIN)/python tests/bench/bench_clusters.py $(BENCH_ARGS)
+
+# The quality gate's cost per source when one process checks many (GX set up once per process,
+# beside a fresh GX context for each source), and the Data Docs site's growth. ~3 min.
+bench-checks: venv
+	@nice $(BIN)/python tests/bench/bench_checks.py $(BENCH_ARGS)
 
 # The pipeline at 1,000 and 10,000 articles: parse, load, fetch, news_daily end to end (a real
 # Airflow), peak memory per task, each beside its peer and scaled; see BENCHMARKS.md. ~15 min.

@@ -56,7 +56,8 @@ class LocalAirflow:
         req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=60) as response:
-                return json.load(response)
+                body = response.read()
+                return json.loads(body) if body else None  # a DELETE answers 204, no body
         except urllib.error.HTTPError as exc:
             raise AssertionError(f"{method} {path} -> {exc.code}: {exc.read().decode(errors='replace')}") from None
 

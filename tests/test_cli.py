@@ -166,7 +166,7 @@ def test_dq_report_json(make_database, postgres, monkeypatch, capsys):
     assert cli.main(["dq", "report", "--date", "2024-03-01", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == [
         {"source": "wire", "status": "", "check_id": "title_present", "action": "quarantine", "success": False,
-         "element_count": 10, "unexpected_count": 2, "observed_value": None}]
+         "element_count": 10, "unexpected_count": 2, "observed_value": None, "data_docs": None}]
 
 
 def test_no_traceback_when_the_reader_goes_away(tmp_path):

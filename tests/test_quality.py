@@ -4,15 +4,17 @@ source leaves the warehouse unchanged while others load; suite files fail clearl
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date, datetime, timezone
-from urllib.parse import urlsplit
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
 from conftest import SAMPLE_NOW
-from helpers import rows
-from news_etl import cli, pipeline
+from helpers import CHROMEDRIVER, CHROMIUM, headless_chromium, rows
+from news_etl import PROJECT_DIR, cli, data_docs, pipeline, quality
 from news_etl.errors import ConfigError
 from news_etl.quality import QualityGateError
 from news_etl.sample_sites.publishers import BAD_DAY, articles_for
@@ -184,6 +186,119 @@ def test_checks_see_whether_a_dates_offset_was_stated_or_assumed(dsn, settings, 
     assert quarantined(dsn) == {}  # recorded only: an assumed offset is the source's zone, not an error
 
 
+def test_data_docs_is_one_site_with_every_validation_readable_offline(dsn, settings, site, write_file, suites):
+    """Two runs of a day and one of the next: one site, its index listing all three validations
+    as plain HTML with a stylesheet served from the site; each page under the source and
+    collected day, showing the Airflow run id, naming the failing row by its URL."""
+    runs = [("manual__2024-03-01T10:00:00+00:00", DAY), ("manual__2024-03-01T11:00:00+00:00", DAY),
+            ("scheduled__2024-02-29T00:00:00+00:00", date(2024, 2, 29))]
+    root, pages = checked_runs(runs, dsn, settings, site, write_file, suites)
+    assert [p.relative_to(root).parts[:4] for p in pages] == [
+        ("validations", "news", "crafted", f"{day} {run_id}") for run_id, day in runs]
+    index = (root / "index.html").read_text()
+    listed = re.findall(r'<a href="(validations/[^"]+)">([^<]+)</a>', index)
+    assert sorted((unquote(href), name) for href, name in listed) == sorted(
+        (str(p.relative_to(root)), f"{day} {run_id}") for p, (run_id, day) in zip(pages, runs))
+    for html in [index] + [p.read_text() for p in pages]:
+        assert re.findall(r'(?:src|href)="(https?:[^"]*)"', html) == [], "nothing from the internet"
+        assert "<script src=" not in html
+    stylesheet = root / "static" / data_docs.STYLESHEET
+    assert 'href="./static/news_etl_data_docs.css"' in index and stylesheet.is_file()
+    assert pages[0].parent.joinpath(*[".."] * 5, "static", data_docs.STYLESHEET).resolve() == stylesheet
+    first = pages[0].read_text()
+    assert "Run Name" in first and "2024-03-01 manual__2024-03-01T10:00:00+00:00" in first
+    assert site.url("/news/1000002") in first  # the row failing body_long_enough, by its URL
+    # The site grows by a validation's page and result, not by copies of static files: besides
+    # them it holds the index, one stylesheet and GX's store marker.
+    files = {str(f.relative_to(root)) for f in root.rglob("*") if f.is_file()}
+    results = {str(Path("results", *p.relative_to(root / "validations").parts)).removesuffix(".html") + ".json"
+               for p in pages}
+    assert files - results - {str(p.relative_to(root)) for p in pages} == {
+        "index.html", f"static/{data_docs.STYLESHEET}", ".build.lock", "results/.ge_store_backend_id"}
+    assert stylesheet.stat().st_size < 10_000
+
+
+def checked_runs(runs: list[tuple[str, date]], dsn, settings, site, write_file, suites) -> tuple[Path, list[Path]]:
+    """The crafted source (one good row, one too short) checked in each (run id, day) of
+    `runs`; returns the Data Docs site and each run's page."""
+    suites("thresholds: {max_failed_ratio: 1.0}\n")
+    source = crafted(site, write_file, {"/news/1000001": (page("1 March 2024 08:00", "1000001"), None),
+                                        "/news/1000002": (page("1 March 2024 08:10", "1000002", body="Short."), None)})
+    for run_id, day in runs:
+        pipeline.check(source, run_with_staged(source, run_id, day, dsn, settings), now=NOW)
+    return settings.data_docs_root, [Path(p) for (p,) in rows(dsn, "SELECT data_docs FROM news.etl_run ORDER BY attempt_id")]
+
+
+@pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+                    reason="chromium and chromium-driver not installed (apt-get install chromium chromium-driver)")
+def test_data_docs_index_in_a_headless_browser_offline(dsn, settings, site, write_file, suites, tmp_path):
+    """The index as a reader's browser shows it with no network: both validations listed and
+    styled by the site's own stylesheet, a click away from a page that names the failing row."""
+    from selenium.webdriver.common.by import By
+
+    runs = [("manual__2024-03-01T10:00:00+00:00", DAY), ("scheduled__2024-02-29T00:00:00+00:00", date(2024, 2, 29))]
+    root, pages = checked_runs(runs, dsn, settings, site, write_file, suites)
+    browser = headless_chromium(tmp_path / "chromium", window="1400,900")
+    try:
+        browser.set_page_load_timeout(30)
+        browser.get((root / "index.html").as_uri())
+        listed = browser.find_elements(By.CSS_SELECTOR, "table.ge-index-page-validation-results-table tbody tr")
+        assert [row.is_displayed() for row in listed] == [True, True]
+        assert sorted(a.text for a in browser.find_elements(By.CSS_SELECTOR, "tbody a")) == sorted(
+            f"{day} {run_id}" for run_id, day in runs)
+        style = "return getComputedStyle(arguments[0])[arguments[1]]"
+        header = browser.find_element(By.CSS_SELECTOR, "table.ge-index-page-validation-results-table th")
+        assert browser.execute_script(style, header, "backgroundColor") == "rgb(238, 242, 246)"  # not transparent
+        assert browser.execute_script(style, browser.find_element(By.CSS_SELECTOR, "nav.navbar"),
+                                      "backgroundColor") == "rgb(23, 50, 77)"
+        failed = browser.find_element(By.CSS_SELECTOR, "tr.validation-failed td")
+        assert browser.execute_script(style, failed, "backgroundColor") == "rgb(255, 244, 244)"
+        # Everything the page loads: the site's stylesheet, and no script (file:// loads are not
+        # in the browser's resource timing, so the document's own lists are read).
+        assert browser.execute_script("return Array.from(document.styleSheets).map(s => s.href)") == [
+            (root / "static" / data_docs.STYLESHEET).as_uri()]
+        assert browser.execute_script("return Array.from(document.scripts).map(s => s.src)") == []
+        artifacts = PROJECT_DIR / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        assert browser.save_screenshot(str(artifacts / "data-docs-index.png"))
+
+        browser.find_element(By.LINK_TEXT, f"{runs[0][1]} {runs[0][0]}").click()
+        assert unquote(browser.current_url) == unquote(pages[0].as_uri())
+        assert site.url("/news/1000002") in browser.find_element(By.TAG_NAME, "body").text
+        assert browser.execute_script(style, browser.find_element(By.CSS_SELECTOR, "nav.navbar"),
+                                      "backgroundColor") == "rgb(23, 50, 77)"
+    finally:
+        browser.quit()
+
+
+def test_gx_is_set_up_once_per_warehouse_and_site(make_database, settings, site, write_file, suites, tmp_path):
+    """A check task validating many sources reuses one GX context per warehouse and Data Docs
+    site; another warehouse (or site) gets its own, so no result lands in the wrong one."""
+    suites("thresholds: {max_failed_ratio: 1.0}\n")
+    source = crafted(site, write_file, {"/news/1000001": (page("1 March 2024 08:00", "1000001"), None),
+                                        "/news/1000002": (page("1 March 2024 08:10", "1000002", body="Short."), None)})
+    first, second = make_database()[0], make_database()[0]
+    quality._validators.clear()
+    pipeline.check(source, run_with_staged(source, "a", DAY, first, settings), now=NOW)
+    (made,) = quality._validators.values()
+    pipeline.check(source, run_with_staged(source, "b", DAY, first, settings), now=NOW)
+    assert list(quality._validators.values()) == [made] and made.context is quality._validators[
+        next(iter(quality._validators))].context  # the same context, not a new one
+    pipeline.check(source, run_with_staged(source, "c", DAY, second, settings), now=NOW)
+    assert len(quality._validators) == 2
+    for dsn, run_ids in ((first, ["a", "b"]), (second, ["c"])):
+        assert rows(dsn, "SELECT DISTINCT run_id FROM news.dq_result ORDER BY 1") == [(r,) for r in run_ids[-1:]]
+        assert rows(dsn, "SELECT run_id, passed, quarantined FROM news.etl_run ORDER BY attempt_id") == [
+            (r, 1, 1) for r in run_ids]
+
+
+def run_with_staged(source, run_id: str, day: date, dsn: str, settings) -> pipeline.Run:
+    run = pipeline.Run(run_id=run_id, day=day, dsn=dsn, settings=settings)
+    pipeline.extract(source, run, now=NOW)
+    pipeline.transform(source, run)
+    return run
+
+
 def test_story_code_held_by_another_article_in_the_warehouse(dsn, settings, site, write_file, suites):
     source = crafted(site, write_file, {"/news/1000001": (page("1 March 2024 08:00", "1000001"), None)})
     first = pipeline.Run(run_id="day-1", day=DAY, dsn=dsn, settings=settings)
@@ -217,7 +332,8 @@ def test_blocked_source_leaves_the_warehouse_unchanged_while_others_load(
     assert "Failed checks: body_long_enough: 1 rows." in message
     (status, run_message, docs), = rows(dsn, "SELECT status, message, data_docs FROM news.etl_run WHERE source = 'crafted'")
     assert status == "blocked" and run_message == message
-    assert docs.endswith("/data_docs/r/crafted/index.html") and open(docs).read().count("<html") == 1
+    assert docs.startswith(f"{settings.data_docs_root}/validations/news/crafted/2024-03-01 r/")
+    assert open(docs).read().count("<html") == 1
     assert rows(dsn, "SELECT * FROM news.article") == before == []
     assert quarantined(dsn) == {"1000004": [("body_long_enough", 2)]}
 
@@ -276,12 +392,15 @@ def test_dq_report_prints_the_days_results(dsn, settings, site, write_file, suit
     run_until_check(source, pipeline.Run(run_id="r", day=DAY, dsn=dsn, settings=settings))
     monkeypatch.setenv("AIRFLOW_CONN_NEWS_WAREHOUSE", "postgresql://postgres@" +
                        postgres.socket_dir.replace("/", "%2F") + "/" + dsn.split("/")[3].split("?")[0])
+    capsys.readouterr()  # the run's own log lines
     assert cli.main(["dq", "report", "--date", "2024-03-01"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["source", "status", "check", "action", "result", "rows", "failed", "observed"]
     assert out[2].split() == ["crafted", "running", "body_long_enough", "quarantine", "FAILED", "2", "1"]
     # the suite's checks and the gate's two guards (values storable, published in the window)
     assert sum(" ok " in line for line in out) == len(load_suite("crafted").checks) + 2 - 1 == 25
+    ((docs,),) = rows(dsn, "SELECT data_docs FROM news.etl_run WHERE source = 'crafted'")
+    assert out[-2:] == [f"Data Docs: {settings.data_docs_root / 'index.html'}", f"  crafted: {docs}"]
 
 
 @pytest.mark.parametrize("override, key, problem", [

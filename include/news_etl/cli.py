@@ -261,6 +261,7 @@ def _stories(args) -> int:
 def _dq(args) -> int:
     from news_etl import warehouse
     from news_etl.quality import dq_report
+    from news_etl.settings import Settings
 
     with warehouse.connect(warehouse.resolve_dsn()) as conn:
         rows = dq_report(conn, args.date)
@@ -279,6 +280,9 @@ def _dq(args) -> int:
         for r in rows
     ]
     print(format_table(table))
+    pages = {r["source"]: r["data_docs"] for r in rows if r["data_docs"]}
+    print(f"\nData Docs: {Settings.from_env().data_docs_root / 'index.html'}")
+    print("\n".join(f"  {source}: {page}" for source, page in pages.items()))
     return 0
 
 

@@ -457,17 +457,17 @@ def transform(source: Source, run: Run) -> dict:
 def check(source: Source, run: Run, now: datetime | None = None) -> dict:
     """The source's quality suite on the staged rows: failing rows go to quarantine with their
     reasons; raises QualityGateError (the load must not run) when the gate blocks the source."""
-    docs = run.settings.data_docs_root / _safe_name(run.run_id) / source.name
     with warehouse.connect(run.dsn) as conn:
         report = check_staged(
             conn, warehouse.sqlalchemy_url(warehouse.session_dsn(run.dsn)), run.run_id, source, run.day, load_suite(source.name),
             now=now or datetime.now(timezone.utc),
             lookback_days=run.settings.lookback_days,
             clock_skew=timedelta(minutes=run.settings.clock_skew_minutes),
-            docs_dir=docs,
+            docs_dir=run.settings.data_docs_root,
         )
         warehouse.record_run(conn, run.run_id, source.name, run.day, passed=report.passed,
-                             quarantined=report.quarantined, data_docs=str(report.data_docs))
+                             quarantined=report.quarantined,
+                             data_docs=str(report.data_docs) if report.data_docs else None)
     log.info("%s: %d rows checked, %d passed, %d quarantined; Data Docs: %s", source.name, report.checked,
              report.passed, report.quarantined, report.data_docs)
     if report.failed_checks():
@@ -477,10 +477,6 @@ def check(source: Source, run: Run, now: datetime | None = None) -> dict:
         raise QualityGateError(f"source {source.name}: load blocked by the quality gate: {'; '.join(blocking)}. "
                                f"Failed checks: {report.failed_checks()}. Data Docs: {report.data_docs}")
     return {"source": source.name, "passed": report.passed, "quarantined": report.quarantined}
-
-
-def _safe_name(run_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", run_id)
 
 
 # --- load ----------------------------------------------------------------------------------------------

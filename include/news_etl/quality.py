@@ -8,7 +8,7 @@ The gate fails closed: a check Great Expectations could not evaluate (an error i
 PostgreSQL, a failure that names no row, no observed value) blocks the load, its error recorded.
 Whatever the suite, the gate's own guards (quality/guards.sql) quarantine a row with a value
 PostgreSQL could not store as given and a row published outside the checks' window.
-Results per check go to news.dq_result and to Data Docs (HTML). Re-checking a source and day
+Results per check go to news.dq_result and to the Data Docs site (data_docs.py). Re-checking a source and day
 replaces its earlier quarantine and results.
 """
 
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import psycopg2.extensions
 import psycopg2.extras
@@ -169,36 +170,79 @@ def build_expectations(suite: Suite, source: Source, params: dict) -> list:
     return expectations
 
 
-def run_checks(sqlalchemy_url: str, query: str, expectations: list, *, suite_name: str,
-               docs_dir: Path | None) -> list[CheckResult]:
-    """Validate the rows `query` selects (inside PostgreSQL); write Data Docs to `docs_dir`."""
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+@dataclass
+class _Validator:
+    """A GX context with its warehouse data source, made once per process for a warehouse URL
+    and Data Docs site: importing GX and making a context take seconds, which a check task
+    validating many sources in a loop would otherwise pay for each source."""
+    context: Any
+    datasource: Any
+    site_dir: Path | None
 
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    with warnings.catch_warnings():
-        # GX suggests add_postgres, but that one rejects socket-only URLs such as the embedded
-        # server's; the generic SQL source runs the same SQL inside PostgreSQL.
-        warnings.simplefilter("ignore")
-        datasource = context.data_sources.add_sql(name="warehouse", connection_string=sqlalchemy_url)
+
+_validators: dict[tuple[str, str | None], _Validator] = {}
+KEPT_VALIDATORS = 4  # a task uses one warehouse and site; a test process goes through many
+
+
+def _validator(sqlalchemy_url: str, site_dir: Path | None) -> _Validator:
+    key = (sqlalchemy_url, str(site_dir) if site_dir else None)
+    if key not in _validators:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import (
+            DataContextConfig, InMemoryStoreBackendDefaults, ProgressBarsConfig)
+
+        config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+                                   progress_bars=ProgressBarsConfig(globally=False))
+        if site_dir is not None:
+            from news_etl import data_docs
+
+            config.stores[config.validation_results_store_name] = data_docs.results_store_config(site_dir)
+            config.data_docs_sites = {data_docs.SITE_NAME: data_docs.site_config(site_dir)}
+        context = gx.get_context(mode="ephemeral", project_config=config)
+        with warnings.catch_warnings():
+            # GX suggests add_postgres, but that one rejects socket-only URLs such as the embedded
+            # server's; the generic SQL source runs the same SQL inside PostgreSQL.
+            warnings.simplefilter("ignore")
+            datasource = context.data_sources.add_sql(name="warehouse", connection_string=sqlalchemy_url)
+        _validators[key] = _Validator(context, datasource, site_dir)  # kept only once it could be made
+        while len(_validators) > KEPT_VALIDATORS:
+            del _validators[next(iter(_validators))]  # the oldest
+    return _validators[key]
+
+
+def run_checks(sqlalchemy_url: str, query: str, expectations: list, *, suite_name: str,
+               docs_dir: Path | None, run_name: str | None = None) -> tuple[list[CheckResult], Path | None]:
+    """Validate the rows `query` selects (inside PostgreSQL); add the validation's page to the
+    Data Docs site in `docs_dir`. Returns the results and the page."""
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    validator = _validator(sqlalchemy_url, docs_dir)
+    context, datasource = validator.context, validator.datasource
+    if "staged_articles" in datasource.get_asset_names():
+        datasource.delete_asset("staged_articles")  # the query names this run's rows
     batch = datasource.add_query_asset(name="staged_articles", query=query).add_batch_definition_whole_table("run")
-    suite = context.suites.add(gx.ExpectationSuite(name=suite_name, expectations=expectations))
-    validation = context.validation_definitions.add(gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
-    actions = []
-    if docs_dir is not None:
-        context.add_data_docs_site(site_name="run", site_config={
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        })
-        actions.append(gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=["run"]))
-    checkpoint = context.checkpoints.add(gx.Checkpoint(
-        name=suite_name, validation_definitions=[validation], actions=actions,
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["stage_id"],
+    suite = context.suites.add_or_update(gx.ExpectationSuite(name=suite_name, expectations=expectations))
+    validation = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
+    checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
+        name=suite_name, validation_definitions=[validation], actions=[],
+        # A failing row is named by its URL in Data Docs and by its stage_id for the quarantine.
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["url", "stage_id"],
                        "include_unexpected_rows": False},
     ))
-    (outcome,) = checkpoint.run().run_results.values()
+    try:
+        ((key, outcome),) = checkpoint.run(run_id=RunIdentifier(run_name=run_name)).run_results.items()
+    finally:
+        datasource.get_engine().dispose()  # no idle connection kept to the warehouse between checks
+    page = None
+    if docs_dir is not None:
+        from news_etl import data_docs
+
+        with data_docs.site_lock(docs_dir):
+            context.build_data_docs(site_names=[data_docs.SITE_NAME], resource_identifiers=[key])
+        (site,) = context.get_docs_sites_urls(resource_identifier=key, site_name=data_docs.SITE_NAME)
+        page = Path(unquote(urlparse(site["site_url"]).path))
     results = []
     for r in outcome.results:
         cfg = r.expectation_config
@@ -213,7 +257,7 @@ def run_checks(sqlalchemy_url: str, query: str, expectations: list, *, suite_nam
             unexpected_count=res.get("unexpected_count"), observed_value=res.get("observed_value"),
             failed_rows=failed, error=error,
         ))
-    return results
+    return results, page
 
 
 def evaluation_error(success: bool | None, column: str | None, failed: dict, result: dict,
@@ -261,7 +305,8 @@ def staged_rows_query(run_id: str, source: Source) -> str:
 def check_staged(conn, sqlalchemy_url: str, run_id: str, source: Source, day: date, suite: Suite, *,
                  now: datetime, lookback_days: int, clock_skew: timedelta,
                  docs_dir: Path | None = None) -> QualityReport:
-    """Check one run and source's staged rows, then write quarantine, statuses and results."""
+    """Check one run and source's staged rows, then write quarantine, statuses and results. The
+    validation's page goes to the Data Docs site in `docs_dir`, under the source and `day`."""
     with conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM news.stage_article WHERE run_id = %s AND source = %s",
                     (run_id, source.name))
@@ -276,6 +321,7 @@ def check_staged(conn, sqlalchemy_url: str, run_id: str, source: Source, day: da
     params = run_parameters(suite, source, collection_window(day, source, lookback_days), now, clock_skew, history)
     query, expectations = staged_rows_query(run_id, source), build_expectations(suite, source, params)
     failure = query_failure(conn, query)
+    page = None
     if failure:  # no check can be evaluated (GX would take minutes to find each one out)
         results = [CheckResult(check_id=e.meta["check_id"], expectation=e.expectation_type,
                                column=getattr(e, "column", None), action=e.meta["action"], success=False,
@@ -283,11 +329,11 @@ def check_staged(conn, sqlalchemy_url: str, run_id: str, source: Source, day: da
                                error=f"the checks' query failed in PostgreSQL: {failure}")
                    for e in expectations]
     else:
-        results = run_checks(sqlalchemy_url, query, expectations, suite_name=f"news.{source.name}",
-                             docs_dir=docs_dir)
+        results, page = run_checks(sqlalchemy_url, query, expectations, suite_name=f"news.{source.name}",
+                                   docs_dir=docs_dir, run_name=f"{day.isoformat()} {run_id.replace('/', '_')}")
     results += guard_results(conn, run_id, source.name, params)
     report = QualityReport(checked=checked, results=results, max_failed_ratio=suite.max_failed_ratio,
-                           data_docs=docs_dir / "index.html" if docs_dir else None)
+                           data_docs=page)
     for r in results:
         if r.action == "record":
             continue

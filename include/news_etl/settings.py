@@ -70,7 +70,7 @@ def warehouse_timeouts() -> tuple[float, float]:
 class Settings:
     state_dir: Path            # local state: embedded warehouse, Airflow home, archive, logs
     archive_root: str          # raw responses by source and day: a folder or an fsspec URL (s3://…)
-    data_docs_root: Path       # Great Expectations Data Docs, a folder per run and source
+    data_docs_root: Path       # the Great Expectations Data Docs site (one, with every validation)
     reports_dir: Path          # the daily digests
     lookback_days: int         # a run for day D also collects articles of the days before D
     clock_skew_minutes: int    # how far in the future a published_at may be before it is rejected

@@ -39,14 +39,26 @@ def browser(tmp_path):
 
 
 def test_backfill_from_the_ui_dialog(airflow, browser):
+    from selenium.common.exceptions import (
+        ElementClickInterceptedException, ElementNotInteractableException, StaleElementReferenceException)
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as shown
     from selenium.webdriver.support.ui import WebDriverWait
 
     wait = WebDriverWait(browser, WAIT)
+    # An element can be shown and enabled yet not take a click or keys for a moment (the dialog
+    # and the date pickers animate in; React re-renders replace nodes): each action is retried
+    # until it is taken, within WAIT.
+    patient = WebDriverWait(browser, WAIT, ignored_exceptions=(
+        ElementNotInteractableException, ElementClickInterceptedException, StaleElementReferenceException,
+        IndexError))
+
+    def act(find, action) -> None:
+        patient.until(lambda b: action(find(b)) or True)
 
     def click(xpath: str):
-        wait.until(shown.element_to_be_clickable((By.XPATH, xpath))).click()
+        wait.until(shown.element_to_be_clickable((By.XPATH, xpath)))
+        act(lambda b: b.find_element(By.XPATH, xpath), lambda e: e.click())
 
     airflow.request("PATCH", "/api/v2/dags/news_daily", {"is_paused": False})  # queued runs start
     ARTIFACTS.mkdir(exist_ok=True)
@@ -59,14 +71,17 @@ def test_backfill_from_the_ui_dialog(airflow, browser):
         wait.until(shown.url_contains("/dags/news_daily"))
 
         # Trigger -> Backfill, a two-day range, the default "Missing Runs", Run Backfill.
+        earlier = {b["id"] for b in airflow.request("GET", "/api/v2/backfills?dag_id=news_daily")["backfills"]}
         click("//button[@aria-label='Trigger Dag']")
         click("//*[@role='dialog']//*[normalize-space(text())='Backfill']")
         wait.until(shown.visibility_of_element_located((By.XPATH, DIALOG)))
         for index, day in enumerate((FROM, TO)):
             wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "[data-testid=datetime-input]")) == 2)
-            browser.find_elements(By.CSS_SELECTOR, "[data-testid=datetime-input]")[index].click()
-            wait.until(shown.visibility_of_element_located(
-                (By.CSS_SELECTOR, "input[placeholder='YYYY/MM/DD']"))).send_keys(day.strftime("%Y/%m/%d"))
+            act(lambda b: b.find_elements(By.CSS_SELECTOR, "[data-testid=datetime-input]")[index],
+                lambda e: e.click())
+            wait.until(shown.element_to_be_clickable((By.CSS_SELECTOR, "input[placeholder='YYYY/MM/DD']")))
+            act(lambda b: b.find_element(By.CSS_SELECTOR, "input[placeholder='YYYY/MM/DD']"),
+                lambda e: e.send_keys(day.strftime("%Y/%m/%d")))
             click(f"{DIALOG}//*[normalize-space(text())='Date Range']")  # closes the picker
         wait.until(shown.text_to_be_present_in_element(
             (By.XPATH, DIALOG), "2 runs will be triggered."))
@@ -75,7 +90,7 @@ def test_backfill_from_the_ui_dialog(airflow, browser):
 
         # The backfill exists in Airflow, and its runs show in the Runs tab.
         backfills = airflow.request("GET", "/api/v2/backfills?dag_id=news_daily")["backfills"]
-        ours = [b for b in backfills if b["from_date"].startswith(FROM.isoformat())]
+        ours = [b for b in backfills if b["from_date"].startswith(FROM.isoformat()) and b["id"] not in earlier]
         assert len(ours) == 1, backfills
         runs = airflow.wait_for("the backfill's runs", lambda: _runs_of(airflow, ours[0]["id"]), WAIT)
         click("//a[normalize-space(.)='Runs']")
@@ -84,14 +99,23 @@ def test_backfill_from_the_ui_dialog(airflow, browser):
         assert browser.find_element(By.TAG_NAME, "body").text.count("Backfill") >= len(runs)
     finally:
         browser.save_screenshot(str(ARTIFACTS / "ui-backfill.png"))
-        # Its runs need not finish: no new ones start, a running one ends when Airflow stops,
-        # and a DAG may have one active backfill only, so another test can make its own.
+        # Its runs need not finish: the backfill is cancelled (a DAG may have one active backfill
+        # only, so another test can make its own) and its runs ended and deleted, so the test
+        # can run again in the same Airflow (`pytest --keep-duplicates` it 20 times).
         for backfill in airflow.request("GET", "/api/v2/backfills?dag_id=news_daily")["backfills"]:
             if backfill["completed_at"] is None:
                 airflow.request("PUT", f"/api/v2/backfills/{backfill['id']}/cancel")
+        for run in _runs_in_range(airflow):
+            if run["state"] in ("queued", "running"):
+                airflow.request("PATCH", f"/api/v2/dags/news_daily/dagRuns/{run['dag_run_id']}", {"state": "failed"})
+            airflow.request("DELETE", f"/api/v2/dags/news_daily/dagRuns/{run['dag_run_id']}")
 
 
 def _runs_of(airflow, backfill_id: int) -> list[dict]:
-    runs = airflow.request("GET", "/api/v2/dags/news_daily/dagRuns?run_type=backfill"
-                                  f"&logical_date_gte={FROM}T00:00:00Z&logical_date_lte={TO}T00:00:00Z")["dag_runs"]
+    runs = _runs_in_range(airflow)
     return runs if len(runs) == 2 else []
+
+
+def _runs_in_range(airflow) -> list[dict]:
+    return airflow.request("GET", "/api/v2/dags/news_daily/dagRuns?run_type=backfill"
+                                  f"&logical_date_gte={FROM}T00:00:00Z&logical_date_lte={TO}T00:00:00Z")["dag_runs"]
