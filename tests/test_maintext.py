@@ -1,6 +1,8 @@
 """The generic extractor's main text: crafted pages, each with the page chrome real sites have, and
 the exact body a reader would call the article."""
 
+import re
+
 import pytest
 
 from news_etl.articles import parse_article
@@ -13,6 +15,11 @@ NAV = ('<nav><ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li>'
        '<li><a href="/sport">Sport</a></li></ul></nav>')
 SIDEBAR = ('<div class="sidebar"><h3>Most read</h3><p>A long teaser paragraph about another story that is '
            'not this article at all, with enough words to look like prose.</p></div>')
+# Paragraphs long enough to read as written prose (200 characters and more).
+LONG = [f"{P1} {P2} {P3}", f"{P2} {P3} {P1}", f"{P3} {P1} {P2}", f"{P1} {P3} {P2}"]
+CREDITS = ("Photographs: <a href='/s'>Harbour Light Studio of Portmouth</a> and the port archive // Venue: "
+           "<a href='/v'>The Old Customs House on the quay</a>, with thanks to the staff // Engineering drawings: "
+           "<a href='/e'>Northbank Structural Partners</a> for the council")
 FOOTER = '<footer><p>Copyright 2024 Harbour Daily. All rights reserved. Contact us. Privacy policy.</p></footer>'
 
 
@@ -71,6 +78,20 @@ PAGES = [
           + "".join(f"<li><a href='/{n}'>Another story about the harbour and its bridges, part {n}</a></li>"
                     for n in range(4)) + "</ul></div></div>"),
      ["Officials said the bridge would reopen later this week.", "More details will follow as they become known."]),
+    ("an article split in a page builder's boxes, each named a 'widget', is still the article",
+     page("<div class='elementor-section'>" + "".join(
+         f"<div class='elementor-widget-container'><p>{a}</p><p>{b}</p></div>" for a, b in (LONG[:2], LONG[2:]))
+          + "</div>"), LONG),
+    ("a box named by a word that could be a mislabel, with one paragraph, stays out",
+     page(f"<div class='story'><p>{LONG[0]}</p><p>{LONG[1]}</p><div class='widget'><p>{LONG[2]}</p></div></div>"),
+     LONG[:2]),
+    ("comments with long paragraphs stay out, however much prose they hold",
+     page("<div class='story'>" + "".join(f"<p>{p}</p>" for p in LONG[:3]) + "</div><div class='comments'>"
+          f"<p>{LONG[3]}</p><p>{LONG[0]}</p></div>"), LONG[:3]),
+    ("a paragraph that credits its sources in links still counts for the article",
+     page(f"<div class='post'><p>{P1}</p><p>{P2}</p><p>{CREDITS}</p></div>"
+          "<div><p>Letters to the editor may be edited for length and clarity.</p></div>"),
+     [P1, P2, " ".join(re.sub("<[^>]+>", "", CREDITS).split())]),
     ("inline markup does not split words",
      page("<article><p>The <b>b</b>ridge re<i>opened</i> on <a href='/t'>Tuesday</a>, after long and costly "
           "repairs that took three months.</p></article>"),

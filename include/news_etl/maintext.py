@@ -55,6 +55,13 @@ MARKED_WORDS = frozenset((
     "hidden", "skip", "print", "rating", "breaking", "ticker", "lightbox", "gallery", "video", "featured",
     "teaser", "teasers", "latest",
 ))
+# The subset that always holds other people's text, however much prose is in it.
+FIRM_WORDS = frozenset((
+    "related", "recommended", "recommendations", "recirc", "promo", "popular", "trending", "mostread",
+    "comment", "comments", "disqus", "advert", "advertisement", "ad", "ads", "adslot", "dfp", "sponsor",
+    "sponsored", "outbrain", "taboola", "cookie", "cookies", "consent", "sidebar", "footer", "teaser", "teasers",
+    "newsletter", "subscribe", "subscription", "signup",
+))
 # The subset that holds other stories, whose titles and dates must never be taken for the article's.
 OTHER_STORY_TAGS = frozenset(("nav", "aside", "footer", "menu"))
 OTHER_STORY_WORDS = frozenset((
@@ -98,6 +105,8 @@ _MAX_NOTICE_CHARS = 300
 MIN_GOOD_CHARS = 40        # a block shorter than this is a label, a date, a caption: not prose
 MAX_GOOD_LINK_SHARE = 0.3  # a block with more link text than this reads as navigation
 MAX_KEPT_LINK_SHARE = 0.6  # in the container, blocks with more link text are dropped
+LONG_PARAGRAPH_CHARS = 200  # a paragraph this long is written prose, not a teaser or a label
+ARTICLE_PARAGRAPHS = 2      # an element marked by name alone that holds this many of them is the article
 WRAPPER_SHARE = 0.5        # a marked element holding this much of the page's prose is a wrapper
 
 
@@ -253,14 +262,22 @@ def read_blocks(root) -> list[Block]:
 # --- which blocks are not the article --------------------------------------------------------------
 
 def _looks_marked(el) -> bool:
-    return _marks(el.tag, el.get("role"), el.get("class"), el.get("id"))
+    return _marks(el.tag, el.get("role"), el.get("class"), el.get("id")) is not NOT_MARKED
+
+
+NOT_MARKED, MARKED_BY_NAME, MARKED_FIRMLY = "not marked", "marked by a class or id", "marked firmly"
 
 
 @lru_cache(maxsize=8192)
-def _marks(tag: str, role: str | None, class_attr: str | None, id_attr: str | None) -> bool:
+def _marks(tag: str, role: str | None, class_attr: str | None, id_attr: str | None) -> str:
+    """Whether an element announces itself as not the article: firmly by its tag, its role or a
+    class word that names other people's text (comments, related stories, ads); by name alone when
+    only a word that themes also put on the article's own boxes says so ("widget", "nav", "meta")."""
     if tag in MARKED_TAGS or (role or "").lower() in MARKED_ROLES:
-        return True
-    return _names_a_block(class_attr, id_attr, MARKED_WORDS)
+        return MARKED_FIRMLY
+    if not _names_a_block(class_attr, id_attr, MARKED_WORDS):
+        return NOT_MARKED
+    return MARKED_FIRMLY if _names_a_block(class_attr, id_attr, FIRM_WORDS) else MARKED_BY_NAME
 
 
 def _names_a_block(class_attr: str | None, id_attr: str | None, words: frozenset) -> bool:
@@ -307,16 +324,22 @@ def _holds_other_stories(el) -> bool:
 
 def marked_elements(root, blocks: list[Block]) -> set:
     """Elements whose blocks are not article text. One that holds most of the page's prose is a
-    page wrapper with an unlucky class ("has-sidebar", "theiaStickySidebar") and is not marked.
-    Only elements with text can matter: the blocks' owners and their ancestors below `root`."""
+    page wrapper with an unlucky class ("has-sidebar", "theiaStickySidebar") and is not marked; nor
+    is one marked by name alone that holds several long paragraphs (the article split in a theme's
+    "widget" boxes: page builders name every box so). Only elements with text can matter: the
+    blocks' owners and their ancestors below `root`."""
     prose: dict = {}
+    paragraphs: dict = {}
     has_text: set = set()
     for block in blocks:
         length = len(block.text) if _reads_as_prose(block) else 0
+        long = length >= LONG_PARAGRAPH_CHARS
         el = block.owner
         while el is not None:
             if length:
                 prose[el] = prose.get(el, 0) + length
+                if long:
+                    paragraphs[el] = paragraphs.get(el, 0) + 1
             elif el in has_text:
                 break  # (nothing to add, and its ancestors are in already)
             has_text.add(el)
@@ -324,7 +347,14 @@ def marked_elements(root, blocks: list[Block]) -> set:
                 break
             el = el.getparent()
     limit = WRAPPER_SHARE * prose.get(root, 0)
-    return {el for el in has_text if el is not root and prose.get(el, 0) < limit and _looks_marked(el)}
+    marked = set()
+    for el in has_text:
+        if el is root or prose.get(el, 0) >= limit:
+            continue
+        how = _marks(el.tag, el.get("role"), el.get("class"), el.get("id"))
+        if how is MARKED_FIRMLY or (how is MARKED_BY_NAME and paragraphs.get(el, 0) < ARTICLE_PARAGRAPHS):
+            marked.add(el)
+    return marked
 
 
 def _reads_as_prose(block: Block) -> bool:
@@ -402,8 +432,12 @@ def _weight(block: Block, marked: bool) -> int:
     """Prose counts for its container, links and marked blocks against it; short lines of plain
     text (datelines, labels, table cells) are neutral: articles have them, so do page chromes."""
     length = len(block.text)
-    if marked or block.link_chars > MAX_GOOD_LINK_SHARE * length:
+    if marked:
         return -length
+    if block.link_chars > MAX_GOOD_LINK_SHARE * length:
+        # Link text counts against, the plain text around it for: a link list weighs its whole
+        # length, a paragraph that credits its sources in links about nothing.
+        return length - 2 * block.link_chars
     return length if length >= MIN_GOOD_CHARS else 0
 
 
