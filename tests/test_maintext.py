@@ -4,8 +4,10 @@ the exact body a reader would call the article."""
 import re
 
 import pytest
+from lxml import etree
 
 from news_etl.articles import parse_article
+from news_etl.maintext import is_unsure, main_text
 
 P1 = "The council voted on Tuesday to reopen the harbour bridge after three months of repairs."
 P2 = "Engineers said the new supports would carry twice the load of the old ones, at least."
@@ -137,3 +139,31 @@ def test_an_article_about_privacy_keeps_its_long_paragraphs():
             "its statement to parliament on Tuesday, after a year of consultations with publishers.")
     html = f"<html><body><article><h1>Cookie rules</h1><p>{long}</p><p>{STORY}</p></article></body></html>".encode()
     assert parse_article(html, url="https://example.org/a").body == f"{long}\n\n{STORY}"
+
+
+# Paragraphs of 140 characters, in boxes whose class says "sponsored": each is marked, none holds
+# half the page's prose, so the container choice finds only the letters line beside them.
+SPLIT = [STORY[:-1] + f", part {n} of the report." for n in range(1, 4)]
+
+
+def split_page(box: str) -> str:
+    return ("<html><body><nav><a href='/'>Home</a> <a href='/n'>News</a></nav><div id='page'><h1>Bridge reopens</h1>"
+            + "".join(f"<div class='{box}'><p>{p}</p></div>" for p in SPLIT)
+            + "<p>© 2024 Harbour Daily. All rights reserved.</p>"
+            "<div class='box'><p>Letters to the editor may be edited for length and clarity.</p></div></div></body></html>")
+
+
+def test_where_the_body_is_unsure_trafilatura_reads_the_page_without_its_notices():
+    html = split_page("sponsored-content")
+    main = main_text(etree.fromstring(html, etree.HTMLParser()).find("body"))
+    assert main.body == "Letters to the editor may be edited for length and clarity." and is_unsure(main)
+    # trafilatura keeps the copyright line; the body never does.
+    assert parse_article(html.encode(), url="https://example.org/a").body == "\n\n".join(
+        SPLIT + ["Letters to the editor may be edited for length and clarity."])
+
+
+@pytest.mark.parametrize("paragraphs, unsure", [(LONG[:2], False), ([P1, P2], True)], ids=["long", "short"])
+def test_a_body_is_unsure_when_short(paragraphs, unsure):
+    html = page("<article>" + "".join(f"<p>{p}</p>" for p in paragraphs) + "</article>")
+    main = main_text(etree.fromstring(html, etree.HTMLParser()).find("body"))
+    assert main.body == "\n\n".join(paragraphs) and is_unsure(main) is unsure

@@ -145,6 +145,8 @@ class MainText:
     marked: frozenset
     other_stories: frozenset
     root: etree._Element | None
+    # Characters of the page's prose outside the marked elements, wherever it sits.
+    page_prose: int = 0
 
     def in_boilerplate(self, el) -> bool:
         """Whether `el` sits in navigation, related stories, comments, footers, bylines..."""
@@ -168,10 +170,46 @@ def main_text(page) -> MainText:
     other_stories = frozenset(el for el in marked if _holds_other_stories(el) and el not in around_headline)
     if not blocks:
         return MainText("", None, blocks, marked, other_stories, page)
-    container = best_container(page, blocks, marked)
+    in_marked = _within_any(marked)
+    container = best_container(page, blocks, marked, in_marked)
     inside = set(container.iter())
     kept = _body_blocks([b for b in blocks if b.owner in inside], marked, container)
-    return MainText("\n\n".join(b.text for b in kept), container, blocks, marked, other_stories, page)
+    page_prose = sum(len(b.text) for b in blocks if b.owner not in in_marked and _reads_as_prose(b))
+    return MainText("\n\n".join(b.text for b in kept), container, blocks, marked, other_stories, page,
+                    page_prose)
+
+
+# --- a second opinion where the container choice is unsure ---------------------------------------
+
+UNSURE_BODY_WORDS = 50     # a body this short may be a teaser, a notice or the wrong box
+UNSURE_PROSE_SHARE = 0.5   # a body shorter than this share of the page's unmarked prose left text out
+SECOND_OPINION_GAIN = 2    # trafilatura decides when it reads this many times our text, and is not
+                           # short itself: a short article stays ours, not ours plus a teaser beside it
+
+
+def is_unsure(main: MainText) -> bool:
+    """Whether the body may be the wrong box: very short, or much shorter than the prose the page
+    shows outside its marked blocks (the article split over boxes the scores did not join)."""
+    return len(main.body.split()) < UNSURE_BODY_WORDS or len(main.body) < UNSURE_PROSE_SHARE * main.page_prose
+
+
+def second_opinion(page_text: str, url: str | None, main: MainText) -> str:
+    """The body, with trafilatura's reading of the page where ours is unsure and trafilatura finds
+    much more text (measured on real pages: see BENCHMARKS.md, "Extraction on real pages"). Its lines
+    go through the same filters as ours: never a notice, a cookie banner or "Log Out". trafilatura
+    runs on these pages only (it costs about twice our time per page)."""
+    if not is_unsure(main):
+        return main.body
+    import trafilatura  # imported here: most pages never need it
+    try:
+        found = trafilatura.extract(page_text, url=url, include_comments=False) or ""
+    except Exception:  # (any: it is another project's code) a second opinion that fails leaves ours
+        return main.body
+    lines = [line for line in (" ".join(raw.split()) for raw in found.splitlines())
+             if line and not _INTERFACE_LINE.match(line) and not _is_site_notice(line)]
+    theirs = "\n\n".join(lines)
+    sure = len(theirs.split()) >= UNSURE_BODY_WORDS and len(theirs) >= SECOND_OPINION_GAIN * len(main.body)
+    return theirs if sure else main.body
 
 
 # --- reading the page into blocks -------------------------------------------------------------------
@@ -395,10 +433,10 @@ def _by_owner(blocks, weigh) -> dict:
 
 # --- the container ---------------------------------------------------------------------------------
 
-def best_container(root, blocks: list[Block], marked: set):
+def best_container(root, blocks: list[Block], marked: set, in_marked: set):
     """The container element whose prose outweighs its noise the most. A paragraph is never the
-    container, even a long one: the article is what holds the paragraphs."""
-    in_marked = _within_any(marked)
+    container, even a long one: the article is what holds the paragraphs. (`in_marked`: every
+    element in one of `marked`.)"""
     scores = _totals(root, _by_owner(blocks, lambda b: _weight(b, b.owner in in_marked)))
     candidates = [el for el in scores if el.tag in CONTAINER_TAGS]
     if not candidates:
