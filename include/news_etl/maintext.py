@@ -357,9 +357,14 @@ def _holds_other_stories(el) -> bool:
     if el.tag == "footer":
         # An <article>'s own footer holds its byline and date; the page's footer holds links.
         return not any(a.tag == "article" for a in el.iterancestors())
-    if el.tag in OTHER_STORY_TAGS or (el.get("role") or "").lower() in ("navigation", "complementary"):
+    return _names_other_stories(el.tag, el.get("role"), el.get("class"), el.get("id"))
+
+
+@lru_cache(maxsize=8192)
+def _names_other_stories(tag: str, role: str | None, class_attr: str | None, id_attr: str | None) -> bool:
+    if tag in OTHER_STORY_TAGS or (role or "").lower() in ("navigation", "complementary"):
         return True
-    return _names_a_block(el.get("class"), el.get("id"), OTHER_STORY_WORDS)
+    return _names_a_block(class_attr, id_attr, OTHER_STORY_WORDS)
 
 
 def marked_elements(root, blocks: list[Block]) -> set:
