@@ -87,9 +87,10 @@ PAGES = [
     ("a box named by a word that could be a mislabel, with one paragraph, stays out",
      page(f"<div class='story'><p>{LONG[0]}</p><p>{LONG[1]}</p><div class='widget'><p>{LONG[2]}</p></div></div>"),
      LONG[:2]),
-    ("comments with long paragraphs stay out, however much prose they hold",
-     page("<div class='story'>" + "".join(f"<p>{p}</p>" for p in LONG[:3]) + "</div><div class='comments'>"
-          f"<p>{LONG[3]}</p><p>{LONG[0]}</p></div>"), LONG[:3]),
+    *[(f"a '{box}' box with long paragraphs stays out, however much prose it holds",
+       page("<div class='story'>" + "".join(f"<p>{p}</p>" for p in LONG[:3]) + f"</div><div class='{box}'>"
+            f"<p>{LONG[3]}</p><p>{LONG[0]}</p></div>"), LONG[:3])
+      for box in ("comments", "breaking-news", "cta-letter")],
     ("a paragraph that credits its sources in links still counts for the article",
      page(f"<div class='post'><p>{P1}</p><p>{P2}</p><p>{CREDITS}</p></div>"
           "<div><p>Letters to the editor may be edited for length and clarity.</p></div>"),

@@ -53,14 +53,14 @@ MARKED_WORDS = frozenset((
     "banner", "sidebar", "widget", "footer", "masthead", "header", "byline", "author", "bio", "tags", "tag",
     "caption", "credit", "credits", "meta", "toolbar", "tools", "pagination", "pager", "modal", "popup", "overlay",
     "hidden", "skip", "print", "rating", "breaking", "ticker", "lightbox", "gallery", "video", "featured",
-    "teaser", "teasers", "latest",
+    "teaser", "teasers", "latest", "cta",
 ))
 # The subset that always holds other people's text, however much prose is in it.
 FIRM_WORDS = frozenset((
     "related", "recommended", "recommendations", "recirc", "promo", "popular", "trending", "mostread",
     "comment", "comments", "disqus", "advert", "advertisement", "ad", "ads", "adslot", "dfp", "sponsor",
     "sponsored", "outbrain", "taboola", "cookie", "cookies", "consent", "sidebar", "footer", "teaser", "teasers",
-    "newsletter", "subscribe", "subscription", "signup",
+    "newsletter", "subscribe", "subscription", "signup", "breaking", "ticker", "latest", "cta",
 ))
 # The subset that holds other stories, whose titles and dates must never be taken for the article's.
 OTHER_STORY_TAGS = frozenset(("nav", "aside", "footer", "menu"))
