@@ -1,9 +1,13 @@
 """The generic extractor's main text: crafted pages, each with the page chrome real sites have, and
 the exact body a reader would call the article."""
 
+import re
+
 import pytest
+from lxml import etree
 
 from news_etl.articles import parse_article
+from news_etl.maintext import is_unsure, main_text
 
 P1 = "The council voted on Tuesday to reopen the harbour bridge after three months of repairs."
 P2 = "Engineers said the new supports would carry twice the load of the old ones, at least."
@@ -13,6 +17,11 @@ NAV = ('<nav><ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li>'
        '<li><a href="/sport">Sport</a></li></ul></nav>')
 SIDEBAR = ('<div class="sidebar"><h3>Most read</h3><p>A long teaser paragraph about another story that is '
            'not this article at all, with enough words to look like prose.</p></div>')
+# Paragraphs long enough to read as written prose (200 characters and more).
+LONG = [f"{P1} {P2} {P3}", f"{P2} {P3} {P1}", f"{P3} {P1} {P2}", f"{P1} {P3} {P2}"]
+CREDITS = ("Photographs: <a href='/s'>Harbour Light Studio of Portmouth</a> and the port archive // Venue: "
+           "<a href='/v'>The Old Customs House on the quay</a>, with thanks to the staff // Engineering drawings: "
+           "<a href='/e'>Northbank Structural Partners</a> for the council")
 FOOTER = '<footer><p>Copyright 2024 Harbour Daily. All rights reserved. Contact us. Privacy policy.</p></footer>'
 
 
@@ -71,6 +80,21 @@ PAGES = [
           + "".join(f"<li><a href='/{n}'>Another story about the harbour and its bridges, part {n}</a></li>"
                     for n in range(4)) + "</ul></div></div>"),
      ["Officials said the bridge would reopen later this week.", "More details will follow as they become known."]),
+    ("an article split in a page builder's boxes, each named a 'widget', is still the article",
+     page("<div class='elementor-section'>" + "".join(
+         f"<div class='elementor-widget-container'><p>{a}</p><p>{b}</p></div>" for a, b in (LONG[:2], LONG[2:]))
+          + "</div>"), LONG),
+    ("a box named by a word that could be a mislabel, with one paragraph, stays out",
+     page(f"<div class='story'><p>{LONG[0]}</p><p>{LONG[1]}</p><div class='widget'><p>{LONG[2]}</p></div></div>"),
+     LONG[:2]),
+    *[(f"a '{box}' box with long paragraphs stays out, however much prose it holds",
+       page("<div class='story'>" + "".join(f"<p>{p}</p>" for p in LONG[:3]) + f"</div><div class='{box}'>"
+            f"<p>{LONG[3]}</p><p>{LONG[0]}</p></div>"), LONG[:3])
+      for box in ("comments", "breaking-news", "cta-letter")],
+    ("a paragraph that credits its sources in links still counts for the article",
+     page(f"<div class='post'><p>{P1}</p><p>{P2}</p><p>{CREDITS}</p></div>"
+          "<div><p>Letters to the editor may be edited for length and clarity.</p></div>"),
+     [P1, P2, " ".join(re.sub("<[^>]+>", "", CREDITS).split())]),
     ("inline markup does not split words",
      page("<article><p>The <b>b</b>ridge re<i>opened</i> on <a href='/t'>Tuesday</a>, after long and costly "
           "repairs that took three months.</p></article>"),
@@ -116,3 +140,31 @@ def test_an_article_about_privacy_keeps_its_long_paragraphs():
             "its statement to parliament on Tuesday, after a year of consultations with publishers.")
     html = f"<html><body><article><h1>Cookie rules</h1><p>{long}</p><p>{STORY}</p></article></body></html>".encode()
     assert parse_article(html, url="https://example.org/a").body == f"{long}\n\n{STORY}"
+
+
+# Paragraphs of 140 characters, in boxes whose class says "sponsored": each is marked, none holds
+# half the page's prose, so the container choice finds only the letters line beside them.
+SPLIT = [STORY[:-1] + f", part {n} of the report." for n in range(1, 4)]
+
+
+def split_page(box: str) -> str:
+    return ("<html><body><nav><a href='/'>Home</a> <a href='/n'>News</a></nav><div id='page'><h1>Bridge reopens</h1>"
+            + "".join(f"<div class='{box}'><p>{p}</p></div>" for p in SPLIT)
+            + "<p>© 2024 Harbour Daily. All rights reserved.</p>"
+            "<div class='box'><p>Letters to the editor may be edited for length and clarity.</p></div></div></body></html>")
+
+
+def test_where_the_body_is_unsure_trafilatura_reads_the_page_without_its_notices():
+    html = split_page("sponsored-content")
+    main = main_text(etree.fromstring(html, etree.HTMLParser()).find("body"))
+    assert main.body == "Letters to the editor may be edited for length and clarity." and is_unsure(main)
+    # trafilatura keeps the copyright line; the body never does.
+    assert parse_article(html.encode(), url="https://example.org/a").body == "\n\n".join(
+        SPLIT + ["Letters to the editor may be edited for length and clarity."])
+
+
+@pytest.mark.parametrize("paragraphs, unsure", [(LONG[:2], False), ([P1, P2], True)], ids=["long", "short"])
+def test_a_body_is_unsure_when_short(paragraphs, unsure):
+    html = page("<article>" + "".join(f"<p>{p}</p>" for p in paragraphs) + "</article>")
+    main = main_text(etree.fromstring(html, etree.HTMLParser()).find("body"))
+    assert main.body == "\n\n".join(paragraphs) and is_unsure(main) is unsure

@@ -24,7 +24,7 @@ from news_etl.dates import FLOATING, in_zone, isoformat, offset_stated, parse_da
 from news_etl.encoding import decode_html
 from news_etl.errors import DateParseError, PageError
 from news_etl.language import identify_language
-from news_etl.maintext import body_of, drop_tree, main_text
+from news_etl.maintext import body_of, drop_tree, main_text, second_opinion
 from news_etl.pagedates import publication, updated_at
 from news_etl.pagemeta import PageMetadata, as_list, split_authors, text_of
 from news_etl.sources import FieldRule, RuleRegexTimeout, Source
@@ -101,7 +101,7 @@ def _parse_article(data: bytes, *, url: str | None, source: Source | None,
         canonical = normalize_url(canonical, base=url)
     elif url:
         canonical = normalize_url(url)
-    body_text = body if body is not None else main.body
+    body_text = body if body is not None else second_opinion(page_text, url, main)
     # What the page declares, else what its text is written in, else what the source is written in.
     language = meta.language() or identify_language(f"{title or ''}\n{body_text}") \
         or (source.language if source else None)

@@ -53,7 +53,14 @@ MARKED_WORDS = frozenset((
     "banner", "sidebar", "widget", "footer", "masthead", "header", "byline", "author", "bio", "tags", "tag",
     "caption", "credit", "credits", "meta", "toolbar", "tools", "pagination", "pager", "modal", "popup", "overlay",
     "hidden", "skip", "print", "rating", "breaking", "ticker", "lightbox", "gallery", "video", "featured",
-    "teaser", "teasers", "latest",
+    "teaser", "teasers", "latest", "cta",
+))
+# The subset that always holds other people's text, however much prose is in it.
+FIRM_WORDS = frozenset((
+    "related", "recommended", "recommendations", "recirc", "promo", "popular", "trending", "mostread",
+    "comment", "comments", "disqus", "advert", "advertisement", "ad", "ads", "adslot", "dfp", "sponsor",
+    "sponsored", "outbrain", "taboola", "cookie", "cookies", "consent", "sidebar", "footer", "teaser", "teasers",
+    "newsletter", "subscribe", "subscription", "signup", "breaking", "ticker", "latest", "cta",
 ))
 # The subset that holds other stories, whose titles and dates must never be taken for the article's.
 OTHER_STORY_TAGS = frozenset(("nav", "aside", "footer", "menu"))
@@ -98,6 +105,8 @@ _MAX_NOTICE_CHARS = 300
 MIN_GOOD_CHARS = 40        # a block shorter than this is a label, a date, a caption: not prose
 MAX_GOOD_LINK_SHARE = 0.3  # a block with more link text than this reads as navigation
 MAX_KEPT_LINK_SHARE = 0.6  # in the container, blocks with more link text are dropped
+LONG_PARAGRAPH_CHARS = 200  # a paragraph this long is written prose, not a teaser or a label
+ARTICLE_PARAGRAPHS = 2      # an element marked by name alone that holds this many of them is the article
 WRAPPER_SHARE = 0.5        # a marked element holding this much of the page's prose is a wrapper
 
 
@@ -136,6 +145,8 @@ class MainText:
     marked: frozenset
     other_stories: frozenset
     root: etree._Element | None
+    # Characters of the page's prose outside the marked elements, wherever it sits.
+    page_prose: int = 0
 
     def in_boilerplate(self, el) -> bool:
         """Whether `el` sits in navigation, related stories, comments, footers, bylines..."""
@@ -159,10 +170,46 @@ def main_text(page) -> MainText:
     other_stories = frozenset(el for el in marked if _holds_other_stories(el) and el not in around_headline)
     if not blocks:
         return MainText("", None, blocks, marked, other_stories, page)
-    container = best_container(page, blocks, marked)
+    in_marked = _within_any(marked)
+    container = best_container(page, blocks, marked, in_marked)
     inside = set(container.iter())
     kept = _body_blocks([b for b in blocks if b.owner in inside], marked, container)
-    return MainText("\n\n".join(b.text for b in kept), container, blocks, marked, other_stories, page)
+    page_prose = sum(len(b.text) for b in blocks if b.owner not in in_marked and _reads_as_prose(b))
+    return MainText("\n\n".join(b.text for b in kept), container, blocks, marked, other_stories, page,
+                    page_prose)
+
+
+# --- a second opinion where the container choice is unsure ---------------------------------------
+
+UNSURE_BODY_WORDS = 50     # a body this short may be a teaser, a notice or the wrong box
+UNSURE_PROSE_SHARE = 0.5   # a body shorter than this share of the page's unmarked prose left text out
+SECOND_OPINION_GAIN = 2    # trafilatura decides when it reads this many times our text, and is not
+                           # short itself: a short article stays ours, not ours plus a teaser beside it
+
+
+def is_unsure(main: MainText) -> bool:
+    """Whether the body may be the wrong box: very short, or much shorter than the prose the page
+    shows outside its marked blocks (the article split over boxes the scores did not join)."""
+    return len(main.body.split()) < UNSURE_BODY_WORDS or len(main.body) < UNSURE_PROSE_SHARE * main.page_prose
+
+
+def second_opinion(page_text: str, url: str | None, main: MainText) -> str:
+    """The body, with trafilatura's reading of the page where ours is unsure and trafilatura finds
+    much more text (measured on real pages: see BENCHMARKS.md, "Extraction on real pages"). Its lines
+    go through the same filters as ours: never a notice, a cookie banner or "Log Out". trafilatura
+    runs on these pages only, in its fast mode (without its own fallbacks: as good here, 40% cheaper)."""
+    if not is_unsure(main):
+        return main.body
+    import trafilatura  # imported here: most pages never need it
+    try:
+        found = trafilatura.extract(page_text, url=url, include_comments=False, fast=True) or ""
+    except Exception:  # (any: it is another project's code) a second opinion that fails leaves ours
+        return main.body
+    lines = [line for line in (" ".join(raw.split()) for raw in found.splitlines())
+             if line and not _INTERFACE_LINE.match(line) and not _is_site_notice(line)]
+    theirs = "\n\n".join(lines)
+    sure = len(theirs.split()) >= UNSURE_BODY_WORDS and len(theirs) >= SECOND_OPINION_GAIN * len(main.body)
+    return theirs if sure else main.body
 
 
 # --- reading the page into blocks -------------------------------------------------------------------
@@ -253,14 +300,22 @@ def read_blocks(root) -> list[Block]:
 # --- which blocks are not the article --------------------------------------------------------------
 
 def _looks_marked(el) -> bool:
-    return _marks(el.tag, el.get("role"), el.get("class"), el.get("id"))
+    return _marks(el.tag, el.get("role"), el.get("class"), el.get("id")) is not NOT_MARKED
+
+
+NOT_MARKED, MARKED_BY_NAME, MARKED_FIRMLY = "not marked", "marked by a class or id", "marked firmly"
 
 
 @lru_cache(maxsize=8192)
-def _marks(tag: str, role: str | None, class_attr: str | None, id_attr: str | None) -> bool:
+def _marks(tag: str, role: str | None, class_attr: str | None, id_attr: str | None) -> str:
+    """Whether an element announces itself as not the article: firmly by its tag, its role or a
+    class word that names other people's text (comments, related stories, ads); by name alone when
+    only a word that themes also put on the article's own boxes says so ("widget", "nav", "meta")."""
     if tag in MARKED_TAGS or (role or "").lower() in MARKED_ROLES:
-        return True
-    return _names_a_block(class_attr, id_attr, MARKED_WORDS)
+        return MARKED_FIRMLY
+    if not _names_a_block(class_attr, id_attr, MARKED_WORDS):
+        return NOT_MARKED
+    return MARKED_FIRMLY if _names_a_block(class_attr, id_attr, FIRM_WORDS) else MARKED_BY_NAME
 
 
 def _names_a_block(class_attr: str | None, id_attr: str | None, words: frozenset) -> bool:
@@ -289,34 +344,47 @@ def _token_words(token: str) -> frozenset:
 
 def _compound_head(word: str) -> str | None:
     """"relatedposts" -> "related": the marked word before a layout noun, when that is all the word is."""
-    for tail in COMPOUND_TAILS:
-        head = word[:-len(tail)]
-        if word.endswith(tail) and head in _MARKED_OR_OTHER:
-            return head
-    return None
+    match = _COMPOUND.fullmatch(word)
+    return match.group(1) if match else None
+
+
+# (Longest heads first, so "comments" + "box" wins over "comment" + "sbox", which is no tail anyway.)
+_COMPOUND = re.compile("(%s)(?:%s)" % ("|".join(sorted(_MARKED_OR_OTHER, key=len, reverse=True)),
+                                       "|".join(sorted(COMPOUND_TAILS, key=len, reverse=True))))
 
 
 def _holds_other_stories(el) -> bool:
     if el.tag == "footer":
         # An <article>'s own footer holds its byline and date; the page's footer holds links.
         return not any(a.tag == "article" for a in el.iterancestors())
-    if el.tag in OTHER_STORY_TAGS or (el.get("role") or "").lower() in ("navigation", "complementary"):
+    return _names_other_stories(el.tag, el.get("role"), el.get("class"), el.get("id"))
+
+
+@lru_cache(maxsize=8192)
+def _names_other_stories(tag: str, role: str | None, class_attr: str | None, id_attr: str | None) -> bool:
+    if tag in OTHER_STORY_TAGS or (role or "").lower() in ("navigation", "complementary"):
         return True
-    return _names_a_block(el.get("class"), el.get("id"), OTHER_STORY_WORDS)
+    return _names_a_block(class_attr, id_attr, OTHER_STORY_WORDS)
 
 
 def marked_elements(root, blocks: list[Block]) -> set:
     """Elements whose blocks are not article text. One that holds most of the page's prose is a
-    page wrapper with an unlucky class ("has-sidebar", "theiaStickySidebar") and is not marked.
-    Only elements with text can matter: the blocks' owners and their ancestors below `root`."""
+    page wrapper with an unlucky class ("has-sidebar", "theiaStickySidebar") and is not marked; nor
+    is one marked by name alone that holds several long paragraphs (the article split in a theme's
+    "widget" boxes: page builders name every box so). Only elements with text can matter: the
+    blocks' owners and their ancestors below `root`."""
     prose: dict = {}
+    paragraphs: dict = {}
     has_text: set = set()
     for block in blocks:
         length = len(block.text) if _reads_as_prose(block) else 0
+        long = length >= LONG_PARAGRAPH_CHARS
         el = block.owner
         while el is not None:
             if length:
                 prose[el] = prose.get(el, 0) + length
+                if long:
+                    paragraphs[el] = paragraphs.get(el, 0) + 1
             elif el in has_text:
                 break  # (nothing to add, and its ancestors are in already)
             has_text.add(el)
@@ -324,7 +392,14 @@ def marked_elements(root, blocks: list[Block]) -> set:
                 break
             el = el.getparent()
     limit = WRAPPER_SHARE * prose.get(root, 0)
-    return {el for el in has_text if el is not root and prose.get(el, 0) < limit and _looks_marked(el)}
+    marked = set()
+    for el in has_text:
+        if el is root or prose.get(el, 0) >= limit:
+            continue
+        how = _marks(el.tag, el.get("role"), el.get("class"), el.get("id"))
+        if how is MARKED_FIRMLY or (how is MARKED_BY_NAME and paragraphs.get(el, 0) < ARTICLE_PARAGRAPHS):
+            marked.add(el)
+    return marked
 
 
 def _reads_as_prose(block: Block) -> bool:
@@ -365,10 +440,10 @@ def _by_owner(blocks, weigh) -> dict:
 
 # --- the container ---------------------------------------------------------------------------------
 
-def best_container(root, blocks: list[Block], marked: set):
+def best_container(root, blocks: list[Block], marked: set, in_marked: set):
     """The container element whose prose outweighs its noise the most. A paragraph is never the
-    container, even a long one: the article is what holds the paragraphs."""
-    in_marked = _within_any(marked)
+    container, even a long one: the article is what holds the paragraphs. (`in_marked`: every
+    element in one of `marked`.)"""
     scores = _totals(root, _by_owner(blocks, lambda b: _weight(b, b.owner in in_marked)))
     candidates = [el for el in scores if el.tag in CONTAINER_TAGS]
     if not candidates:
@@ -402,8 +477,12 @@ def _weight(block: Block, marked: bool) -> int:
     """Prose counts for its container, links and marked blocks against it; short lines of plain
     text (datelines, labels, table cells) are neutral: articles have them, so do page chromes."""
     length = len(block.text)
-    if marked or block.link_chars > MAX_GOOD_LINK_SHARE * length:
+    if marked:
         return -length
+    if block.link_chars > MAX_GOOD_LINK_SHARE * length:
+        # Link text counts against, the plain text around it for: a link list weighs its whole
+        # length, a paragraph that credits its sources in links about nothing.
+        return length - 2 * block.link_chars
     return length if length >= MIN_GOOD_CHARS else 0
 
 
