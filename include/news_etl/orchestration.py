@@ -108,17 +108,20 @@ def load_deadline_alert(settings: DagSettings):
 def task_failed(context) -> None:
     """on_failure_callback: a clear one-line reason in news.etl_run (unless the stage already
     wrote one) and the same line through the webhook notifier (the `news_webhook` Connection, if
-    configured). The source is the one the task set in its context (the DAG's _source_run);
-    "(run)" for the others."""
+    configured). A shard's task (the DAG's _shard_stage) records it for the sources of the shard it
+    had not run yet (a timeout, a lost warehouse): those it ran recorded their own outcome; "(run)"
+    for the other tasks."""
     ti = context["ti"]
-    source = context.get("source_name") or "(run)"
+    outcome = context.get("shard_outcome")
+    source = ", ".join(outcome.pending or [*outcome.failed, *outcome.blocked]) if outcome is not None else "(run)"
     error = context.get("exception")
     reason = f"{ti.task_id} failed for {source}: {type(error).__name__ if error else 'error'}: {error}"
     reason = reason.splitlines()[0][:1000]
     run = pipeline.run_for(context)
     try:
         with warehouse.connect(run.dsn) as conn:
-            warehouse.record_failure(conn, run.run_id, source, run.day, reason)
+            for name in outcome.pending if outcome is not None else ["(run)"]:
+                warehouse.record_failure(conn, run.run_id, name, run.day, reason)
     except Exception:  # the warehouse may be what failed; the task log has the error
         log.exception("could not record the failure in news.etl_run")
     WebhookNotifier(reason, fields={"dag_id": context["dag"].dag_id, "run_id": context["run_id"],
