@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 DATE ?= $(shell date -u +%F)
 
-.PHONY: run airflow test venv lock sample-sites db-upgrade db-url db-stop clean bench-extract bench-queries bench-clusters bench-checks bench faults
+.PHONY: run airflow test venv lock sample-sites db-upgrade db-url db-stop clean bench-extract bench-queries bench-clusters bench-checks bench bench-scale faults
 
 # The virtual environment is rebuilt whenever a lock file or pyproject.toml changes.
 $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
@@ -64,6 +64,12 @@ bench-checks: venv
 # Airflow), peak memory per task, each beside its peer and scaled; see BENCHMARKS.md. ~15 min.
 bench: venv
 	@$(BIN)/python tests/bench/bench_pipeline.py $(BENCH_ARGS)
+
+# news_daily at scale: 500 sources × 20 articles on 50 hosts through a real Airflow (two runs), and
+# the DAG's parse time with 6, 500 and 5,000 source files; BENCH_ARGS="--sources 5000" for the full
+# scale run (an hour or more on two cores). See BENCHMARKS.md, "Thousands of sources".
+bench-scale: venv
+	@nice $(BIN)/python tests/bench/bench_scale.py $(BENCH_ARGS)
 
 # Regenerate the locks after changing requirements*.txt.
 # The fault matrix (a table: fault, outcome, rows lost, rows duplicated, peak memory), then the

@@ -1,9 +1,13 @@
 """news_daily: every day, collect each source's new articles, check them, load the warehouse.
 
-Orchestration only; the work is in the news_etl package. `plan` migrates the warehouse, records
-the sources left out (a broken source or suite file) and lists the sources with work (a re-run of
-a day skips those with nothing changed since its last load); then one mapped task group per such source, so a source that fails or is blocked never stops the
-others. Each run updates the `news.articles` Asset, on which news_digest is scheduled.
+Orchestration only; the work is in the news_etl package. `plan` migrates the warehouse, reads and
+validates the source files (this file reads none: its parse time does not grow with the sources),
+records the sources left out (a broken source or suite file, with its file and key) and groups the
+sources with work (a re-run of a day skips those with nothing changed since its last load) into
+shards, by host and size (news_etl.shards). Then one mapped task group per shard: each task runs its
+stage for every source of the shard on its own, so a source that fails or is blocked never stops the
+others; a task that had a failing source fails (it is retried for those sources only) and its map
+index names them. Each run updates the `news.articles` Asset, on which news_digest is scheduled.
 """
 
 import pendulum
@@ -11,21 +15,30 @@ from airflow.sdk import Param, dag, get_current_context, task, task_group
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from news_etl import pipeline
+from news_etl import pipeline, shards
 from news_etl.orchestration import NEWS_ARTICLES, DagSettings, load_deadline_alert, task_failed
-from news_etl.quality import QualityGateError
 
-# Parsed with the DAG. A bad source or suite file leaves out its own source only: plan records it
-# as failed with the file's error and key, so the run's summary says which and why (an import
-# error would instead stop every source's collection of the day). A bad setting is an import error.
-SOURCES, LEFT_OUT = pipeline.runnable_sources()
+# Environment only: nothing here reads a source file, a suite or an Airflow Variable.
 SETTINGS = DagSettings.from_env()
 
 
-def _source_run(name: str):
+def _shard_stage(stage: str, shard: list[str]) -> None:
+    """One shard's stage, for the task of that stage; its map index names the shard (and the
+    sources that failed), and the failure callback reads which sources were still pending."""
     context = get_current_context()
-    context["source_name"] = name  # shown as the map index in the UI
-    return SOURCES[name], pipeline.run_for(context)
+    index = context["ti"].map_index
+    outcome = shards.StageOutcome(stage, pending=list(shard))
+    context["shard_outcome"] = outcome
+    context["shard_label"] = shards.shard_label(index, shard)
+    shards.run_stage(stage, shard, pipeline.run_for(context), context["dag_run"].clear_number or 0, outcome)
+    error = outcome.error()
+    context["shard_label"] = shards.shard_label(index, shard, [*outcome.failed, *outcome.blocked])
+    if error and not outcome.failed:
+        raise AirflowFailException(str(error)) from error  # only the gate's blocks: retrying cannot unblock them
+    if error:
+        raise error  # retried: the sources that completed are skipped
+    if not shards.has_work(outcome):
+        raise AirflowSkipException(f"no source of this shard is ready for {stage} (failed, blocked or unchanged)")
 
 
 @dag(
@@ -58,50 +71,46 @@ def _source_run(name: str):
 )
 def news_daily():
     @task
-    def plan() -> list[str]:
+    def plan() -> list[list[str]]:
         run = pipeline.run_for(get_current_context())
         pipeline.migrate(run.dsn)
-        pipeline.record_left_out(run, LEFT_OUT)
-        return pipeline.plan(list(SOURCES.values()), run)
+        return shards.plan_shards(run)
 
-    @task(map_index_template="{{ source_name }}")
-    def extract(name: str) -> dict:
-        extracted = pipeline.extract(*_source_run(name))
-        if extracted.get("unchanged_since"):
-            # (A run of the day that ended meanwhile.) The scheduler skips transform, check and load.
-            raise AirflowSkipException(f"{name}: nothing changed since run {extracted['unchanged_since']} "
-                                       "(the param reprocess runs the source again)")
-        return extracted
+    # Each task takes its shard from plan and returns nothing: a failed extract of one source
+    # must not keep the shard's others from transform (hence all_done), and counters live in
+    # news.etl_run, not in XCom.
+    @task(map_index_template="{{ shard_label }}", pool="news_fetch")
+    def extract(shard: list[str]) -> None:
+        _shard_stage("extract", shard)
 
-    @task(map_index_template="{{ source_name }}")
-    def transform(extracted: dict) -> dict:
-        return pipeline.transform(*_source_run(extracted["source"]))
+    @task(map_index_template="{{ shard_label }}", trigger_rule="all_done")
+    def transform(shard: list[str]) -> None:
+        _shard_stage("transform", shard)
 
-    @task(map_index_template="{{ source_name }}")
-    def check(transformed: dict) -> dict:
-        try:
-            return pipeline.check(*_source_run(transformed["source"]))
-        except QualityGateError as blocked:
-            raise AirflowFailException(str(blocked)) from blocked  # retrying cannot unblock it
+    @task(map_index_template="{{ shard_label }}", trigger_rule="all_done", pool="news_check")
+    def check(shard: list[str]) -> None:
+        _shard_stage("check", shard)
 
-    @task(map_index_template="{{ source_name }}")
-    def load(checked: dict) -> dict:
-        return pipeline.load(*_source_run(checked["source"]))
+    @task(map_index_template="{{ shard_label }}", trigger_rule="all_done")
+    def load(shard: list[str]) -> None:
+        _shard_stage("load", shard)
 
     @task_group
-    def source(name: str):
+    def shard(sources: list[str]):
         # Returns nothing, so `expand` gives the group itself and >> wires its first and last tasks.
-        load(check(transform(extract(name))))
+        extract(sources) >> transform(sources) >> check(sources) >> load(sources)
 
-    @task(trigger_rule="all_done", outlets=[NEWS_ARTICLES])
-    def summary(*, outlet_events=None) -> list[dict]:
+    @task(trigger_rule="all_done", outlets=[NEWS_ARTICLES], multiple_outputs=False)
+    def summary(*, outlet_events=None) -> dict:
         run = pipeline.run_for(get_current_context())
         rows = pipeline.run_summary(run.dsn, run.run_id)
-        outlet_events[NEWS_ARTICLES].extra = {"day": run.day.isoformat(),
-                                              "loaded_new": sum(r["loaded_new"] for r in rows)}
-        return rows
+        loaded_new = sum(r["loaded_new"] for r in rows)
+        outlet_events[NEWS_ARTICLES].extra = {"day": run.day.isoformat(), "loaded_new": loaded_new}
+        # Small: the rows themselves are in news.etl_run (one per source, thousands of them).
+        return {"sources": len(rows), "loaded_new": loaded_new,
+                "not_ok": sorted(r["source"] for r in rows if r["status"] not in ("success", "unchanged", "no_data"))}
 
-    source.expand(name=plan()) >> summary()
+    shard.expand(sources=plan()) >> summary()
 
 
 dag = news_daily()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from news_etl import __version__, cli, local_run, warehouse
+from news_etl import INCLUDE_DIR, __version__, cli, local_run, warehouse
 from news_etl.errors import ConfigError, NewsEtlError
 from news_etl.sources import load_source
 from news_etl.sample_sites.publishers import articles_for
@@ -132,6 +132,29 @@ def test_sources_lists_the_good_and_leaves_out_a_broken_file_naming_file_and_key
     # A copy of the sample list is served by the sample publishers, wherever it lives.
     assert local_run.uses_sample_publishers([load_source(p) for p in copy.glob("harbor-times.yaml")])
     assert not local_run.uses_sample_publishers([load_source(_plain_source(tmp_path))])
+
+
+def test_sources_check_passes_every_source_list_of_the_repository(capsys):
+    """CI's check of every list under include/sources (make test runs it): what plan would leave out."""
+    lists = sorted(p for p in (INCLUDE_DIR / "sources").iterdir() if p.is_dir())
+    assert cli.main(["sources", "check", *map(str, lists)]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out.splitlines()
+    assert out == [f"{d}: {len(list(d.glob('*.yaml')))} sources ok" for d in lists]
+
+
+def test_sources_check_names_the_file_and_key_of_each_bad_source(tmp_path, capsys):
+    from news_etl.sources import DEFAULT_SOURCES_DIR
+
+    copy = tmp_path / "sources"
+    shutil.copytree(DEFAULT_SOURCES_DIR, copy)
+    (copy / "broken.yaml").write_text("name: broken\ntimezone: Europe/Nowhere\nfeeds: [http://127.0.0.1:9/f]\n")
+    (copy / "twice.yaml").write_text((copy / "harbor-times.yaml").read_text())
+    assert cli.main(["sources", "check", str(copy)]) == cli.EXIT_CONFIG
+    out, err = capsys.readouterr()
+    assert out == f"{copy}: {len(list(DEFAULT_SOURCES_DIR.glob('*.yaml')))} sources ok, 2 left out\n"
+    assert err.splitlines() == [
+        f"news-etl: {copy / 'broken.yaml'}: key 'timezone': 'Europe/Nowhere' is not an IANA time zone (e.g. Asia/Tehran)",
+        f"news-etl: {copy / 'twice.yaml'}: key 'name': 'harbor-times' is already used by {copy / 'harbor-times.yaml'}"]
 
 
 def _plain_source(tmp_path):

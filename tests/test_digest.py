@@ -78,26 +78,28 @@ def test_digest_shows_the_warehouse_numbers(dsn, settings, sample_sources, postg
 
 def test_failure_callback_records_the_reason_and_calls_the_webhook(dsn, settings, site, postgres, monkeypatch):
     from news_etl.orchestration import task_failed
+    from news_etl.shards import StageOutcome
 
     monkeypatch.setenv("AIRFLOW_CONN_NEWS_WAREHOUSE", postgres.airflow_uri(dsn.split("/")[3].split("?")[0]))
     hook = site.url("/hook")  # for Slack, the URL holds the token: it lives in a Connection
     monkeypatch.setenv("AIRFLOW_CONN_NEWS_WEBHOOK", hook)
     context = {  # what Airflow hands an on_failure_callback, as far as the callback reads it
-        "ti": SimpleNamespace(task_id="source.extract", map_index=1),
-        "source_name": "nordic-dispatch",  # set by the task (news_daily's _source_run)
+        "ti": SimpleNamespace(task_id="shard.extract", map_index=1),
+        # set by the task (news_daily's _shard_stage): the sources of its shard not run yet
+        "shard_outcome": StageOutcome("extract", pending=["nordic-dispatch"]),
         "exception": FetchError("http://127.0.0.1:9/feed.xml: ConnectTimeout"),
         "run_id": "scheduled__2024-03-01", "dag": SimpleNamespace(dag_id="news_daily"),
         "params": {"date": None, "refetch": False},
         "logical_date": datetime(2024, 3, 1, tzinfo=timezone.utc),
     }
     task_failed(context)
-    reason = "source.extract failed for nordic-dispatch: FetchError: http://127.0.0.1:9/feed.xml: ConnectTimeout"
+    reason = "shard.extract failed for nordic-dispatch: FetchError: http://127.0.0.1:9/feed.xml: ConnectTimeout"
     assert rows(dsn, "SELECT run_id, source, day, status, message FROM news.etl_run") == [
         ("scheduled__2024-03-01", "nordic-dispatch", date(2024, 3, 1), "failed", reason)]
     ((path, body),) = site.posted
     assert path == "/hook" and json.loads(body) == {
         "text": f"news-etl: {reason}", "dag_id": "news_daily", "run_id": "scheduled__2024-03-01",
-        "task_id": "source.extract", "map_index": 1, "source": "nordic-dispatch"}
+        "task_id": "shard.extract", "map_index": 1, "source": "nordic-dispatch"}
     assert redact(f"posting to {hook}") == "posting to ***"  # masked in every log from then on
 
     # A reason the stage already wrote (here: the quality gate's block) is not overwritten.

@@ -313,7 +313,7 @@ def test_canonical_urls_migration_makes_one_story_of_every_spelling(make_databas
     assert load_as(as_written, "old-2", date(2024, 3, 2), [encoded]) == 1  # the story split in two
     assert rows(dsn, "SELECT count(*) FROM news.article") == [(4,)]
 
-    assert warehouse.upgrade(dsn) == ["0041_canonical_urls.sql"]
+    assert warehouse.upgrade(dsn) == [name for version, name, _ in warehouse.migration_files() if version >= 41]
     canonical = ["https://wire.example/%7Eeditor/missile".replace("%7E", "~"), "https://wire.example/a/harbour",
                  "https://wire.example/news/1/%D8%AE%D8%A8%D8%B1"]
     assert rows(dsn, "SELECT identity, url, canonical_url FROM news.article ORDER BY identity") == \

@@ -1,4 +1,5 @@
-"""Settings: the environment first, then Airflow Variables (`news_etl_<name>`) inside Airflow.
+"""Settings: the environment first, then Airflow Variables (`news_etl_<name>`) inside Airflow;
+the DAG files' settings (DagSettings, read at parse time) from the environment only.
 
 Inside Airflow is simulated the way Airflow's Task SDK sees it: a supervisor channel in
 `task_runner.SUPERVISOR_COMMS` that answers GetVariable with the Variable or "not found". The
@@ -68,9 +69,16 @@ def read_all() -> dict[str, object]:
 def test_inside_airflow_unset_settings_come_from_variables(inside_airflow):
     supervisor = inside_airflow(VARIABLES)
     assert read_all() == {"archive": "s3://news-bucket/archive", "lookback": 3, "sources": "/srv/sources",
-                          "schedule": "30 2 * * *", "timezone": "Europe/Berlin", "retries": 5,
+                          "schedule": "0 0 * * *", "timezone": "UTC", "retries": 2,
                           "webhook": "http://alerts.example/hook"}
     assert "news_etl_archive" in supervisor.asked
+
+
+def test_the_dag_files_settings_ask_for_no_variable(inside_airflow):
+    """Read when a DAG file is parsed: a Variable there would be a metadata query on every parse."""
+    supervisor = inside_airflow(VARIABLES)
+    DagSettings.from_env()
+    assert supervisor.asked == []
 
 
 def test_the_environment_wins_over_a_variable(inside_airflow, clean_env):
@@ -96,11 +104,13 @@ def test_outside_airflow_only_the_environment_counts(clean_env):
         "/tmp/state/archive", 1, "0 0 * * *", None)
 
 
-@pytest.mark.parametrize("name, value, message", [
-    ("news_etl_lookback_days", "three", "Airflow Variable news_etl_lookback_days='three': expected a number"),
-    ("news_etl_task_retries", "-1", "Airflow Variable news_etl_task_retries='-1': expected a whole number"),
-])
-def test_a_bad_variable_is_named_in_the_error(inside_airflow, name, value, message):
-    inside_airflow({name: value})
-    with pytest.raises(ConfigError, match=message):
+def test_a_bad_variable_is_named_in_the_error(inside_airflow):
+    inside_airflow({"news_etl_lookback_days": "three"})
+    with pytest.raises(ConfigError, match="Airflow Variable news_etl_lookback_days='three': expected a number"):
         read_all()
+
+
+def test_a_bad_dag_setting_names_the_environment_variable(clean_env):
+    clean_env.setenv("NEWS_ETL_TASK_RETRIES", "-1")
+    with pytest.raises(ConfigError, match="environment variable NEWS_ETL_TASK_RETRIES='-1': expected a whole number"):
+        DagSettings.from_env()

@@ -68,6 +68,12 @@ def _main(argv: list[str] | None) -> int:
     p = sub.add_parser("sources", help="the sources a run collects, and those left out with their file's error")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_sources)
+    checks = p.add_subparsers(dest="sources_command", metavar="check")
+    c = checks.add_parser("check", help="validate every source file and its suite, as a run's plan task does; "
+                                        "each error names the file and the key")
+    c.add_argument("directories", nargs="*", type=Path,
+                   help="source lists to check (default: $NEWS_ETL_SOURCES or the sample list)")
+    c.set_defaults(func=_sources_check)
 
     p = sub.add_parser("airflow", help="run a full local Airflow with this project's DAGs until Ctrl-C: "
                                        "api-server (UI), scheduler, dag-processor, triggerer")
@@ -344,6 +350,22 @@ def _sources(args) -> int:
         for error in left_out.values():
             print(f"left out: {error}", file=sys.stderr)
     return EXIT_CONFIG if left_out else 0
+
+
+def _sources_check(args) -> int:
+    """What news_daily's plan task does with a source list, without a run: the DAG file reads no
+    source, so this (run by CI on every list in the repository) is where a bad file shows first."""
+    from news_etl.pipeline import runnable_sources
+    from news_etl.sources import sources_dir
+
+    bad = 0
+    for directory in args.directories or [sources_dir()]:
+        runnable, left_out = runnable_sources(directory)
+        for error in left_out.values():
+            print(f"news-etl: {error}", file=sys.stderr)
+        print(f"{directory}: {len(runnable)} sources ok" + (f", {len(left_out)} left out" if left_out else ""))
+        bad += len(left_out)
+    return EXIT_CONFIG if bad else 0
 
 
 def _run(args) -> int:

@@ -36,9 +36,12 @@ import urllib.request
 from pathlib import Path
 
 import psutil
+from sqlalchemy import text
 
 from news_etl.airflow_api import LOCAL
-from news_etl.local_run import AIRFLOW, airflow_env, ensure_sample_sites, prepare_metadata, uses_sample_publishers
+from news_etl.errors import ConfigError
+from news_etl.local_run import (AIRFLOW, _step, airflow_env, ensure_sample_sites, prepare_metadata,
+                                uses_sample_publishers)
 from news_etl.settings import Settings
 from news_etl.sources import load_sources_leaving_out_broken
 
@@ -52,6 +55,12 @@ USER = "admin"
 DAG_SETTINGS = ("NEWS_ETL_SCHEDULE", "NEWS_ETL_SCHEDULE_TIMEZONE", "NEWS_ETL_CATCHUP", "NEWS_ETL_MAX_ACTIVE_RUNS",
                 "NEWS_ETL_TASK_RETRIES", "NEWS_ETL_RETRY_DELAY_SECONDS", "NEWS_ETL_TASK_TIMEOUT_MINUTES",
                 "NEWS_ETL_DAILY_RUN_TIMEOUT_MINUTES", "NEWS_ETL_DIGEST_RUN_TIMEOUT_MINUTES")
+# The pools news_daily's tasks run in, made at start-up when missing (a size set since, in the UI or
+# with `airflow pools set`, is kept): news_fetch bounds the shards fetching at once (each fetches
+# its hosts politely, one request at a time per host), news_check the Great Expectations checks at
+# once (each holds a GX context, about 300 MB). A task whose pool does not exist is never scheduled.
+POOLS = {"news_fetch": ("NEWS_ETL_FETCH_POOL_SLOTS", 8, "news_daily extract tasks fetching at once"),
+         "news_check": ("NEWS_ETL_CHECK_POOL_SLOTS", 2, "news_daily check tasks (Great Expectations) at once")}
 STARTUP_TIMEOUT = float(os.environ.get("NEWS_ETL_AIRFLOW_STARTUP_TIMEOUT", "300"))
 STOP_GRACE = 30.0  # seconds a component may take to stop before it is killed
 _PR_SET_CHILD_SUBREAPER = 36
@@ -194,9 +203,9 @@ def start(env: dict[str, str], url: str, logs: Path, stop: Stop, procs: dict[str
     _become_subreaper()
     with open(logs / "db-migrate.log", "ab") as log_file:
         try:
-            prepare_metadata(env, log_file)
-        except subprocess.CalledProcessError:
-            return None if stop.requested.is_set() else f"`airflow db migrate` failed; see {logs / 'db-migrate.log'}"
+            ensure_pools(env, prepare_metadata(env, log_file), log_file)
+        except subprocess.CalledProcessError as exc:
+            return None if stop.requested.is_set() else f"`{shlex.join(exc.cmd[1:3])}` failed; see {logs / 'db-migrate.log'}"
     commands = components(env)
     for name, command in commands.items():
         with open(logs / f"{name}.log", "ab") as log_file:
@@ -209,6 +218,32 @@ def start(env: dict[str, str], url: str, logs: Path, stop: Stop, procs: dict[str
     if not problem and not stop.requested.is_set():
         print(f" ready ({time.monotonic() - t0:.1f}s)")
     return problem
+
+
+def pool_sizes(env: dict[str, str]) -> dict[str, int]:
+    """The size of each of POOLS: its setting in `env` (a whole number >= 1), else the default."""
+    sizes = {}
+    for pool, (setting, default, _) in POOLS.items():
+        raw = env.get(setting, "").strip() or str(default)
+        if not raw.isdigit() or int(raw) < 1:
+            raise ConfigError(f"environment variable {setting}={raw!r}: expected a whole number of slots (1 or more)")
+        sizes[pool] = int(raw)
+    return sizes
+
+
+def ensure_pools(env: dict[str, str], metadata, log_file) -> list[str]:
+    """Create those of POOLS the metadata database lacks (one `airflow pools import`); returns them."""
+    sizes = pool_sizes(env)
+    with metadata.connect() as conn:
+        have = {row[0] for row in conn.execute(text("SELECT pool FROM slot_pool"))}
+    missing = {p: {"slots": sizes[p], "description": POOLS[p][2], "include_deferred": False}
+               for p in POOLS if p not in have}
+    if missing:
+        path = Path(env["AIRFLOW_HOME"]) / "news-etl-pools.json"
+        path.write_text(json.dumps(missing))
+        step = " and ".join(f"{p} ({v['slots']} slots)" for p, v in missing.items())
+        _step(f"Creating the pools {step}", [AIRFLOW, "pools", "import", str(path)], env, log_file)
+    return list(missing)
 
 
 def healthy(url: str) -> bool:

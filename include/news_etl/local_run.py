@@ -31,6 +31,7 @@ from news_etl import PROJECT_DIR, pipeline, warehouse
 from news_etl.airflow_api import LOCAL, AirflowApiError
 from news_etl.errors import ConfigError, NewsEtlError
 from news_etl.settings import Settings
+from news_etl.shards import shard_label, source_outcomes
 from news_etl.sources import Source, load_sources_leaving_out_broken
 
 
@@ -154,7 +155,7 @@ def _run_once(day: date, reprocess: bool, sources: list[Source] | None, summary_
             if stop.requested.is_set():
                 return 130
             api.trigger(DAG_ID, run_id, {"date": day.isoformat(), "reprocess": reprocess})
-            state = _follow(api, run_id, stop)
+            state = _follow(api, run_id, stop, warehouse.dsn_from_airflow_env(env["AIRFLOW_CONN_NEWS_WAREHOUSE"]))
             if state == "interrupted":
                 api.mark_failed(DAG_ID, run_id)
                 print(f"\nInterrupted: run {run_id} marked failed (its running tasks are stopped)", file=sys.stderr)
@@ -231,9 +232,10 @@ def _error_line(stack_trace: str) -> str:
     return (errors or lines or ["(no detail)"])[-1]
 
 
-def _follow(api, run_id: str, stop) -> str:
+def _follow(api, run_id: str, stop, dsn: str | None = None) -> str:
     """Print each task instance of the run as it finishes, and each retry, from Airflow's REST
-    API; return the run's final state, or "interrupted" (Ctrl-C)."""
+    API, and under a shard's task of several sources each source's outcome (from the warehouse);
+    return the run's final state, or "interrupted" (Ctrl-C)."""
     shown, planned = set(), None
     answered = time.monotonic()
     while True:
@@ -258,11 +260,17 @@ def _follow(api, run_id: str, stop) -> str:
             label = ti.get("rendered_map_index")
             if ti["map_index"] >= 0 and label in (None, "", str(ti["map_index"])):
                 # A mapped task that never ran has no label (Airflow shows its map index instead):
-                # its map index is its place in plan's list.
+                # its map index is its shard's place in plan's list.
                 planned = planned or api.xcom(DAG_ID, run_id, "plan") or []
-                label = planned[ti["map_index"]] if ti["map_index"] < len(planned) else ""
-            print(f"  [{mark}] {ti['task_id'].split('.')[-1]:<18} {label or '':<20} "
-                  f"{ti.get('duration') or 0.0:6.1f}s", flush=True)
+                label = shard_label(ti["map_index"], planned[ti["map_index"]]) if ti["map_index"] < len(planned) else ""
+            stage = ti["task_id"].split(".")[-1]
+            print(f"  [{mark}] {stage:<18} {label or '':<20} {ti.get('duration') or 0.0:6.1f}s", flush=True)
+            if ti["map_index"] >= 0 and ti["state"] != "up_for_retry" and dsn and stage in warehouse.STAGES:
+                planned = planned or api.xcom(DAG_ID, run_id, "plan") or []
+                shard = planned[ti["map_index"]] if ti["map_index"] < len(planned) else []
+                if len(shard) > 1:
+                    for source, outcome in source_outcomes(dsn, run_id, stage, shard).items():
+                        print(f"      {outcome:<8} {source}", flush=True)
         if state in ("success", "failed"):
             return state
         if stop.wait(1.0):

@@ -1,5 +1,5 @@
-"""What the DAG files share: the `news.articles` Asset, their settings (environment, or Airflow
-Variables: settings.lookup), the failure callback and the load deadline. The only module of the package that imports
+"""What the DAG files share: the `news.articles` Asset, their settings (from the environment only:
+they are read at parse time), the failure callback and the load deadline. The only module of the package that imports
 Airflow at the top.
 """
 
@@ -15,7 +15,6 @@ from airflow.sdk import Asset
 from news_etl import pipeline, warehouse
 from news_etl.alerts import WebhookNotifier
 from news_etl.errors import ConfigError
-from news_etl.settings import lookup, origin
 
 log = logging.getLogger(__name__)
 
@@ -40,27 +39,26 @@ class DagSettings:
 
     @classmethod
     def from_env(cls) -> DagSettings:
-        """From the environment, or Airflow Variables when a DAG file is parsed (settings.lookup);
-        the timeouts from the environment only (a Variable read at parse time is a metadata-database
-        query in the DAG processor, and a limit should not change while the runs it bounds go on)."""
-        def number(name: str, default: int, *, env_only: bool = False) -> int:
-            raw = (os.environ.get(name, "") if env_only else lookup(name) or "").strip()
+        """From the environment only: these are read when a DAG file is parsed, and a Variable read
+        then is a metadata-database query in the DAG processor on every parse (and a limit should
+        not change while the runs it bounds go on)."""
+        def number(name: str, default: int, *, timeout: bool = False) -> int:
+            raw = os.environ.get(name, "").strip()
             if not raw:
                 return default
             if not raw.isdigit():
-                where = f"environment variable {name}" if env_only else origin(name)
-                raise ConfigError(f"{where}={raw!r}: expected a whole number")
-            if env_only and int(raw) == 0:
+                raise ConfigError(f"environment variable {name}={raw!r}: expected a whole number")
+            if timeout and int(raw) == 0:
                 raise ConfigError(f"environment variable {name}={raw!r}: a timeout must be at least 1 minute")
             return int(raw)
 
         def minutes(name: str, default: int) -> timedelta:
-            return timedelta(minutes=number(name, default, env_only=True))
+            return timedelta(minutes=number(name, default, timeout=True))
 
         return cls(
-            schedule=lookup("NEWS_ETL_SCHEDULE") or "0 0 * * *",
-            timezone=lookup("NEWS_ETL_SCHEDULE_TIMEZONE") or "UTC",
-            catchup=(lookup("NEWS_ETL_CATCHUP") or "false").strip().lower() in ("1", "true", "yes"),
+            schedule=os.environ.get("NEWS_ETL_SCHEDULE") or "0 0 * * *",
+            timezone=os.environ.get("NEWS_ETL_SCHEDULE_TIMEZONE") or "UTC",
+            catchup=(os.environ.get("NEWS_ETL_CATCHUP") or "false").strip().lower() in ("1", "true", "yes"),
             max_active_runs=number("NEWS_ETL_MAX_ACTIVE_RUNS", 4),
             retries=number("NEWS_ETL_TASK_RETRIES", 2),
             retry_delay=timedelta(seconds=number("NEWS_ETL_RETRY_DELAY_SECONDS", 30)),
@@ -72,14 +70,14 @@ class DagSettings:
 
 
 def _load_deadline() -> str | None:
-    """NEWS_ETL_LOAD_DEADLINE: the time (HH:MM, in the schedule's time zone) on the day after the
-    collected day by which its load must be done; default 06:00, "off" for no deadline."""
-    raw = (lookup("NEWS_ETL_LOAD_DEADLINE") or "06:00").strip()
+    """NEWS_ETL_LOAD_DEADLINE (environment only): the time (HH:MM, in the schedule's time zone) on
+    the day after the collected day by which its load must be done; default 06:00, "off" for no deadline."""
+    raw = (os.environ.get("NEWS_ETL_LOAD_DEADLINE") or "06:00").strip()
     if raw.lower() == "off":
         return None
     hours, _, minutes = raw.partition(":")
     if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60 and len(minutes) == 2):
-        raise ConfigError(f"{origin('NEWS_ETL_LOAD_DEADLINE')}={raw!r}: expected a time HH:MM (e.g. 06:00) or 'off'")
+        raise ConfigError(f"environment variable NEWS_ETL_LOAD_DEADLINE={raw!r}: expected a time HH:MM (e.g. 06:00) or 'off'")
     return raw
 
 
@@ -108,17 +106,20 @@ def load_deadline_alert(settings: DagSettings):
 def task_failed(context) -> None:
     """on_failure_callback: a clear one-line reason in news.etl_run (unless the stage already
     wrote one) and the same line through the webhook notifier (the `news_webhook` Connection, if
-    configured). The source is the one the task set in its context (the DAG's _source_run);
-    "(run)" for the others."""
+    configured). A shard's task (the DAG's _shard_stage) records it for the sources of the shard it
+    had not run yet (a timeout, a lost warehouse): those it ran recorded their own outcome; "(run)"
+    for the other tasks."""
     ti = context["ti"]
-    source = context.get("source_name") or "(run)"
+    outcome = context.get("shard_outcome")
+    source = ", ".join(outcome.pending or [*outcome.failed, *outcome.blocked]) if outcome is not None else "(run)"
     error = context.get("exception")
     reason = f"{ti.task_id} failed for {source}: {type(error).__name__ if error else 'error'}: {error}"
     reason = reason.splitlines()[0][:1000]
     run = pipeline.run_for(context)
     try:
         with warehouse.connect(run.dsn) as conn:
-            warehouse.record_failure(conn, run.run_id, source, run.day, reason)
+            for name in outcome.pending if outcome is not None else ["(run)"]:
+                warehouse.record_failure(conn, run.run_id, name, run.day, reason)
     except Exception:  # the warehouse may be what failed; the task log has the error
         log.exception("could not record the failure in news.etl_run")
     WebhookNotifier(reason, fields={"dag_id": context["dag"].dag_id, "run_id": context["run_id"],

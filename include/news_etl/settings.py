@@ -1,8 +1,8 @@
-"""Run-time settings, read once per task (and, for the DAG's shape, when a DAG file is parsed),
-each with a documented default.
+"""Run-time settings, read once per task, each with a documented default. (The DAG's shape comes
+from the environment alone: news_etl.orchestration.DagSettings.)
 
 Every NEWS_ETL_ setting is looked up by `lookup`: the environment variable first, then, inside
-Airflow (a task, or the parsing of a DAG file), the Airflow Variable of the same name in lower case
+an Airflow task, the Airflow Variable of the same name in lower case
 (`news_etl_archive` for NEWS_ETL_ARCHIVE), which can be set in the UI (Admin > Variables), with
 `airflow variables set`, the REST API or any secrets backend. Outside Airflow (the CLI, tests) only
 the environment counts: no metadata database is touched.

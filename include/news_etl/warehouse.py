@@ -543,6 +543,41 @@ def record_run(conn, run_id: str, source: str, day: date, *, status: str | None 
             cur.execute(f"UPDATE news.etl_run SET {', '.join(sets)} WHERE attempt_id = {_LATEST_ATTEMPT}", params)
 
 
+# The stages of a source's attempt, in order: news.etl_run.stage_done is the last one completed.
+STAGES = ("extract", "transform", "check", "load")
+
+
+def record_stage_done(conn, run_id: str, source: str, stage: str, clear_number: int) -> None:
+    """The latest attempt of this run at `source` completed `stage` in this clearing of the Airflow
+    run. A stage that ends well after a failed try of it takes the attempt out of 'failed'."""
+    with conn.cursor() as cur:
+        cur.execute("UPDATE news.etl_run SET stage_done = %(stage)s, stage_clear = %(clear)s, "
+                    "message = CASE WHEN status = 'failed' THEN NULL ELSE message END, "
+                    "finished_at = CASE WHEN status = 'failed' THEN NULL ELSE finished_at END, "
+                    "status = CASE WHEN status = 'failed' THEN 'running' ELSE status END "
+                    f"WHERE attempt_id = {_LATEST_ATTEMPT}",
+                    dict(run_id=run_id, source=source, stage=stage, clear=clear_number))
+
+
+def stage_progress(conn, run_id: str, sources: Sequence[str]) -> dict[str, tuple[str, str | None, int | None]]:
+    """(status, stage_done, stage_clear) of the latest attempt of this run at each of `sources`
+    that has one."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT DISTINCT ON (source) source, status, stage_done, stage_clear FROM news.etl_run "
+                    "WHERE run_id = %s AND source = ANY(%s) ORDER BY source, attempt_id DESC",
+                    (run_id, list(sources)))
+        return {source: (status, stage, clear) for source, status, stage, clear in cur.fetchall()}
+
+
+def articles_per_source(conn, sources: Sequence[str], since: date) -> dict[str, float]:
+    """The mean number of articles each of `sources` listed per attempt since `since` (those
+    without attempts are left out): what a shard's size is weighed by."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT source, avg(articles_found)::float FROM news.etl_run "
+                    "WHERE source = ANY(%s) AND day >= %s GROUP BY source", (list(sources), since))
+        return dict(cur.fetchall())
+
+
 def unchanged_since(conn, source: str, day: date, fingerprint: str) -> str | None:
     """The run whose outcome still stands for this source and day: the last finished one, if it
     ended well (loaded, no data, or itself unchanged) with inputs of this fingerprint; else None."""

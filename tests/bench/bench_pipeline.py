@@ -39,6 +39,7 @@ import sysconfig
 import tempfile
 import threading
 import time
+import urllib.error
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -490,7 +491,10 @@ def run_news_daily(airflow, run_id: str, monitor: dict, timeout: float = 1800) -
 
 
 def _finished(airflow, run_id: str) -> dict | None:
-    run = airflow.request("GET", f"/api/v2/dags/news_daily/dagRuns/{run_id}")
+    try:
+        run = airflow.request("GET", f"/api/v2/dags/news_daily/dagRuns/{run_id}")
+    except (TimeoutError, urllib.error.URLError):  # a busy api-server on a loaded machine: ask again
+        return None
     return run if run["state"] in ("success", "failed") else None
 
 

@@ -1,9 +1,11 @@
-"""Every DAG imports without errors, with the expected tasks, wiring, tags and retries; a bad
-source or suite file leaves out its own source, with an error that names the file and the key."""
+"""Every DAG imports without errors, with the expected tasks, wiring, tags, retries and pools; the
+DAG files read no source file at parse time (however many there are, broken or not); a bad source
+or suite file leaves out its own source, with an error that names the file and the key."""
 
 from __future__ import annotations
 
 import shutil
+import sys
 from datetime import timedelta
 
 import pendulum
@@ -68,13 +70,23 @@ def test_news_daily_wiring(dagbag_of):
     upstream = {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks}
     assert upstream == {
         "plan": [],
-        "source.extract": ["plan"],
-        "source.transform": ["source.extract"],
-        "source.check": ["source.transform"],
-        "source.load": ["source.check"],
-        "summary": ["source.load"],
+        "shard.extract": ["plan"],
+        "shard.transform": ["plan", "shard.extract"],  # each stage reads its shard from plan
+        "shard.check": ["plan", "shard.transform"],
+        "shard.load": ["plan", "shard.check"],
+        "summary": ["shard.load"],
     }
-    assert dag.get_task("summary").trigger_rule == "all_done"
+    # A shard's later stages run whatever became of its earlier ones: each picks the sources ready for it.
+    assert {t.task_id: (t.trigger_rule, t.pool) for t in dag.tasks} == {
+        "plan": ("all_success", "default_pool"),
+        "shard.extract": ("all_success", "news_fetch"),
+        "shard.transform": ("all_done", "default_pool"),
+        "shard.check": ("all_done", "news_check"),
+        "shard.load": ("all_done", "default_pool"),
+        "summary": ("all_done", "default_pool"),
+    }
+    # No task returning a dict has each key pushed as its own XCom.
+    assert not any(getattr(t, "multiple_outputs", False) for t in dag.tasks)
     assert [a.name for a in dag.get_task("summary").outlets] == ["news.articles"]
     assert set(dag.params) == {"date", "refetch", "reprocess"}
     assert dag.default_args["on_failure_callback"] is not None
@@ -111,6 +123,32 @@ def test_a_bad_source_or_suite_file_leaves_out_its_source_only(dagbag_of, tmp_pa
     bad.write_text(edit(bad.read_text() if bad.exists() else ""))
     bag = dagbag_of(sources)
     assert bag.import_errors == {} and "news_daily" in bag.dag_ids
-    runnable, left_out = pipeline.runnable_sources(sources)  # what the DAG file computes
+    runnable, left_out = pipeline.runnable_sources(sources)  # what plan computes
     assert sorted(runnable) == sorted(p.stem for p in DEFAULT_SOURCES_DIR.glob("*.yaml") if p.stem != "tehran-wire")
     assert left_out == {"tehran-wire": error.format(bad=bad)}
+
+
+@pytest.mark.parametrize("count", [6, 2000])
+def test_parsing_reads_no_source_file_however_many(dagbag_of, tmp_path, count):
+    """The DAG files never list nor open the sources folder: with 6 or 2,000 source files, one of
+    them broken, the DAGs import without error. (How long a parse takes is in `make bench`'s scale run.)"""
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    sample = (DEFAULT_SOURCES_DIR / "harbor-times.yaml").read_text()
+    for n in range(count - 1):
+        (sources / f"wire-{n:04d}.yaml").write_text(sample.replace("name: harbor-times", f"name: wire-{n:04d}"))
+    (sources / "broken.yaml").write_text("name: broken\ntimezone: Europe/Nowhere\n")
+    touched = []
+    watching = [True]
+
+    def audit(event, args):
+        if watching[0] and event in ("open", "os.listdir", "os.scandir") and args and str(args[0]).startswith(str(sources)):
+            touched.append((event, str(args[0])))
+
+    sys.addaudithook(audit)  # (a hook cannot be removed: it stops watching when the test ends)
+    try:
+        bag = dagbag_of(sources)
+    finally:
+        watching[0] = False
+    assert bag.import_errors == {} and sorted(bag.dag_ids) == ["news_daily", "news_digest"]
+    assert touched == []

@@ -51,6 +51,9 @@ def test_news_daily_through_airflow_twice_then_a_bad_day(tmp_path, postgres, mak
     assert first.returncode == 0, first.stdout + first.stderr
     for stage in ("plan", "extract", "transform", "check", "load", "summary"):
         assert f"[ok ] {stage}" in first.stdout
+    # The sample publishers are one host, so one shard; under each of its tasks, each source's outcome.
+    assert f"[ok ] extract            shard 1: {len(PUBLISHERS)} sources" in first.stdout, first.stdout
+    assert first.stdout.count("      ok       tehran-wire\n") == 4, first.stdout
     assert f"Using the sample publishers already serving at {sample_url}" in first.stdout
     summary = summary_rows(first.stdout)
     for publisher in PUBLISHERS:
@@ -72,12 +75,14 @@ def test_news_daily_through_airflow_twice_then_a_bad_day(tmp_path, postgres, mak
     assert rows(dsn, "SELECT * FROM news.article ORDER BY article_id") == before
 
     # The sample publishers' day of deliberately bad articles: the gate blocks tehran-wire (its
-    # check task fails, so the run fails), the other two load all but their bad article.
+    # shard's check task fails and names it, so the run fails), the others of the shard load all
+    # but their bad article.
     sample_clock(datetime(2024, 4, 3, tzinfo=timezone.utc))
     bad = news_etl_run(env, BAD_DAY)
     assert bad.returncode == 1
-    assert "[FAILED] check              tehran-wire" in bad.stdout, bad.stdout
-    assert "[UPSTREAM_FAILED] load               tehran-wire" in bad.stdout, bad.stdout
+    assert f"[FAILED] check              shard 1: {len(PUBLISHERS)} sources; failed: tehran-wire" in bad.stdout, bad.stdout
+    assert "      BLOCKED  tehran-wire\n" in bad.stdout and "[ok ] load" in bad.stdout, bad.stdout
+    assert bad.stdout.split("[ok ] load", 1)[1].split("[", 1)[0].count("      skip     tehran-wire\n") == 1, bad.stdout
     summary = summary_rows(bad.stdout)
     assert summary["tehran-wire"][0] == "blocked"
     assert "tehran-wire: source tehran-wire: load blocked by the quality gate: 4 of" in bad.stdout
