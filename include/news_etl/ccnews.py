@@ -23,7 +23,9 @@ file read to its end is recorded under <archive>/_backfill/ccnews/, and skipped 
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import json
 import logging
 import re
@@ -51,6 +53,10 @@ PATHS = "crawl-data/CC-NEWS/{month:%Y}/{month:%m}/warc.paths.gz"
 PROGRESS = "_backfill/ccnews"
 MAX_PATHS_BYTES = 16 * 1024 * 1024  # a month's list is ~10-40 KB gzipped; more is not a paths file
 _FILE_TIME = re.compile(r"CC-NEWS-(\d{14})-\d+\.warc(?:\.gz)?$")
+# warcio inflates each block it reads whole: 4 KiB of compressed input is at most ~4 MB (a gzip
+# member of zeros inflates 1,000-fold), where its default 16 KiB would let one hostile member take
+# 16 MB at a time; reading in 4 KiB blocks costs little (see BENCHMARKS.md, WARC).
+READ_BLOCK = 4096
 # A file holds what the crawl fetched in the hours before its name time, and pages are filed by
 # publication date, which may precede the fetch: files up to this long after the range are read.
 FILE_SLACK = timedelta(days=2)
@@ -150,6 +156,7 @@ class FileOutcome:
     out_of_range: int = 0     # of a day outside the range
     too_large: int = 0        # bodies over NEWS_ETL_MAX_RESPONSE_BYTES, not kept
     not_ok: int = 0           # HTTP status other than 200
+    bad_digest: int = 0       # payload not what its WARC-Payload-Digest says (corrupt): not kept
     skipped: bool = False     # read by an earlier run
     days: dict[str, list[str]] = field(default_factory=dict)  # source -> days filed
 
@@ -172,7 +179,7 @@ def file_crawl_warc(url: str, sources: Iterable[Source], start: date, end: date,
     outcome = FileOutcome(url=url)
     try:
         with fetcher.stream(url) as body:
-            records = ArchiveIterator(body, no_record_parse=True)
+            records = ArchiveIterator(body, no_record_parse=True, block_size=READ_BLOCK)
             try:
                 for record in records:
                     if record.rec_type != "response":
@@ -215,9 +222,18 @@ def _keep(record, uri: str, source: Source, start: date, end: date, archive: Arc
         outcome.too_large += 1
         log.warning("%s: %s: a record of %d bytes, over NEWS_ETL_MAX_RESPONSE_BYTES: not kept", outcome.url, uri, length)
         return
+    payload = record.raw_stream = _Sha1Reader(record.raw_stream)
     body = record.content_stream().read(settings.max_response_bytes + 1)
     if len(body) > settings.max_response_bytes:
         outcome.too_large += 1
+        return
+    while payload.read(1 << 16):
+        pass
+    declared = record.rec_headers.get_header("WARC-Payload-Digest") or ""
+    if declared.lower().startswith("sha1:") and declared[5:].upper() != payload.base32():
+        outcome.bad_digest += 1
+        log.warning("%s: record %s (%s): payload digest %s, the payload's is sha1:%s: not kept", outcome.url,
+                    record.rec_headers.get_header("WARC-Record-ID"), uri, declared, payload.base32())
         return
     fetched_at = _warc_date(record.rec_headers.get_header("WARC-Date"), outcome.url, uri)
     headers = {k.lower(): v for k, v in record.http_headers.headers}
@@ -232,6 +248,26 @@ def _keep(record, uri: str, source: Source, start: date, end: date, archive: Arc
     filings[key].put(PAGES, Response(url=uri, final_url=uri, status=status, headers=headers, body=body,
                                      fetched_at=fetched_at, elapsed_ms=0))
     outcome.kept += 1
+
+
+class _Sha1Reader:
+    """The record's payload stream, hashed as it is read (WARC-Payload-Digest is SHA-1 in base 32)."""
+
+    def __init__(self, stream):
+        self.stream, self.sha1 = stream, hashlib.sha1()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.sha1.update(data)
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        data = self.stream.readline(size)
+        self.sha1.update(data)
+        return data
+
+    def base32(self) -> str:
+        return base64.b32encode(self.sha1.digest()).decode("ascii")
 
 
 def _warc_date(value: str | None, file_url: str, uri: str) -> datetime:
