@@ -85,6 +85,7 @@ class Archive:
 
         self.root = ObjectStoragePath(root)
         self._indexes: dict[tuple[str, str], list[dict]] = {}
+        self._page_refs: dict[tuple[str, str], dict[str, str]] = {}
 
     def _path(self, *parts: str):
         return self.root.joinpath(*parts)
@@ -106,7 +107,7 @@ class Archive:
         stamp = datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%f')
         _write_whole(self._path(source, day.isoformat(), f"{stamp}-complete{INDEX_SUFFIX}"),
                      _index_bytes(None, f"{stamp}-complete", [], summary))
-        self._indexes.pop((source, day.isoformat()), None)
+        self.forget(source, day)
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -131,7 +132,9 @@ class Archive:
         return self._indexes[cache_key]
 
     def forget(self, source: str, day: date) -> None:
+        """Read the day's indexes again next time (an extract of it was just published)."""
         self._indexes.pop((source, day.isoformat()), None)
+        self._page_refs.pop((source, day.isoformat()), None)
 
     def entries(self, source: str, day: date, kind: str) -> list[ArchivedResponse]:
         """Complete entries of one partition, oldest fetch first; an entry held twice (a page in two
@@ -149,9 +152,17 @@ class Archive:
     def page_ref(self, source: str, day: date, url: str) -> str | None:
         """The ref of the page at `url` if the day's archive holds it."""
         key = page_key(url)
-        for index in self.day_indexes(source, day):
-            if any(r["key"] == key and r["kind"] == PAGES for r in index["records"]):
-                return f"{source}/{day.isoformat()}/{index['extract']}/{PAGES}/{key}"
+        cache_key = (source, day.isoformat())
+        if cache_key not in self._page_refs:  # (asked for every URL of a feed: one lookup each)
+            refs: dict[str, str] = {}
+            for index in self.day_indexes(source, day):
+                for record in index["records"]:
+                    if record["kind"] == PAGES:
+                        refs.setdefault(record["key"],
+                                        f"{source}/{day.isoformat()}/{index['extract']}/{PAGES}/{record['key']}")
+            self._page_refs[cache_key] = refs
+        if key in self._page_refs[cache_key]:
+            return self._page_refs[cache_key][key]
         if self._path(source, day.isoformat(), PAGES, f"{key}.json").exists():
             return f"{source}/{day.isoformat()}/{PAGES}/{key}"
         return None

@@ -28,7 +28,9 @@ import gzip
 import hashlib
 import json
 import logging
+import io
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -53,10 +55,9 @@ PATHS = "crawl-data/CC-NEWS/{month:%Y}/{month:%m}/warc.paths.gz"
 PROGRESS = "_backfill/ccnews"
 MAX_PATHS_BYTES = 16 * 1024 * 1024  # a month's list is ~10-40 KB gzipped; more is not a paths file
 _FILE_TIME = re.compile(r"CC-NEWS-(\d{14})-\d+\.warc(?:\.gz)?$")
-# warcio inflates each block it reads whole: 4 KiB of compressed input is at most ~4 MB (a gzip
-# member of zeros inflates 1,000-fold), where its default 16 KiB would let one hostile member take
-# 16 MB at a time; reading in 4 KiB blocks costs little (see BENCHMARKS.md, WARC).
-READ_BLOCK = 4096
+READ_BYTES = 1 << 18     # compressed bytes read from the stream at a time
+INFLATE_BYTES = 1 << 20  # at most this much inflated at a time (a member of zeros inflates 1,000-fold)
+HEAD_BYTES = 1 << 14     # a record's WARC headers are within its first 16 KiB
 # A file holds what the crawl fetched in the hours before its name time, and pages are filed by
 # publication date, which may precede the fetch: files up to this long after the range are read.
 FILE_SLACK = timedelta(days=2)
@@ -179,20 +180,28 @@ def file_crawl_warc(url: str, sources: Iterable[Source], start: date, end: date,
     outcome = FileOutcome(url=url)
     try:
         with fetcher.stream(url) as body:
-            records = ArchiveIterator(body, no_record_parse=True, block_size=READ_BLOCK)
+            members = GzipMembers(body)
             try:
-                for record in records:
-                    if record.rec_type != "response":
+                for head in members:
+                    if _warc_header(head, b"WARC-Type") != "response":
+                        members.skip()
                         continue
                     outcome.records += 1
-                    uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+                    uri = _warc_header(head, b"WARC-Target-URI") or ""
                     source = source_of(uri, by_host)
                     if source is None:
                         outcome.foreign += 1
-                        continue  # skipped unparsed: the iterator drains it
-                    _keep(record, uri, source, start, end, archive, filings, extract, settings, outcome)
-            except (ArchiveLoadFailed, OSError, EOFError, ValueError, urllib3.exceptions.HTTPError) as exc:
-                raise NewsEtlError(f"{url}: the WARC file could not be read past byte {records.offset} "
+                        members.skip()  # inflated and dropped: never parsed
+                        continue
+                    member = members.take(settings.max_response_bytes + (1 << 16))
+                    if member is None:
+                        outcome.too_large += 1
+                        log.warning("%s: %s: a record over NEWS_ETL_MAX_RESPONSE_BYTES: not kept", url, uri)
+                        continue
+                    for record in ArchiveIterator(io.BytesIO(member), no_record_parse=True):
+                        _keep(record, uri, source, start, end, archive, filings, extract, settings, outcome)
+            except (ArchiveLoadFailed, OSError, EOFError, ValueError, zlib.error, urllib3.exceptions.HTTPError) as exc:
+                raise NewsEtlError(f"{url}: the WARC file could not be read past byte {members.offset} "
                                    f"({type(exc).__name__}: {exc}); nothing of it was filed") from None
     except BaseException:
         for filing in filings.values():
@@ -207,6 +216,88 @@ def file_crawl_warc(url: str, sources: Iterable[Source], start: date, end: date,
                                       sort_keys=True).encode("utf-8"))
     log.info("%s: %s", name, counts)
     return outcome
+
+
+class GzipMembers:
+    """The gzip members of a WARC stream (a record each, as Common Crawl writes them), one at a
+    time: iterating gives the first HEAD_BYTES of each member inflated (its WARC headers), then
+    `skip()` inflates the rest and drops it, or `take(limit)` returns the member's compressed
+    bytes (None past `limit` inflated bytes). This is the fast path of a backfill: zlib inflates
+    in C, a megabyte at a time, where warcio's iterator runs Python for every 16 KiB; warcio
+    then reads only the members kept. A member cut short is an EOFError; `offset` is where the
+    current member starts in the stream."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.offset = 0          # compressed bytes of the members before the current one
+        self._pending = b""      # read, not yet consumed
+        self._inflater = None    # the current member's, until its end
+        self._consumed = 0       # compressed bytes of the current member consumed so far
+        self._collected: list[bytes] | None = None  # the current member's compressed bytes, when taken
+        self._inflated = 0
+        self._head = b""
+
+    def __iter__(self):
+        while True:
+            if self._inflater is not None:
+                self.skip()  # the caller took neither
+            if not self._pending:
+                self._pending = self.stream.read(READ_BYTES)
+                if not self._pending:
+                    return
+            if self._pending[:2] != b"\x1f\x8b":
+                raise ValueError("not a gzip member (Common Crawl's WARC files are gzip per record)")
+            self._inflater, self._consumed, self._collected, self._inflated, self._head = \
+                zlib.decompressobj(31), 0, [], 0, b""
+            while len(self._head) < HEAD_BYTES and self._inflater is not None:
+                self._step()
+            yield self._head
+
+    def _step(self) -> None:
+        inflater = self._inflater
+        data = inflater.unconsumed_tail or self._pending or self.stream.read(READ_BYTES)
+        self._pending = b""
+        if not data:
+            raise EOFError(f"a gzip member cut short ({self._inflated} bytes inflated)")
+        out = inflater.decompress(data, INFLATE_BYTES)
+        self._inflated += len(out)
+        if len(self._head) < HEAD_BYTES:
+            self._head += out[:HEAD_BYTES - len(self._head)]
+        rest = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
+        used = data[:len(data) - len(rest)] if rest else data
+        self._consumed += len(used)
+        if self._collected is not None:
+            self._collected.append(used)
+        if inflater.eof:
+            self.offset += self._consumed
+            self._pending, self._inflater = inflater.unused_data, None
+        elif not inflater.unconsumed_tail:
+            self._pending = b""
+
+    def skip(self) -> None:
+        self._collected = None
+        while self._inflater is not None:
+            self._step()
+
+    def take(self, limit: int) -> bytes | None:
+        while self._inflater is not None:
+            if self._inflated > limit:
+                self.skip()
+                return None
+            self._step()
+        member = b"".join(self._collected or [])
+        self._collected = None
+        return None if self._inflated > limit else member
+
+
+def _warc_header(head: bytes, name: bytes) -> str | None:
+    """One WARC header of a record's first bytes (names are case-insensitive)."""
+    end = head.find(b"\r\n\r\n")
+    lowered = name.lower() + b":"
+    for line in head[:end if end >= 0 else len(head)].split(b"\r\n")[1:]:
+        if line[:len(lowered)].lower() == lowered:
+            return line[len(lowered):].strip().decode("utf-8", errors="replace")
+    return None
 
 
 def _keep(record, uri: str, source: Source, start: date, end: date, archive: Archive,
