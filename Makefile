@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 DATE ?= $(shell date -u +%F)
 
-.PHONY: run airflow test venv lock sample-sites db-upgrade db-url db-stop clean bench-extract bench-queries bench-clusters bench-checks bench bench-scale faults
+.PHONY: run airflow test venv lock sample-sites db-upgrade db-url db-stop clean bench-extract bench-queries bench-clusters bench-checks bench-warc bench bench-scale faults
 
 # The virtual environment is rebuilt whenever a lock file or pyproject.toml changes.
 $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
@@ -59,6 +59,11 @@ bench-clusters: venv
 # beside a fresh GX context for each source), and the Data Docs site's growth. ~3 min.
 bench-checks: venv
 	@nice $(BIN)/python tests/bench/bench_checks.py $(BENCH_ARGS)
+
+# Reading generated CC-NEWS-like WARC files filtered by host (MB/s of compressed input per core,
+# beside warcio's own iterator) and the archive's objects per source and day; see BENCHMARKS.md. ~1 min.
+bench-warc: venv
+	@$(BIN)/python tests/bench/bench_warc.py $(BENCH_ARGS)
 
 # The pipeline at 1,000 and 10,000 articles: parse, load, fetch, news_daily end to end (a real
 # Airflow), peak memory per task, each beside its peer and scaled; see BENCHMARKS.md. ~15 min.

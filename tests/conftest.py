@@ -163,3 +163,16 @@ def site():
     s = StaticSite()
     yield s
     s.close()
+
+
+@pytest.fixture(params=["warc", "legacy"])
+def archive_layout(request, monkeypatch) -> str:
+    """The tests that read the raw archive run on both layouts: WARC (what the pipeline writes)
+    and the layout before it (one gzip body and one JSON per response), which stays readable."""
+    if request.param == "legacy":
+        from legacy_archive import LegacyFiling
+        from news_etl.archive import Archive
+
+        monkeypatch.setattr(Archive, "filing", lambda self, source, day, extract=None, info=None:
+                            LegacyFiling(self, source, day))
+    return request.param

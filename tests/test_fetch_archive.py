@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import ssl
 import sys
 import threading
@@ -403,24 +404,75 @@ def _response(url: str, body: bytes) -> Response:
 
 
 @pytest.mark.parametrize("root", ["local", "memory://news-archive/test"])
-def test_archive_keeps_every_feed_fetch_and_each_page_once(tmp_path, root):
-    archive = Archive(str(tmp_path) if root == "local" else f"{root}-{tmp_path.name}")
+def test_archive_keeps_every_feed_fetch_and_each_page_once(tmp_path, root, archive_layout):
+    archive = Archive(str(tmp_path) if root == "local" else f"{root}-{tmp_path.name}-{archive_layout}")
     day = date(2024, 3, 1)
-    page_ref = archive.put("src", day, PAGES, _response("https://e.org/a", b"<html>1</html>"), feed_item={"title": "t"})
-    assert archive.put("src", day, PAGES, _response("https://e.org/a", b"<html>changed</html>")) == page_ref
-    assert archive.read(page_ref) == b"<html>1</html>"  # write-once: raw data is immutable
-    assert archive.has_page("src", day, "https://e.org/a") and not archive.has_page("src", day, "https://e.org/b")
-
     first = _response("https://e.org/feed", b"<rss>1</rss>")
     later = Response(**{**first.__dict__, "body": b"<rss>2</rss>",
                         "fetched_at": datetime(2024, 3, 1, 13, tzinfo=timezone.utc)})
-    archive.put("src", day, FEEDS, first)
-    archive.put("src", day, FEEDS, later)
+    with archive.filing("src", day) as filing:
+        page_ref = filing.put(PAGES, _response("https://e.org/a", b"<html>1</html>"), feed_item={"title": "t"})
+        assert filing.put(PAGES, _response("https://e.org/a", b"<html>changed</html>")) == page_ref
+        filing.put(FEEDS, first)
+    with archive.filing("src", day) as filing:  # a later extract of the same day
+        assert filing.put(PAGES, _response("https://e.org/a", b"<html>again</html>")) == page_ref
+        filing.put(FEEDS, later)
+    archive = Archive(str(archive.root))  # what another task sees
+    assert archive.read(page_ref) == b"<html>1</html>"  # write-once: raw data is immutable
+    assert archive.has_page("src", day, "https://e.org/a") and not archive.has_page("src", day, "https://e.org/b")
     feeds = archive.entries("src", day, FEEDS)
     assert [archive.read(e.ref) for e in feeds] == [b"<rss>1</rss>", b"<rss>2</rss>"]
     (page,) = archive.entries("src", day, PAGES)
     assert (page.url, page.status, page.feed_item, page.ref) == ("https://e.org/a", 200, {"title": "t"}, page_ref)
+    assert page.headers == {"content-type": "text/html"}
     assert archive.entries("src", date(2024, 3, 2), PAGES) == []
     assert not archive.is_complete("src", day)
-    archive.mark_complete("src", day, {"articles_fetched": 1})
+    with archive.filing("src", day) as filing:
+        filing.complete({"articles_fetched": 1})
+    archive = Archive(str(archive.root))
     assert archive.is_complete("src", day) and not archive.is_complete("src", date(2024, 3, 2))
+    assert b"articles_fetched" in archive.completion("src", day)
+
+
+def test_an_extract_is_one_warc_and_one_index_readable_by_any_warc_tool(tmp_path):
+    """A day's extract: one .warc.gz (warcinfo, then request, response and metadata per fetch,
+    with the original headers and the fetch time as WARC-Date) and its index; nothing else."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    archive, day = Archive(str(tmp_path)), date(2024, 3, 1)
+    gzipped = Response(url="https://e.org/a", final_url="https://e.org/a?x=1", status=200,
+                       headers={"content-type": "text/html; charset=utf-8", "content-encoding": "gzip",
+                                "etag": '"v1"'}, body=b"<html>\xc3\xa9</html>",
+                       fetched_at=datetime(2024, 3, 1, 12, 30, 5, 123456, tzinfo=timezone.utc), elapsed_ms=5)
+    with archive.filing("src", day) as filing:
+        ref = filing.put(PAGES, gzipped, feed_item={"title": "t"})
+        filing.complete({"articles_fetched": 1})
+    (warc,) = (tmp_path / "src" / "2024-03-01").glob("*.warc.gz")
+    assert sorted(p.name for p in warc.parent.iterdir()) == sorted([warc.name, warc.name.replace(".warc.gz", ".index.json")])
+    with open(warc, "rb") as stream:
+        records = [(r.rec_type, r.rec_headers.get_header("WARC-Date"), r.rec_headers.get_header("WARC-Target-URI"),
+                    r.http_headers.get_header("ETag") if r.http_headers else None,
+                    r.http_headers.get_header("X-Archive-Orig-Content-Encoding") if r.http_headers else None,
+                    r.content_stream().read()) for r in ArchiveIterator(stream, check_digests="raise")]
+    assert [r[0] for r in records] == ["warcinfo", "response", "request", "metadata"]
+    _, warc_date, target, etag, encoding, body = records[1]
+    assert (warc_date, target, etag, encoding, body) == (
+        "2024-03-01T12:30:05.123456Z", "https://e.org/a?x=1", '"v1"', "gzip", b"<html>\xc3\xa9</html>")
+    assert records[2][2] == "https://e.org/a?x=1"
+    assert json.loads(records[3][5])["feed_item"] == {"title": "t"}
+    assert archive.read(ref) == b"<html>\xc3\xa9</html>"
+
+
+def test_an_extract_that_fails_keeps_what_it_fetched_and_one_never_closed_leaves_nothing(tmp_path):
+    archive, day = Archive(str(tmp_path)), date(2024, 3, 1)
+    with pytest.raises(RuntimeError), archive.filing("src", day) as filing:
+        ref = filing.put(PAGES, _response("https://e.org/a", b"<html>1</html>"))
+        raise RuntimeError("the warehouse went away")
+    assert archive.read(ref) == b"<html>1</html>" and not archive.is_complete("src", day)
+
+    crashed = archive.filing("src", date(2024, 3, 2))  # a worker killed before it closes the extract
+    crashed.put(PAGES, _response("https://e.org/b", b"<html>2</html>"))
+    crashed.complete({"articles_fetched": 1})
+    assert not (tmp_path / "src" / "2024-03-02").exists()
+    assert Archive(str(tmp_path)).entries("src", date(2024, 3, 2), PAGES) == []
+    assert not Archive(str(tmp_path)).holds(f"src/2024-03-02/{crashed.extract}/pages/x")

@@ -47,7 +47,7 @@ def test_one_day_of_every_sample_publisher_loads_exactly(dsn, settings, sample_s
     assert [(r["source"], r["status"]) for r in summary] == [(name, "success") for name in sorted(sample_sources)]
 
 
-def test_runs_of_the_same_day_again_change_no_row(dsn, settings, sample_sources, site):
+def test_runs_of_the_same_day_again_change_no_row(dsn, settings, sample_sources, site, archive_layout):
     """A second run reuses the day's archive (nothing fetched); a third, with refetch, asks the
     feeds again (conditional GET: 304s) and finds nothing new. No row changes."""
     for run_id, refetch in (("first", False), ("second", False), ("third", True)):
@@ -208,7 +208,8 @@ def test_run_day_prefers_param_then_logical_date():
     assert pipeline.run_day({"params": {}, "logical_date": None, "dag_run": DagRun()}) == date(2024, 5, 5)
 
 
-def test_a_deleted_warehouse_is_rebuilt_from_the_archive(make_database, settings, sample_sources, monkeypatch):
+def test_a_deleted_warehouse_is_rebuilt_from_the_archive(make_database, settings, sample_sources, monkeypatch,
+                                                        archive_layout):
     """Backfilling a week into an empty warehouse from the archive alone (the publishers now
     unreachable) reproduces the same article rows."""
     names = ("tehran-wire", "harbor-times")
@@ -237,7 +238,7 @@ def test_a_deleted_warehouse_is_rebuilt_from_the_archive(make_database, settings
 
 
 def test_a_day_not_over_is_partial_and_a_later_run_loads_the_rest(dsn, settings, sample_sources, sample_url,
-                                                                    sample_clock):
+                                                                    sample_clock, archive_layout):
     """Running today loads today's articles so far; running again once an article more is out
     loads it too. The day is complete only once it is over where the source is, plus the lag."""
     source, today = sample_sources["harbor-times"], SAMPLE_NOW.date()  # New York: 4 March ends 05:00 UTC on the 5th

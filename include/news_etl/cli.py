@@ -11,6 +11,11 @@
     news-etl search TERMS [--since D]       articles matching the words, newest first (full text)
     news-etl sources                        the sources a run collects, and those it leaves out
     news-etl sample-sites [--port P]        the offline sample publishers
+    news-etl archive list [--source S]      what the raw archive holds per source and day
+    news-etl archive export --source S --date D [-o FILE]   a day as one WARC file
+    news-etl archive verify [--source S] [--date D]         every WARC record readable, digests right
+    news-etl archive convert [--source S]   days of the layout before WARC, written as WARC too
+    news-etl backfill-ccnews --start D --end D  file past days from Common Crawl's news crawl
 
 `--json` (run, dq report, search, sources) prints JSON instead of a table. Exit status: 0 when
 everything ran (a source with no data for the day included), 1 when something failed, 2 for a
@@ -125,6 +130,23 @@ def _main(argv: list[str] | None) -> int:
     p.add_argument("--port", type=int, default=None, help="default: $NEWS_SAMPLE_PORT, else 8750")
     p.add_argument("--now", help="pin the server's clock (ISO 8601)")
     p.set_defaults(func=_sample_sites)
+
+    p = sub.add_parser("archive", help="the raw archive (WARC): list, export, verify, convert")
+    p.add_argument("action", choices=["list", "export", "verify", "convert"],
+                   help="list: per source and day; export: a day as one WARC; verify: records and digests; "
+                        "convert: old-layout days to WARC")
+    p.add_argument("--source", default=None, help="one source (export: required)")
+    p.add_argument("--date", type=date.fromisoformat, default=None, help="YYYY-MM-DD (export: required)")
+    p.add_argument("-o", "--output", default=None, help="export: the file to write (default: stdout)")
+    p.add_argument("--json", action="store_true", help="list: print JSON instead of a table")
+    p.set_defaults(func=_archive)
+
+    p = sub.add_parser("backfill-ccnews", help="file the sources' pages of past days from CC-NEWS into the archive")
+    p.add_argument("--start", type=date.fromisoformat, required=True, help="first day, YYYY-MM-DD")
+    p.add_argument("--end", type=date.fromisoformat, required=True, help="last day, YYYY-MM-DD")
+    p.add_argument("--base-url", default=None, help="the crawl's base URL (default: $NEWS_ETL_CCNEWS_URL, "
+                                                     "else https://data.commoncrawl.org)")
+    p.set_defaults(func=_backfill_ccnews)
 
     args = parser.parse_args(argv)
     try:
@@ -366,6 +388,66 @@ def _sources_check(args) -> int:
         print(f"{directory}: {len(runnable)} sources ok" + (f", {len(left_out)} left out" if left_out else ""))
         bad += len(left_out)
     return EXIT_CONFIG if bad else 0
+
+
+def _archive(args) -> int:
+    from news_etl import archive_tools
+    from news_etl.archive import Archive
+    from news_etl.settings import Settings
+
+    archive = Archive(Settings.from_env().archive_root)
+    if args.action == "list":
+        rows = archive_tools.listing(archive, args.source)
+        if args.json:
+            _print_json([r.__dict__ for r in rows])
+            return 0
+        table = [("source", "day", "pages", "feeds", "warc files", "complete", "old layout")] + [
+            (r.source, r.day.isoformat(), str(r.pages), str(r.feeds), str(r.warc_files),
+             "yes" if r.complete else "no", "yes" if r.legacy else "") for r in rows]
+        print(format_table(table) if rows else f"the archive {archive.root} holds nothing")
+        return 0
+    if args.action == "export":
+        if not (args.source and args.date):
+            raise UsageError("archive export needs --source and --date")
+        if args.output:
+            with open(args.output, "wb") as out:
+                count = archive_tools.export_day(archive, args.source, args.date, out)
+        else:
+            count = archive_tools.export_day(archive, args.source, args.date, sys.stdout.buffer)
+        if not count:
+            raise NewsEtlError(f"the archive holds nothing of {args.source} on {args.date}")
+        print(f"{args.source} {args.date}: {count} responses", file=sys.stderr)
+        return 0
+    if args.action == "verify":
+        checked, problems = archive_tools.verify(archive, args.source, args.date)
+        for problem in problems:
+            print(problem)
+        print(f"{checked} WARC files checked, {len(problems)} problems", file=sys.stderr)
+        return EXIT_FAILED if problems else 0
+    converted = 0
+    for name in [args.source] if args.source else archive.sources():
+        for day in [args.date] if args.date else archive.days(name):
+            n = archive_tools.convert_day(archive, name, day)
+            if n:
+                print(f"{name} {day}: {n} responses converted")
+            converted += n
+    print(f"{converted} responses converted", file=sys.stderr)
+    return 0
+
+
+def _backfill_ccnews(args) -> int:
+    from news_etl import ccnews
+    from news_etl.pipeline import runnable_sources
+    from news_etl.settings import Settings
+
+    sources, _ = runnable_sources()
+    run_id = f"backfill-ccnews-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}"
+    outcomes = ccnews.backfill(sources.values(), args.start, args.end, Settings.from_env(), run_id, args.base_url)
+    for outcome in outcomes:
+        print(json.dumps(outcome, sort_keys=True))
+    print(f"{len(outcomes)} crawl files read; {sum(o['kept'] for o in outcomes)} pages filed; run news_daily "
+          f"(news-etl run --date D) for each day to load them", file=sys.stderr)
+    return 0
 
 
 def _run(args) -> int:

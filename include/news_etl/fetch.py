@@ -26,6 +26,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -388,6 +389,50 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         return self._exchange(url, headers, polite=True, cap=self.settings.max_response_bytes, http_errors=True)
+
+    @contextmanager
+    def stream(self, url: str) -> Iterator[urllib3.HTTPResponse]:
+        """GET a file too large to hold (a web archive's WARC file, ~1 GB) as a stream to read
+        from, as it comes: the same checks as `get` on every hop (the address guard and its
+        pinned connection, robots.txt and the host's turn, at most five redirects), the body not
+        decoded (a .warc.gz is read as stored). No size cap and no total deadline (a file takes
+        minutes): every read is bounded by NEWS_ETL_READ_TIMEOUT instead, and the task by its
+        execution timeout. An HTTP error or a failure before the body is a FetchError."""
+        target_url = url
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                target = self.guard.pin(target_url)
+            except FetchError as refused:
+                raise FetchError(f"{url}: redirected to {refused}" if target_url != url else str(refused)) from None
+            self._take_turn(url, target_url)
+            conn = None
+            try:
+                conn = self.connections.open(target, self.settings.connect_timeout,
+                                             time.monotonic() + self.settings.connect_timeout)
+                conn.timeout = self.settings.read_timeout
+                conn.sock.settimeout(self.settings.read_timeout)
+                conn.request("GET", target.request_target, headers={
+                    "Host": target.host_header, "User-Agent": self.settings.user_agent,
+                    "Accept-Encoding": "identity", "Accept": "*/*"}, preload_content=False, decode_content=False)
+                r = conn.getresponse()
+            except (OSError, http.client.HTTPException, urllib3.exceptions.HTTPError) as exc:
+                if conn is not None:
+                    conn.close()
+                raise FetchError(f"{url}: {_error_kind(exc)}: {exc}") from None
+            location = r.headers.get("location")
+            if r.status in REDIRECT_STATUSES and location:
+                conn.close()
+                target_url = _redirect_target(url, target_url, location)
+                continue
+            if r.status >= 400:
+                conn.close()
+                raise FetchError(f"{url}: HTTP {r.status} {r.reason or ''}".rstrip())
+            try:
+                yield r
+            finally:
+                conn.close()
+            return
+        raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects (last to {target_url})")
 
     def fetch_robots(self, url: str) -> tuple[int, str | None]:
         """(status, text) of a robots.txt; any HTTP status is an answer, only network errors (and

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from news_etl import warehouse
-from news_etl.archive import FEEDS, PAGES, Archive
+from news_etl.archive import FEEDS, PAGES, Archive, Filing
 from news_etl.articles import article_record, parse_article
 from news_etl.dates import isoformat
 from news_etl.errors import ConfigError, FeedError, FetchError, NewsEtlError, PageError
@@ -111,38 +111,42 @@ def extract(source: Source, run: Run, now: datetime | None = None) -> dict:
 
     fetch_log: list[dict] = []
     budget = ByteBudget(run.settings.max_bytes_per_day)
-    try:
-        with Fetcher(run.settings, crawl_delay=source.crawl_delay, dsn=run.dsn, run_id=run.run_id) as fetcher:
-            counts, items, feed_errors = _fetch_feeds(source, run, fetcher, fetch_log, budget, now)
-            if counts["feeds_fetched"] + counts["feeds_not_modified"]:
-                counts.update(_fetch_pages(source, run, fetcher, fetch_log, budget, items))
-    except BaseException:
-        # What was fetched before the failure (an archive that cannot be written, a lost
-        # warehouse) stays in the fetch log: that is how source health is seen.
+    # One WARC per extract: published (with what was fetched) when the block ends, an error too.
+    with archive.filing(source.name, run.day, info={"run-id": run.run_id}) as filing:
         try:
-            with warehouse.connect(run.dsn) as conn:
-                warehouse.log_fetches(conn, fetch_log)
-        except Exception:
-            log.exception("%s: could not write the fetch log of the failed extract", source.name)
-        raise
+            with Fetcher(run.settings, crawl_delay=source.crawl_delay, dsn=run.dsn, run_id=run.run_id) as fetcher:
+                counts, items, feed_errors = _fetch_feeds(source, run, fetcher, fetch_log, budget, now, filing)
+                if counts["feeds_fetched"] + counts["feeds_not_modified"]:
+                    counts.update(_fetch_pages(source, run, fetcher, fetch_log, budget, items, filing))
+        except BaseException:
+            # What was fetched before the failure (an archive that cannot be written, a lost
+            # warehouse) stays in the fetch log: that is how source health is seen.
+            try:
+                with warehouse.connect(run.dsn) as conn:
+                    warehouse.log_fetches(conn, fetch_log)
+            except Exception:
+                log.exception("%s: could not write the fetch log of the failed extract", source.name)
+            raise
 
-    ok = counts["feeds_fetched"] + counts["feeds_not_modified"]
-    with warehouse.connect(run.dsn) as conn:
-        warehouse.log_fetches(conn, fetch_log)
-        warehouse.record_run(conn, run.run_id, source.name, run.day, **counts,
-                             status="failed" if not ok else None,
-                             message=f"every feed failed: {feed_errors[0]}" if not ok else None)
-    if not ok:
-        raise FetchError(f"source {source.name}: all {counts['feeds_failed']} feeds failed; first: {feed_errors[0]}")
-    over_at = day_over_at(source, run.day, timedelta(minutes=run.settings.day_lag_minutes))
-    if now < over_at:
+        ok = counts["feeds_fetched"] + counts["feeds_not_modified"]
+        with warehouse.connect(run.dsn) as conn:
+            warehouse.log_fetches(conn, fetch_log)
+            warehouse.record_run(conn, run.run_id, source.name, run.day, **counts,
+                                 status="failed" if not ok else None,
+                                 message=f"every feed failed: {feed_errors[0]}" if not ok else None)
+        if not ok:
+            raise FetchError(f"source {source.name}: all {counts['feeds_failed']} feeds failed; first: {feed_errors[0]}")
+        over_at = day_over_at(source, run.day, timedelta(minutes=run.settings.day_lag_minutes))
+        partial = now < over_at
+        if not partial:
+            filing.complete({"run_id": run.run_id, **counts})
+    if partial:
         # The day goes on where the source publishes: what was found so far is loaded, and the
         # next run fetches again (conditional GETs; pages already archived are not asked for).
         with warehouse.connect(run.dsn) as conn:
             warehouse.record_run(conn, run.run_id, source.name, run.day, partial=True)
         log.info("%s: %s is partial until %s: %s", source.name, run.day, isoformat(over_at), counts)
         return {"source": source.name, **counts, "partial": True}
-    archive.mark_complete(source.name, run.day, {"run_id": run.run_id, **counts})
     with warehouse.connect(run.dsn) as conn:
         warehouse.record_run(conn, run.run_id, source.name, run.day, fingerprint=inputs_fingerprint(source, run))
     log.info("%s: %s", source.name, counts)
@@ -245,7 +249,7 @@ def _code_version() -> str:
 
 
 def _fetch_feeds(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dict], budget: ByteBudget,
-                 now: datetime) -> tuple[dict, dict[str, FeedItem], list[str]]:
+                 now: datetime, filing: Filing) -> tuple[dict, dict[str, FeedItem], list[str]]:
     """Fetch (conditionally) and parse every feed of the run's window; returns the counters, the
     items dated in the window (or undated) by normalized link, and the feeds' errors."""
     settings, archive = run.settings, run.archive
@@ -272,6 +276,7 @@ def _fetch_feeds(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dic
             continue
         try:
             # Conditional only when the body the validators stand for is in the archive.
+            last_ref = last_ref if last_ref and archive.holds(last_ref) else None
             resp = fetcher.get(url, etag=etag if last_ref else None,
                                last_modified=last_modified if last_ref else None)
         except FetchError as exc:
@@ -289,7 +294,7 @@ def _fetch_feeds(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dic
         else:
             body = resp.body
             budget.spend(len(body))
-            ref = _archive(entry, lambda: archive.put(source.name, run.day, FEEDS, resp))
+            ref = _archive(entry, lambda: filing.put(FEEDS, resp))
             entry.update(outcome="ok", bytes=len(body))
             with warehouse.connect(run.dsn) as conn:
                 warehouse.save_feed_state(conn, source.name, url, resp.headers.get("etag"),
@@ -341,7 +346,7 @@ def _fetch_feeds(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dic
 
 
 def _fetch_pages(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dict], budget: ByteBudget,
-                 items: dict[str, FeedItem]) -> dict:
+                 items: dict[str, FeedItem], filing: Filing) -> dict:
     """Fetch the pages of the items the warehouse and the day's archive do not hold yet, at most
     NEWS_ETL_MAX_PAGES_PER_DAY of them (in feed order) and until the extract's bytes reach
     NEWS_ETL_MAX_BYTES_PER_DAY; the pages not fetched are counted (pages_cut), not logged one by one."""
@@ -366,8 +371,7 @@ def _fetch_pages(source: Source, run: Run, fetcher: Fetcher, fetch_log: list[dic
             entry.update(outcome="failed", error=str(resp), fetched_at=datetime.now(timezone.utc))
         else:
             budget.spend(len(resp.body))
-            ref = _archive(entry, lambda: archive.put(source.name, run.day, PAGES, resp,
-                                                      feed_item=_item_dict(items[url])))
+            ref = _archive(entry, lambda: filing.put(PAGES, resp, feed_item=_item_dict(items[url])))
             counts["articles_fetched"] += 1
             entry.update(outcome="ok", final_url=resp.final_url, http_status=resp.status, bytes=len(resp.body),
                          elapsed_ms=resp.elapsed_ms, raw_ref=ref, fetched_at=resp.fetched_at)

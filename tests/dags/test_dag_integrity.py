@@ -34,8 +34,9 @@ def test_dags_import_with_expected_ids_tags_retries_and_timeouts(dagbag_of, monk
         monkeypatch.delenv(name, raising=False)
     bag = dagbag_of()
     assert bag.import_errors == {}
-    assert sorted(bag.dag_ids) == ["news_daily", "news_digest"]
-    run_timeouts = {"news_daily": timedelta(hours=6), "news_digest": timedelta(hours=1)}
+    assert sorted(bag.dag_ids) == ["news_backfill_archive", "news_daily", "news_digest"]
+    run_timeouts = {"news_daily": timedelta(hours=6), "news_digest": timedelta(hours=1),
+                    "news_backfill_archive": timedelta(days=7)}
     for dag in bag.dags.values():
         assert dag.tags, dag.dag_id
         assert dag.dagrun_timeout == run_timeouts[dag.dag_id]
@@ -51,7 +52,8 @@ def test_timeouts_come_from_the_environment(dagbag_of, monkeypatch):
     bag = dagbag_of()
     assert bag.import_errors == {}
     assert {d.dag_id: d.dagrun_timeout for d in bag.dags.values()} == {
-        "news_daily": timedelta(minutes=90), "news_digest": timedelta(minutes=15)}
+        "news_daily": timedelta(minutes=90), "news_digest": timedelta(minutes=15),
+        "news_backfill_archive": timedelta(days=7)}
     assert {t.execution_timeout for d in bag.dags.values() for t in d.tasks} == {timedelta(minutes=7)}
 
 
@@ -60,7 +62,7 @@ def test_timeouts_come_from_the_environment(dagbag_of, monkeypatch):
 def test_a_bad_timeout_is_an_import_error_naming_the_setting(dagbag_of, monkeypatch, raw, problem):
     monkeypatch.setenv("NEWS_ETL_TASK_TIMEOUT_MINUTES", raw)
     bag = dagbag_of()
-    assert sorted(bag.dag_ids) == [] and len(bag.import_errors) == 2
+    assert sorted(bag.dag_ids) == [] and len(bag.import_errors) == 3
     for error in bag.import_errors.values():
         assert f"environment variable NEWS_ETL_TASK_TIMEOUT_MINUTES={raw!r}: {problem}" in error
 
@@ -96,6 +98,18 @@ def test_news_daily_wiring(dagbag_of):
     # Real one-day intervals (not the zero-width intervals of Airflow 3's @daily preset).
     interval = dag.timetable.infer_manual_data_interval(run_after=pendulum.datetime(2024, 3, 2, tz="UTC"))
     assert (interval.end - interval.start).total_seconds() == 86400
+
+
+def test_news_backfill_archive_wiring(dagbag_of):
+    """Files, mapped over the crawl's WARC files, then the days completed, then a news_daily run
+    per day (mapped over the days' confs)."""
+    dag = dagbag_of().dags["news_backfill_archive"]
+    upstream = {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks}
+    assert upstream == {"crawl_files": [], "file_crawl_warc": ["crawl_files"],
+                        "complete_days": ["file_crawl_warc"], "load_days": ["complete_days"]}
+    assert set(dag.params) == {"start", "end", "again"} and type(dag.timetable).__name__ == "NullTimetable"
+    assert dag.get_task("load_days").partial_kwargs["trigger_dag_id"] == "news_daily"
+    assert dag.max_active_runs == 1
 
 
 def test_news_digest_is_scheduled_on_the_articles_asset(dagbag_of):
