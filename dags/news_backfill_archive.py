@@ -17,10 +17,10 @@ import pendulum
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import Param, dag, get_current_context, task
 
-from news_etl import ccnews, pipeline
-from news_etl.orchestration import DagSettings, task_failed
+from news_etl import ccnews
+from news_etl.orchestration import DagSettings, notify_failure
 
-SOURCES, _ = pipeline.runnable_sources()
+# Environment only at parse time: the sources are read by the task that files a crawl file.
 SETTINGS = DagSettings.from_env()
 
 
@@ -42,7 +42,7 @@ SETTINGS = DagSettings.from_env()
         "retry_delay": SETTINGS.retry_delay,
         "retry_exponential_backoff": True,
         "execution_timeout": SETTINGS.task_timeout,
-        "on_failure_callback": task_failed,
+        "on_failure_callback": notify_failure,
     },
     tags=["news", "backfill"],
     doc_md=__doc__,
@@ -56,7 +56,7 @@ def news_backfill_archive():
     def file_crawl_warc(url: str) -> dict:
         context = get_current_context()
         context["crawl_file"] = url.rsplit("/", 1)[-1]  # shown as the map index in the UI
-        return ccnews.file_crawl_warc_of_run(url, list(SOURCES.values()), context["params"])
+        return ccnews.file_crawl_warc_of_run(url, context["params"])
 
     @task
     def complete_days(outcomes: list[dict]) -> list[dict]:

@@ -109,6 +109,23 @@ def test_failure_callback_records_the_reason_and_calls_the_webhook(dsn, settings
     assert rows(dsn, "SELECT status, message FROM news.etl_run") == [("blocked", "load blocked by the quality gate")]
 
 
+def test_the_backfill_dags_failure_callback_only_notifies(dsn, site, postgres, monkeypatch):
+    """news_backfill_archive collects no day: its failures go to the webhook, not to news.etl_run."""
+    from news_etl.orchestration import notify_failure
+
+    monkeypatch.setenv("AIRFLOW_CONN_NEWS_WAREHOUSE", postgres.airflow_uri(dsn.split("/")[3].split("?")[0]))
+    monkeypatch.setenv("AIRFLOW_CONN_NEWS_WEBHOOK", site.url("/hook"))
+    notify_failure({"ti": SimpleNamespace(task_id="file_crawl_warc", map_index=3),
+                    "exception": FetchError("http://127.0.0.1:9/CC-NEWS-1.warc.gz: ConnectTimeout\nmore"),
+                    "run_id": "manual__2024-03-05", "dag": SimpleNamespace(dag_id="news_backfill_archive")})
+    ((path, body),) = site.posted
+    assert path == "/hook" and json.loads(body) == {
+        "text": "news-etl: file_crawl_warc failed: FetchError: http://127.0.0.1:9/CC-NEWS-1.warc.gz: ConnectTimeout",
+        "dag_id": "news_backfill_archive", "run_id": "manual__2024-03-05", "task_id": "file_crawl_warc",
+        "map_index": 3, "source": "(run)"}
+    assert rows(dsn, "SELECT count(*) FROM news.etl_run") == [(0,)]
+
+
 def test_the_deadline_alert_posts_through_the_same_notifier_from_the_triggerer(site, monkeypatch):
     """What the triggerer does with news_daily's DeadlineAlert: build the callback's notifier
     from its kwargs and await it."""

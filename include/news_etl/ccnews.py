@@ -433,8 +433,13 @@ def crawl_files_of_run(params: dict) -> list[str]:
         return crawl_files(base_url(), start, end, fetcher)
 
 
-def file_crawl_warc_of_run(url: str, sources: list[Source], params: dict) -> dict:
+def file_crawl_warc_of_run(url: str, params: dict) -> dict:
+    """One crawl file filed for the sources that load (read here, by the task: the DAG file reads
+    no source file at parse time; a broken one is news_daily's plan's to report)."""
+    from news_etl.pipeline import runnable_sources  # pipeline's stages do not need this module
+
     start, end = backfill_range(params)
+    sources = list(runnable_sources()[0].values())
     settings = Settings.from_env()
     with Fetcher(settings) as fetcher:
         return file_crawl_warc(url, sources, start, end, Archive(settings.archive_root), fetcher, settings,

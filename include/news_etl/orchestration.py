@@ -122,6 +122,19 @@ def task_failed(context) -> None:
                 warehouse.record_failure(conn, run.run_id, name, run.day, reason)
     except Exception:  # the warehouse may be what failed; the task log has the error
         log.exception("could not record the failure in news.etl_run")
+    _notify(context, reason, source)
+
+
+def notify_failure(context) -> None:
+    """on_failure_callback of a DAG that collects no day (news_backfill_archive): the one-line
+    reason through the webhook notifier only, as news.etl_run rows belong to a source and a day."""
+    error = context.get("exception")
+    reason = f"{context['ti'].task_id} failed: {type(error).__name__ if error else 'error'}: {error}"
+    _notify(context, reason.splitlines()[0][:1000], "(run)")
+
+
+def _notify(context, reason: str, source: str) -> None:
+    ti = context["ti"]
     WebhookNotifier(reason, fields={"dag_id": context["dag"].dag_id, "run_id": context["run_id"],
                                     "task_id": ti.task_id, "map_index": ti.map_index, "source": source}).notify(context)
 

@@ -164,5 +164,5 @@ def test_parsing_reads_no_source_file_however_many(dagbag_of, tmp_path, count):
         bag = dagbag_of(sources)
     finally:
         watching[0] = False
-    assert bag.import_errors == {} and sorted(bag.dag_ids) == ["news_daily", "news_digest"]
+    assert bag.import_errors == {} and sorted(bag.dag_ids) == ["news_backfill_archive", "news_daily", "news_digest"]
     assert touched == []
