@@ -15,7 +15,7 @@ import pytest
 from conftest import SAMPLE_NOW
 from helpers import CHROMEDRIVER, CHROMIUM, headless_chromium, rows
 from news_etl import PROJECT_DIR, cli, data_docs, pipeline, quality
-from news_etl.errors import ConfigError
+from news_etl.errors import ConfigError, NewsEtlError
 from news_etl.quality import QualityGateError
 from news_etl.sample_sites.publishers import BAD_DAY, articles_for
 from news_etl.sources import load_source
@@ -216,6 +216,15 @@ def test_data_docs_is_one_site_with_every_validation_readable_offline(dsn, setti
     assert files - results - {str(p.relative_to(root)) for p in pages} == {
         "index.html", f"static/{data_docs.STYLESHEET}", ".build.lock", "results/.ge_store_backend_id"}
     assert stylesheet.stat().st_size < 10_000
+
+
+def test_a_data_docs_build_waits_for_another_a_bounded_time(tmp_path):
+    with data_docs.site_lock(tmp_path, wait=5):  # one build holds the site...
+        with pytest.raises(NewsEtlError, match=r"Data Docs site .*\.build\.lock for more than 0 s"):
+            with data_docs.site_lock(tmp_path, wait=0.2):  # ...another gives up, naming the lock
+                pass
+    with data_docs.site_lock(tmp_path, wait=0.2):  # released: the next build goes ahead
+        pass
 
 
 def checked_runs(runs: list[tuple[str, date]], dsn, settings, site, write_file, suites) -> tuple[Path, list[Path]]:

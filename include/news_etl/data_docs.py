@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import shutil
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJin
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from news_etl import INCLUDE_DIR
+from news_etl.errors import NewsEtlError
 
 SITE_NAME = "news_etl"
 TEMPLATES_DIR = INCLUDE_DIR / "data_docs"
@@ -95,13 +97,27 @@ def install_stylesheet(site_dir: Path) -> None:
         partial.replace(target)  # a reader never sees half a stylesheet
 
 
+LOCK_WAIT_SECONDS = 300.0  # a build takes seconds; a holder stuck longer is not waited for
+
+
 @contextmanager
-def site_lock(site_dir: Path):
+def site_lock(site_dir: Path, wait: float = LOCK_WAIT_SECONDS):
     """One build of the site at a time across processes (parallel check tasks), so no build's
-    index is overwritten by one that started before the other's page existed."""
+    index is overwritten by one that started before the other's page existed. The wait is
+    bounded: past it, the check that wanted the build fails (and is retried) naming the lock."""
     site_dir.mkdir(parents=True, exist_ok=True)
-    with open(site_dir / ".build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    path = site_dir / ".build.lock"
+    with open(path, "w") as lock:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise NewsEtlError(f"Data Docs site {site_dir}: another build held {path} for more than "
+                                       f"{wait:.0f} s") from None
+                time.sleep(0.05)
         try:
             yield
         finally:
