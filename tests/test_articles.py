@@ -180,6 +180,12 @@ TITLES = [
     ("the site and section before ' : ' separators",
      "<title>The Ledger : Business : Harbour bridge reopens after repairs</title>", "",
      "Harbour bridge reopens after repairs"),
+    ("one ' : ' is French typography, not a separator",
+     "<title>Retraites : le Sénat adopte la réforme après des semaines de débat | Le Courrier</title>", "",
+     "Retraites : le Sénat adopte la réforme après des semaines de débat"),
+    ("' : ' beside the stated site name separates it", '<meta property="og:site_name" content="Le Courrier">'
+     "<title>Le Courrier : Retraites, le Sénat adopte la réforme</title>", "",
+     "Retraites, le Sénat adopte la réforme"),
     ("entities decoded once", "<title>Caf&eacute; &amp; Bar reopen</title>", "", "Café & Bar reopen"),
     ("twice-escaped entities repaired", '<meta property="og:title" content="Caf&amp;eacute; &amp;#038; Bar '
      '&amp;amp; more">', "", "Café & Bar & more"),

@@ -317,8 +317,11 @@ _HEADLINE_CLASS = etree.XPath("//body//*[contains(@class, 'eadline') or contains
 _HEADLINE_TAGS = frozenset(("div", "span", "p", "td", "font", "b", "strong", "h3"))
 _MAX_TITLE_CHARS = 300
 _MIN_HEADLINE_WORDS = 4  # fewer is a section label ("Sport", "Local news"), not a headline
-# A separator between a title and the site's or section's name: " | ", " - ", " – ", " :: ", " : ", " » "...
-_TITLE_SEPARATOR = re.compile(r"\s+(?:\||-{1,2}|–|—|·|•|»|::|:|>|/)\s+")
+# A separator between a title and the site's or section's name: " | ", " - ", " – ", " :: ", " » "...
+_TITLE_SEPARATOR = re.compile(r"\s+(?:\||-{1,2}|–|—|·|•|»|::|>|/)\s+")
+# " : " separates names only where it is not French typography ("Retraites : le Sénat adopte..."):
+# twice or more in one part ("Site : Section : Headline"), or beside the site's stated name.
+_SPACED_COLON = re.compile(r"\s+:\s+")
 _ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 _WORD = re.compile(r"\w+")
 
@@ -337,7 +340,8 @@ def without_site_name(title: str, site_names: set[str] = frozenset()) -> str:
     """'Storm hits the coast | Gulf Ledger' -> 'Storm hits the coast': parts that are the site's
     stated name go; without a stated name the longest part is the headline, as sites put their
     name and section around it ('Site - Sport - Headline')."""
-    parts = [p for p in _TITLE_SEPARATOR.split(title) if p.strip()]
+    parts = [piece for part in _TITLE_SEPARATOR.split(title) if part.strip()
+             for piece in _colon_parts(part, site_names)]
     if len(parts) < 2:
         return title
     kept = [p for p in parts if p.casefold() not in site_names]
@@ -348,6 +352,13 @@ def without_site_name(title: str, site_names: set[str] = frozenset()) -> str:
     if len(parts) > 1:
         return max(parts, key=lambda p: len(_WORD.findall(p)))
     return parts[0]
+
+
+def _colon_parts(part: str, site_names: set[str]) -> list[str]:
+    pieces = [p for p in _SPACED_COLON.split(part) if p.strip()]
+    if len(pieces) > 2 or (len(pieces) == 2 and any(p.casefold() in site_names for p in pieces)):
+        return pieces
+    return [part]
 
 
 def _same_headline(heading: str, title: str) -> bool:
