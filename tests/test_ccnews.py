@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import tracemalloc
+import zlib
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -148,3 +150,17 @@ def test_a_months_list_that_is_not_a_list_of_crawl_paths_is_an_error_naming_its_
         ccnews.crawl_files(crawl.base, date(2024, 3, 1), date(2024, 3, 1), fetcher)
     with Fetcher(settings) as fetcher, pytest.raises(NewsEtlError, match=r"2024/02/warc.paths.gz: HTTP 404"):
         ccnews.crawl_files(crawl.base, date(2024, 2, 28), date(2024, 3, 1), fetcher)
+    # A list that inflates to 256 MB (a gzip bomb of 250 KB) is stopped at the limit, in memory too.
+    packer, zeros = zlib.compressobj(9, zlib.DEFLATED, 31), bytes(1 << 20)
+    crawl.files["/crawl-data/CC-NEWS/2024/03/warc.paths.gz"] = b"".join(
+        [packer.compress(zeros) for _ in range(256)] + [packer.flush()])
+    tracemalloc.start()
+    try:
+        with Fetcher(settings) as fetcher, pytest.raises(NewsEtlError, match=r"warc.paths.gz: a list of \d+ bytes, more than"):
+            ccnews.crawl_files(crawl.base, date(2024, 3, 1), date(2024, 3, 1), fetcher)
+        assert tracemalloc.get_traced_memory()[1] < 4 * ccnews.MAX_PATHS_BYTES
+    finally:
+        tracemalloc.stop()
+    crawl.files["/crawl-data/CC-NEWS/2024/03/warc.paths.gz"] = paths_file(["crawl-data/CC-NEWS/x.warc.gz"])[:-12]
+    with Fetcher(settings) as fetcher, pytest.raises(NewsEtlError, match=r"2024/03/warc.paths.gz: not a gzip list"):
+        ccnews.crawl_files(crawl.base, date(2024, 3, 1), date(2024, 3, 1), fetcher)

@@ -79,6 +79,15 @@ def months(start: date, end: date) -> list[date]:
     return found
 
 
+def _inflated(body: bytes, limit: int) -> bytes:
+    """A gzip body inflated up to `limit` bytes (a bomb stops there, and is too long)."""
+    inflater = zlib.decompressobj(31)
+    text = inflater.decompress(body, limit)
+    if len(text) < limit and not inflater.eof:
+        raise EOFError("the gzip stream ends early")
+    return text
+
+
 def crawl_files(base: str, start: date, end: date, fetcher: Fetcher) -> list[str]:
     """The URLs of the crawl's WARC files that can hold pages of [start, end]: every month's
     list read (a month the crawl does not have is an error naming its list's URL), the files
@@ -88,8 +97,8 @@ def crawl_files(base: str, start: date, end: date, fetcher: Fetcher) -> list[str
         url = f"{base}/{PATHS.format(month=month)}"
         body = fetcher.get(url).body
         try:
-            text = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
-        except (OSError, EOFError) as exc:
+            text = _inflated(body, MAX_PATHS_BYTES + 1) if body[:2] == b"\x1f\x8b" else body
+        except (OSError, EOFError, zlib.error) as exc:
             raise NewsEtlError(f"{url}: not a gzip list of WARC paths: {exc}") from None
         if len(text) > MAX_PATHS_BYTES:
             raise NewsEtlError(f"{url}: a list of {len(text)} bytes, more than {MAX_PATHS_BYTES}")
