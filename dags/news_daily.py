@@ -27,7 +27,7 @@ def _shard_stage(stage: str, shard: list[str]) -> None:
     sources that failed), and the failure callback reads which sources were still pending."""
     context = get_current_context()
     index = context["ti"].map_index
-    outcome = shards.StageOutcome(stage, pending=list(shard))
+    outcome = shards.StageOutcome(stage)  # pending filled once the shard's progress is read
     context["shard_outcome"] = outcome
     context["shard_label"] = shards.shard_label(index, shard)
     shards.run_stage(stage, shard, pipeline.run_for(context), context["dag_run"].clear_number or 0, outcome)

@@ -108,6 +108,12 @@ def test_failure_callback_records_the_reason_and_calls_the_webhook(dsn, settings
     task_failed(context)
     assert rows(dsn, "SELECT status, message FROM news.etl_run") == [("blocked", "load blocked by the quality gate")]
 
+    # A shard's task that failed before it read which sources had work (the warehouse timed out):
+    # the run's failure, not its sources' (one of them may have loaded in an earlier try).
+    task_failed({**context, "shard_outcome": StageOutcome("extract")})
+    assert rows(dsn, "SELECT source, status FROM news.etl_run ORDER BY source") == [
+        ("(run)", "failed"), ("nordic-dispatch", "blocked")]
+
 
 def test_the_backfill_dags_failure_callback_only_notifies(dsn, site, postgres, monkeypatch):
     """news_backfill_archive collects no day: its failures go to the webhook, not to news.etl_run."""

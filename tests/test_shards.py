@@ -11,7 +11,7 @@ import pytest
 
 from conftest import SAMPLE_NOW
 from helpers import expected_articles, loaded_articles, rows
-from news_etl import pipeline, shards
+from news_etl import pipeline, shards, warehouse
 from news_etl.errors import ConfigError
 from news_etl.sample_sites.publishers import BAD_DAY
 from news_etl.sources import DEFAULT_SOURCES_DIR, load_source
@@ -137,3 +137,25 @@ def test_a_source_whose_file_is_gone_by_its_task_is_that_sources_failure(dsn, se
     assert outcome.failed == {"wadi-post": f"{directory}: no source file names source 'wadi-post' any more"}
     assert rows(dsn, "SELECT source, status, message FROM news.etl_run") == [
         ("wadi-post", "failed", f"extract failed: {directory}: no source file names source 'wadi-post' any more")]
+
+
+def test_after_a_clear_a_source_whose_extract_failed_goes_no_further(dsn, settings, sample_sources, sample_url,
+                                                                      sample_clock, tmp_path):
+    """Clearing 1 of a run that loaded the source in clearing 0: its extract fails (its file is
+    gone), so transform, check and load leave it out, and its failure stays recorded."""
+    directory = tmp_path / "sources"
+    directory.mkdir()
+    for name in ("harbor-times", "tehran-wire"):  # (the folder keeps a source when one file is gone)
+        shutil.copy(DEFAULT_SOURCES_DIR / f"{name}.yaml", directory)
+    sample_clock(datetime(2024, 4, 3, tzinfo=timezone.utc))
+    run = pipeline.Run(run_id="cleared", day=BAD_DAY, dsn=dsn, settings=settings)
+    for stage in warehouse.STAGES:
+        assert shards.run_stage(stage, ["harbor-times"], run, 0, directory=directory).completed == ["harbor-times"]
+    (directory / "harbor-times.yaml").unlink()
+    assert list(shards.run_stage("extract", ["harbor-times"], run, 1, directory=directory).failed) == ["harbor-times"]
+    shutil.copy(DEFAULT_SOURCES_DIR / "harbor-times.yaml", directory)
+    for stage in warehouse.STAGES[1:]:
+        outcome = shards.run_stage(stage, ["harbor-times"], run, 1, directory=directory)
+        assert (outcome.completed, outcome.failed, outcome.pending) == ([], {}, []), stage
+    ((status, message),) = rows(dsn, "SELECT status, message FROM news.etl_run_latest WHERE run_id = 'cleared'")
+    assert status == "failed" and message.startswith("extract failed: ") and "no source file names source 'harbor-times'" in message

@@ -111,14 +111,19 @@ def task_failed(context) -> None:
     for the other tasks."""
     ti = context["ti"]
     outcome = context.get("shard_outcome")
-    source = ", ".join(outcome.pending or [*outcome.failed, *outcome.blocked]) if outcome is not None else "(run)"
+    if outcome is None or not (outcome.pending or outcome.failed or outcome.blocked or outcome.completed):
+        # Not a shard's task, or it failed before reading which of its sources had work: no
+        # source's own failure (those done in an earlier try, or unchanged, must stay as they are).
+        names, source = ["(run)"], "(run)"
+    else:
+        names, source = outcome.pending, ", ".join(outcome.pending or [*outcome.failed, *outcome.blocked])
     error = context.get("exception")
     reason = f"{ti.task_id} failed for {source}: {type(error).__name__ if error else 'error'}: {error}"
     reason = reason.splitlines()[0][:1000]
     run = pipeline.run_for(context)
     try:
         with warehouse.connect(run.dsn) as conn:
-            for name in outcome.pending if outcome is not None else ["(run)"]:
+            for name in names:
                 warehouse.record_failure(conn, run.run_id, name, run.day, reason)
     except Exception:  # the warehouse may be what failed; the task log has the error
         log.exception("could not record the failure in news.etl_run")

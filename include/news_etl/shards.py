@@ -146,13 +146,15 @@ def _completed(stage: str, progress: tuple | None, clear_number: int) -> bool:
     return progress is not None and _index(progress[1]) >= _index(stage) and progress[2] == clear_number
 
 
-def _ready(stage: str, progress: tuple | None) -> bool:
-    """The source's latest attempt has completed the stage before `stage` (extract always is): not
-    failed before it, not blocked by the gate, not left out as unchanged."""
+def _ready(stage: str, progress: tuple | None, clear_number: int) -> bool:
+    """The source's latest attempt has completed the stage before `stage` in this clearing of the
+    run (extract always is ready): not failed before it, not blocked by the gate, not left out as
+    unchanged. Progress of an earlier clearing does not count: a source whose extract fails after a
+    clear must not be transformed from what the earlier clearing left."""
     if stage == "extract":
         return True
     return (progress is not None and _index(progress[1]) >= _index(stage) - 1
-            and progress[0] not in ("blocked", "unchanged"))
+            and progress[2] == clear_number and progress[0] not in ("blocked", "unchanged"))
 
 
 def load_shard_sources(names: list[str], directory: Path | str | None = None) -> tuple[dict[str, Source], dict[str, str]]:
@@ -192,7 +194,7 @@ def run_stage(stage: str, names: list[str], run: pipeline.Run, clear_number: int
     with warehouse.connect(run.dsn) as conn:
         progress = warehouse.stage_progress(conn, run.run_id, names)
     outcome.completed = [n for n in names if _completed(stage, progress.get(n), clear_number)]
-    outcome.pending = [n for n in names if n not in outcome.completed and _ready(stage, progress.get(n))]
+    outcome.pending = [n for n in names if n not in outcome.completed and _ready(stage, progress.get(n), clear_number)]
     if not outcome.pending:
         return outcome
     sources, unreadable = load_shard_sources(outcome.pending, directory)
