@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from news_etl.archive import FEEDS, PAGES, Archive
-from news_etl.errors import FetchError
+from news_etl.errors import FetchError, NewsEtlError
 from news_etl.fetch import AddressGuard, Fetcher, Response
 from news_etl.politeness import parse_robots
 from sites import Page, StaticSite
@@ -461,6 +461,22 @@ def test_an_extract_is_one_warc_and_one_index_readable_by_any_warc_tool(tmp_path
     assert records[2][2] == "https://e.org/a?x=1"
     assert json.loads(records[3][5])["feed_item"] == {"title": "t"}
     assert archive.read(ref) == b"<html>\xc3\xa9</html>"
+
+
+def test_a_body_read_through_an_index_that_is_not_its_warcs_is_an_error_never_another_page(tmp_path):
+    """A re-filing of an extract name caught between publishing its WARC and its index: the old
+    index's offsets point into the new WARC, and reading through them names the mismatch."""
+    archive, day = Archive(str(tmp_path)), date(2024, 3, 1)
+    with archive.filing("src", day, extract="crawl-1") as filing:
+        ref = filing.put(PAGES, _response("https://e.org/a", b"<html>page a</html>"))
+        filing.put(PAGES, _response("https://e.org/b", b"<html>page b</html>"))
+    (index,) = (tmp_path / "src" / "2024-03-01").glob("*.index.json")
+    old_index = index.read_bytes()
+    with archive.filing("src", day, extract="crawl-1") as filing:  # the same name filed again: b only
+        filing.put(PAGES, _response("https://e.org/b", b"<html>page b</html>"))
+    index.write_bytes(old_index)  # as if the new index had not been published yet
+    with pytest.raises(NewsEtlError, match=r"archive .*crawl-1\.warc\.gz: (no readable record|the record) at offset \d+ "):
+        archive.read(ref)
 
 
 def test_an_extract_that_fails_keeps_what_it_fetched_and_one_never_closed_leaves_nothing(tmp_path):

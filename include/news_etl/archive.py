@@ -31,13 +31,15 @@ import logging
 import shutil
 import tempfile
 import uuid
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.statusandheaders import StatusAndHeaders
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserException
 from warcio.warcwriter import WARCWriter
 
 from news_etl.errors import NewsEtlError
@@ -187,8 +189,18 @@ class Archive:
         with open_path(warc, "rb") as stream:
             stream.seek(record["offset"])
             member = stream.read(record["length"])
-        for warc_record in ArchiveIterator(io.BytesIO(member)):
-            return warc_record.content_stream().read()
+        try:
+            records = [(r, r.content_stream().read()) for r in ArchiveIterator(io.BytesIO(member))][:1]
+        except (ArchiveLoadFailed, StatusAndHeadersParserException, zlib.error, EOFError) as exc:
+            raise NewsEtlError(f"archive {warc}: no readable record at offset {record['offset']} for {ref} "
+                               f"(the index is not this WARC's?): {exc}".splitlines()[0]) from None
+        for _, body in records:
+            # The index and its WARC are published one after the other: a body that is not the one
+            # the index recorded (a re-filing caught between the two) is an error, never another page's.
+            if record.get("sha256") and hashlib.sha256(body).hexdigest() != record["sha256"]:
+                raise NewsEtlError(f"archive {warc}: the record at offset {record['offset']} is not the body "
+                                   f"its index recorded for {ref} (sha256 differs)")
+            return body
         raise NewsEtlError(f"archive {warc}: no record at offset {record['offset']} for {ref}")
 
     def _locate(self, ref: str) -> tuple[object, dict]:
