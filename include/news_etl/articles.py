@@ -101,7 +101,7 @@ def _parse_article(data: bytes, *, url: str | None, source: Source | None,
         canonical = normalize_url(canonical, base=url)
     elif url:
         canonical = normalize_url(url)
-    body_text = body if body is not None else second_opinion(page_text, url, main)
+    body_text = body if body is not None else second_opinion(page_text, url, main, title)
     # What the page declares, else what its text is written in, else what the source is written in.
     language = meta.language() or identify_language(f"{title or ''}\n{body_text}") \
         or (source.language if source else None)

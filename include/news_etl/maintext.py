@@ -181,6 +181,7 @@ def main_text(page) -> MainText:
 
 # --- a second opinion where the container choice is unsure ---------------------------------------
 
+_WORDS = re.compile(r"\w+")
 UNSURE_BODY_WORDS = 50     # a body this short may be a teaser, a notice or the wrong box
 UNSURE_PROSE_SHARE = 0.5   # a body shorter than this share of the page's unmarked prose left text out
 SECOND_OPINION_GAIN = 2    # trafilatura decides when it reads this many times our text, and is not
@@ -193,7 +194,7 @@ def is_unsure(main: MainText) -> bool:
     return len(main.body.split()) < UNSURE_BODY_WORDS or len(main.body) < UNSURE_PROSE_SHARE * main.page_prose
 
 
-def second_opinion(page_text: str, url: str | None, main: MainText) -> str:
+def second_opinion(page_text: str, url: str | None, main: MainText, headline: str | None = None) -> str:
     """The body, with trafilatura's reading of the page where ours is unsure and trafilatura finds
     much more text (measured on real pages: see BENCHMARKS.md, "Extraction on real pages"). Its lines
     go through the same filters as ours: never a notice, a cookie banner or "Log Out". trafilatura
@@ -209,7 +210,15 @@ def second_opinion(page_text: str, url: str | None, main: MainText) -> str:
              if line and not _INTERFACE_LINE.match(line) and not _is_site_notice(line)]
     theirs = "\n\n".join(lines)
     sure = len(theirs.split()) >= UNSURE_BODY_WORDS and len(theirs) >= SECOND_OPINION_GAIN * len(main.body)
-    return theirs if sure else main.body
+    return theirs if sure and not _reads_the_header(theirs, headline) else main.body
+
+
+def _reads_the_header(text: str, headline: str | None) -> bool:
+    """Whether a second opinion's text holds the headline: then it read the article's header (the
+    section, headline, byline, date line and share buttons around a brief), not a body that ours
+    missed, and a short article stays as short as it is."""
+    words = _WORDS.findall((headline or "").casefold())
+    return len(words) >= 3 and " ".join(words) in " ".join(_WORDS.findall(text.casefold()))
 
 
 # --- reading the page into blocks -------------------------------------------------------------------
