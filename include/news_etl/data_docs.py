@@ -104,7 +104,7 @@ LOCK_WAIT_SECONDS = 300.0  # a build takes seconds; a holder stuck longer is not
 def site_lock(site_dir: Path, wait: float = LOCK_WAIT_SECONDS):
     """One build of the site at a time across processes (parallel check tasks), so no build's
     index is overwritten by one that started before the other's page existed. The wait is
-    bounded: past it, the check that wanted the build fails (and is retried) naming the lock."""
+    bounded: past it, the build is given up naming the lock (the check's results stand; its page is missing)."""
     site_dir.mkdir(parents=True, exist_ok=True)
     path = site_dir / ".build.lock"
     with open(path, "w") as lock:
