@@ -42,7 +42,8 @@ def test_make_shards_groups_by_host_and_balances_by_size(tmp_path, layout, count
 
 
 @pytest.mark.parametrize("raw, sources, expected", [
-    (None, 5000, 64), (None, 6, 6), (None, 0, 1), ("8", 5000, 8), ("8", 3, 3), ("200", 5000, 200)])
+    (None, 5000, 64), (None, 6, 6), (None, 0, 1), ("8", 5000, 8), ("8", 3, 3), ("200", 5000, 200),
+    ("1024", 5000, 1024)])
 def test_shard_count_is_the_setting_or_at_most_64(monkeypatch, raw, sources, expected):
     if raw is None:
         monkeypatch.delenv("NEWS_ETL_SHARDS", raising=False)
@@ -51,7 +52,7 @@ def test_shard_count_is_the_setting_or_at_most_64(monkeypatch, raw, sources, exp
     assert shards.shard_count(sources) == expected
 
 
-@pytest.mark.parametrize("raw", ["0", "-3", "many", "2.5"])
+@pytest.mark.parametrize("raw", ["0", "-3", "many", "2.5", "1025"])
 def test_a_bad_shard_count_names_the_setting(monkeypatch, raw):
     monkeypatch.setenv("NEWS_ETL_SHARDS", raw)
     with pytest.raises(ConfigError, match=rf"environment variable NEWS_ETL_SHARDS={raw!r}: expected a whole number"):

@@ -32,14 +32,18 @@ WEIGHT_DAYS = 14  # the past days of attempts a source's size is averaged over
 LABEL_LENGTH = 250  # Airflow's rendered map index is at most this long
 
 
+MAX_SHARDS = 1024  # Airflow's default max_map_length: a longer mapped list fails the whole run
+
+
 def shard_count(n_sources: int) -> int:
     """NEWS_ETL_SHARDS (a whole number >= 1), else min(64, the number of sources); never more
     shards than sources."""
     raw = (lookup("NEWS_ETL_SHARDS") or "").strip()
     if not raw:
         return max(1, min(DEFAULT_MAX_SHARDS, n_sources))
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{origin('NEWS_ETL_SHARDS')}={raw!r}: expected a whole number of shards (1 or more)")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_SHARDS:
+        raise ConfigError(f"{origin('NEWS_ETL_SHARDS')}={raw!r}: expected a whole number of shards from 1 to "
+                          f"{MAX_SHARDS} (Airflow's max_map_length)")
     return max(1, min(int(raw), n_sources))
 
 
