@@ -338,7 +338,8 @@ def test_blocked_source_leaves_the_warehouse_unchanged_while_others_load(
         run_until_check(source, run)
     message = str(blocked.value)
     assert message.startswith("source crafted: load blocked by the quality gate: 1 of 4 rows failed (25% > 20%).")
-    assert "Failed checks: body_long_enough: 1 rows." in message
+    # (published_at_offset_stated is recorded only: the crafted pages state no offset)
+    assert "Failed checks: published_at_offset_stated: 4 rows; body_long_enough: 1 rows." in message
     (status, run_message, docs), = rows(dsn, "SELECT status, message, data_docs FROM news.etl_run WHERE source = 'crafted'")
     assert status == "blocked" and run_message == message
     assert docs.startswith(f"{settings.data_docs_root}/validations/news/crafted/2024-03-01 r/")
@@ -407,7 +408,8 @@ def test_dq_report_prints_the_days_results(dsn, settings, site, write_file, suit
     assert out[0].split() == ["source", "status", "check", "action", "result", "rows", "failed", "observed"]
     assert out[2].split() == ["crafted", "running", "body_long_enough", "quarantine", "FAILED", "2", "1"]
     # the suite's checks and the gate's two guards (values storable, published in the window)
-    assert sum(" ok " in line for line in out) == len(load_suite("crafted").checks) + 2 - 1 == 25
+    # every check and the two gate rows but body_long_enough and the recorded published_at_offset_stated
+    assert sum(" ok " in line for line in out) == len(load_suite("crafted").checks) + 2 - 2 == 25
     ((docs,),) = rows(dsn, "SELECT data_docs FROM news.etl_run WHERE source = 'crafted'")
     assert out[-2:] == [f"Data Docs: {settings.data_docs_root / 'index.html'}", f"  crafted: {docs}"]
 
@@ -439,7 +441,7 @@ def test_unknown_parameter_and_check_type_fail_when_built(suites, write_file):
         params = run_parameters(suite, source, collection_window(DAY, source, 1), NOW, timedelta(minutes=10), [])
         return build_expectations(suite, source, params)
 
-    assert len(build()) == 24
+    assert len(build()) == 25
     suites("checks:\n  - id: odd\n    type: expect_column_values_to_be_null\n    kwargs: {column: {$PARAMETER: nope}}\n")
     with pytest.raises(ConfigError, match=r"crafted.yaml: check 'odd': unknown parameter 'nope'"):
         build()
