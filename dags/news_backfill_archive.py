@@ -37,13 +37,7 @@ SETTINGS = DagSettings.from_env()
         "end": Param(None, type=["null", "string"], format="date", description="Last day (YYYY-MM-DD)"),
         "again": Param(False, type="boolean", description="Read again the crawl files an earlier run read"),
     },
-    default_args={
-        "retries": SETTINGS.retries,
-        "retry_delay": SETTINGS.retry_delay,
-        "retry_exponential_backoff": True,
-        "execution_timeout": SETTINGS.task_timeout,
-        "on_failure_callback": notify_failure,
-    },
+    default_args=SETTINGS.default_args(notify_failure),
     tags=["news", "backfill"],
     doc_md=__doc__,
 )

@@ -59,13 +59,7 @@ def _shard_stage(stage: str, shard: list[str]) -> None:
                            description="Transform, check and load the day again even when nothing changed "
                                        "since its last load"),
     },
-    default_args={
-        "retries": SETTINGS.retries,
-        "retry_delay": SETTINGS.retry_delay,
-        "retry_exponential_backoff": True,
-        "execution_timeout": SETTINGS.task_timeout,
-        "on_failure_callback": task_failed,
-    },
+    default_args=SETTINGS.default_args(task_failed),
     tags=["news", "etl"],
     doc_md=__doc__,
 )

@@ -37,6 +37,11 @@ class DagSettings:
     digest_run_timeout: timedelta  # dagrun_timeout of news_digest
     load_deadline: str | None  # HH:MM on the day after the collected day (schedule's time zone), or None
 
+    def default_args(self, on_failure_callback) -> dict:
+        """The tasks' retries, backoff and timeout, the same in every DAG that collects or files."""
+        return {"retries": self.retries, "retry_delay": self.retry_delay, "retry_exponential_backoff": True,
+                "execution_timeout": self.task_timeout, "on_failure_callback": on_failure_callback}
+
     @classmethod
     def from_env(cls) -> DagSettings:
         """From the environment only: these are read when a DAG file is parsed, and a Variable read
