@@ -25,8 +25,12 @@ run: venv
 airflow: venv
 	@$(BIN)/news-etl airflow
 
+# Two workers by default (pytest-xdist); the end-to-end tests are one group, on one worker, so the
+# session's Airflow starts once. `make test PYTEST_XDIST=` runs the suite in one process.
+PYTEST_XDIST ?= -n 2 --dist loadgroup
+
 test: venv
-	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@$(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 sample-sites: venv
 	@$(BIN)/news-etl sample-sites

@@ -43,10 +43,21 @@ sys.pycache_prefix = str(TEST_PYCACHE)
 SAMPLE_NOW = datetime(2024, 3, 4, 12, 0, tzinfo=timezone.utc)
 
 
-def pytest_collection_modifyitems(items):
-    # The tests on the session's real Airflow (the `airflow` fixture) run last: it starts once and
-    # then shares the machine's two CPUs with no other test until the session ends.
-    items.sort(key=lambda item: "airflow" in getattr(item, "fixturenames", ()))
+def _starts_airflow(item) -> bool:
+    return "airflow" in getattr(item, "fixturenames", ()) or item.path.parent.name == "e2e"
+
+
+def pytest_collection_modifyitems(config, items):
+    # The end-to-end tests start real Airflow processes (the session's `airflow` fixture, or their
+    # own). In one process they run last: the session's Airflow starts once and then shares the
+    # machine's two CPUs with no other test. Under pytest-xdist (`make test`: -n 2 --dist loadgroup)
+    # they are one group, so one worker runs them all, in order, with one session Airflow and no two
+    # Airflows at once; the group comes first, so its long waits overlap the other worker's tests.
+    in_workers = bool(getattr(config.option, "numprocesses", None)) or "PYTEST_XDIST_WORKER" in os.environ
+    for item in items:
+        if _starts_airflow(item):
+            item.add_marker(pytest.mark.xdist_group("airflow"))
+    items.sort(key=lambda item: _starts_airflow(item) != in_workers)
 
 
 @pytest.fixture(scope="session")
