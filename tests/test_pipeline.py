@@ -292,6 +292,12 @@ def test_a_left_out_source_is_a_failed_attempt_with_its_files_error(dsn, setting
         ("broken", "failed", "left out: /x/broken.yaml: key 'timezone': 'Asia/Tehrn' is not an IANA time zone")]
 
 
+def test_the_summary_of_a_run_stopped_before_the_warehouse_was_migrated_is_empty(make_database):
+    # Ctrl-C before the run's plan task migrated a fresh warehouse: no rows, not an UndefinedTable error.
+    dsn, _ = make_database(migrate=False)
+    assert pipeline.run_summary(dsn, "stopped") == []
+
+
 def test_a_day_not_yet_begun_where_the_source_is_fails_at_once_with_a_clear_reason(dsn, settings, sample_sources):
     run = pipeline.Run(run_id="r", day=date(2024, 3, 7), dsn=dsn, settings=settings)
     with pytest.raises(NewsEtlError, match=r"^source harbor-times: 2024-03-07 has not started in America/New_York"):

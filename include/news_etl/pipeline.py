@@ -518,6 +518,10 @@ SUMMARY_COLUMNS = ("source", "status", "partial", "feeds_fetched", "feeds_not_mo
 
 def run_summary(dsn: str, run_id: str) -> list[dict]:
     with warehouse.connect(dsn) as conn, conn.cursor() as cur:
+        # A run stopped (Ctrl-C) before its plan task migrated a fresh warehouse has no rows yet.
+        cur.execute("SELECT to_regclass('news.etl_run') IS NULL")
+        if cur.fetchone()[0]:
+            return []
         # The latest attempt of each source (the earlier ones stay in news.etl_run).
         cur.execute(f"SELECT DISTINCT ON (source) {', '.join(SUMMARY_COLUMNS)} FROM news.etl_run "
                     "WHERE run_id = %s ORDER BY source, attempt_id DESC", (run_id,))
