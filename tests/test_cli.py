@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -212,3 +213,18 @@ def test_two_runs_of_one_day_at_once_the_second_is_a_clear_error(settings):
             pass
     with local_run._one_run_of(settings, date(2024, 3, 1)):  # and the day again once the first is done
         pass
+
+
+def test_a_second_news_etl_run_of_a_day_going_exits_1_with_the_message(settings, postgres, make_database, tmp_path):
+    # The real command path: the lock is taken before Airflow or the sample publishers are touched.
+    _, name = make_database(migrate=False)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "NEWS_"))}
+    env.update(NEWS_ETL_STATE_DIR=str(settings.state_dir), AIRFLOW_HOME=str(tmp_path / "airflow"),
+               AIRFLOW_CONN_NEWS_WAREHOUSE=postgres.airflow_uri(name),
+               AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=postgres.sqlalchemy_url(name))
+    with local_run._one_run_of(settings, date(2024, 3, 1)):
+        second = subprocess.run([str(Path(sys.executable).with_name("news-etl")), "run", "--date", "2024-03-01"],
+                                env=env, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 1, second.stdout + second.stderr
+    assert "another `news-etl run` of 2024-03-01 is going (pid " in second.stderr, second.stderr
+    assert "Traceback" not in second.stderr
