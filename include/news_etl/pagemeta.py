@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from itertools import islice
 from typing import TYPE_CHECKING, Iterator
 
 from lxml import etree
@@ -101,9 +102,11 @@ class PageMetadata:
         stated = [clean_title(t) for t in (self.article_value("headline"), self.first_meta("og:title"),
                                            self.first_meta("twitter:title"), self._document_title()) if t]
         stated = [t for t in stated if t]
-        headings = [clean_title(text_of(h)) for tag in ("h1", "h2") for h in self.doc.iter(tag)][:_MAX_HEADINGS]
+        # islice: only the first headings are read, so a page of many h2s is not all turned into text.
+        headings = [clean_title(text_of(h)) for h in
+                    islice((h for tag in ("h1", "h2") for h in self.doc.iter(tag)), _MAX_HEADINGS)]
         # Older templates mark the headline by class alone (<div class="storyheadline">).
-        marked = [h for h in _HEADLINE_CLASS(self.doc) if h.tag in _HEADLINE_TAGS]
+        marked = _HEADLINE_CLASS(self.doc)
         headings += [clean_title(text_of(h)) for h in marked[:_MAX_HEADINGS]]
         headings = [h for h in headings if h and len(h) <= _MAX_TITLE_CHARS]
         site_names = self._site_names()
@@ -312,9 +315,11 @@ def _looks_like_name(text: str) -> bool:
 
 _MAX_HEADINGS = 12
 # "headline", "Headline", "storyTitle": contains() is case-sensitive, so the capital is left out.
-_HEADLINE_CLASS = etree.XPath("//body//*[contains(@class, 'eadline') or contains(@id, 'eadline')"
-                              " or contains(@class, 'itle')]")
-_HEADLINE_TAGS = frozenset(("div", "span", "p", "td", "font", "b", "strong", "h3"))
+_HEADLINE_TAGS = ("div", "span", "p", "td", "font", "b", "strong", "h3")
+# The tag test comes first in the predicate so that the attribute tests run on those tags only.
+_HEADLINE_CLASS = etree.XPath(
+    "//body//*[" + " or ".join(f"self::{tag}" for tag in _HEADLINE_TAGS) + "]"
+    "[contains(@class, 'eadline') or contains(@id, 'eadline') or contains(@class, 'itle')]")
 _MAX_TITLE_CHARS = 300
 _MIN_HEADLINE_WORDS = 4  # fewer is a section label ("Sport", "Local news"), not a headline
 # A separator between a title and the site's or section's name: " | ", " - ", " – ", " :: ", " » "...
