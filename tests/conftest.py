@@ -47,6 +47,7 @@ def _starts_airflow(item) -> bool:
     return "airflow" in getattr(item, "fixturenames", ()) or item.path.parent.name == "e2e"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
     # The end-to-end tests start real Airflow processes (the session's `airflow` fixture, or their
     # own). In one process they run last: the session's Airflow starts once and then shares the
