@@ -25,9 +25,9 @@ run: venv
 airflow: venv
 	@$(BIN)/news-etl airflow
 
-# Two workers by default (pytest-xdist); the end-to-end tests are one group, on one worker, so the
-# session's Airflow starts once. `make test PYTEST_XDIST=` runs the suite in one process.
-PYTEST_XDIST ?= -n 2 --dist loadgroup
+# Two workers by default (pytest-xdist); the end-to-end tests all run on one of them (tests/conftest.py's
+# scheduler), so the session's Airflow starts once. `make test PYTEST_XDIST=` runs in one process.
+PYTEST_XDIST ?= -n 2
 
 test: venv
 	@$(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)

@@ -43,22 +43,29 @@ sys.pycache_prefix = str(TEST_PYCACHE)
 SAMPLE_NOW = datetime(2024, 3, 4, 12, 0, tzinfo=timezone.utc)
 
 
-def _starts_airflow(item) -> bool:
-    return "airflow" in getattr(item, "fixturenames", ()) or item.path.parent.name == "e2e"
+def _starts_airflow(nodeid: str) -> bool:
+    return nodeid.startswith("tests/e2e/")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
-    # The end-to-end tests start real Airflow processes (the session's `airflow` fixture, or their
-    # own). In one process they run last: the session's Airflow starts once and then shares the
-    # machine's two CPUs with no other test. Under pytest-xdist (`make test`: -n 2 --dist loadgroup)
-    # they are one group, so one worker runs them all, in order, with one session Airflow and no two
-    # Airflows at once; the group comes first, so its long waits overlap the other worker's tests.
+    # The end-to-end tests (tests/e2e) start real Airflow processes: the session's `airflow`
+    # fixture, or their own. In one process they run last: the session's Airflow starts once and
+    # then shares the machine's two CPUs with no other test. Under pytest-xdist (`make test`: -n 2)
+    # they come first, so their long waits overlap the other worker's tests.
     in_workers = bool(getattr(config.option, "numprocesses", None)) or "PYTEST_XDIST_WORKER" in os.environ
-    for item in items:
-        if _starts_airflow(item):
-            item.add_marker(pytest.mark.xdist_group("airflow"))
-    items.sort(key=lambda item: _starts_airflow(item) != in_workers)
+    items.sort(key=lambda item: _starts_airflow(item.nodeid) != in_workers)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist, every end-to-end test goes to the same worker, in order: one session
+    Airflow, never two Airflows at once. The other tests are scheduled one by one."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class EndToEndOnOneWorker(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "e2e" if _starts_airflow(nodeid) else nodeid
+
+    return EndToEndOnOneWorker(config, log)
 
 
 @pytest.fixture(scope="session")
