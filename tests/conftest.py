@@ -16,7 +16,6 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from live_airflow import airflow  # noqa: F401  (session fixture: real Airflow processes, tests/e2e)
 from news_etl import embedded, warehouse
 from news_etl.settings import Settings
 from news_etl.sources import DEFAULT_SOURCES_DIR, load_sources
@@ -48,8 +47,8 @@ def _starts_airflow(nodeid: str) -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
-    # The end-to-end tests (tests/e2e) start real Airflow processes: the session's `airflow`
-    # fixture, or their own. In one process they run last: the session's Airflow starts once and
+    # The end-to-end tests (tests/e2e) start real Airflow processes: the package's `airflow`
+    # fixture, or their own. In one process they run last: that Airflow starts once and
     # then shares the machine's two CPUs with no other test. Under pytest-xdist (`make test`: -n 2)
     # they come first, so their long waits overlap the other worker's tests.
     in_workers = bool(getattr(config.option, "numprocesses", None)) or "PYTEST_XDIST_WORKER" in os.environ
@@ -57,8 +56,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """Under pytest-xdist, every end-to-end test goes to the same worker, in order: one session
-    Airflow, never two Airflows at once. The other tests are scheduled one by one."""
+    """Under pytest-xdist, every end-to-end test goes to the same worker, in order: one
+    Airflow for the package, never two at once. The other tests are scheduled one by one."""
     from xdist.scheduler import LoadScopeScheduling
 
     class EndToEndOnOneWorker(LoadScopeScheduling):

@@ -1,8 +1,8 @@
 """A real local Airflow for the end-to-end tests: `news-etl airflow` (what `make airflow` runs) in a
 temporary AIRFLOW_HOME, with its metadata database and the warehouse in the session's embedded
-PostgreSQL and the session's sample publishers (clock pinned). Started once per session, for the
-tests that ask for `airflow` (conftest.py imports the fixture), and stopped with Ctrl-C's signal at
-the end: the stop must be clean. `local_airflow` starts another one with other settings (the
+PostgreSQL and the session's sample publishers (clock pinned). Started once, for the tests of
+tests/e2e that ask for `airflow` (tests/e2e/conftest.py imports the fixture), and stopped with
+Ctrl-C's signal after the last of them: the stop must be clean. `local_airflow` starts another one with other settings (the
 CeleryExecutor test)."""
 
 from __future__ import annotations
@@ -79,7 +79,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+# Package scope (tests/e2e is a package): stopped after the last end-to-end test, not at the end of the
+# session, so that its scheduler and dag-processor do not take CPU from the unit tests that follow.
+@pytest.fixture(scope="package")
 def airflow(tmp_path_factory, postgres, sample_url) -> LocalAirflow:
     with local_airflow(tmp_path_factory.mktemp("airflow"), postgres, sample_url) as local:
         yield local

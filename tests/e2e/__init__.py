@@ -1,0 +1,1 @@
+"""End-to-end tests: real Airflow processes (a package, so that its `airflow` fixture stops after them)."""
