@@ -112,6 +112,9 @@ def local_airflow(root: Path, postgres, sample_url: str, extra_env: dict[str, st
         # test unpauses it.
         AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
+        # An API answer of HTTP 500 "Database error" carries the statement and PostgreSQL's error
+        # (a deadlock, a lock timeout), so a test's failure says which.
+        AIRFLOW__API__EXPOSE_STACKTRACE="True",
     )
     env.update(extra_env or {})  # may override any of the above (another executor, its log ports)
     output = root / "news-etl-airflow.out"
