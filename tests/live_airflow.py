@@ -61,7 +61,8 @@ class LocalAirflow:
         except urllib.error.HTTPError as exc:
             raise AssertionError(f"{method} {path} -> {exc.code}: {exc.read().decode(errors='replace')}") from None
 
-    def wait_for(self, what: str, check, timeout: float, every: float = 3.0):
+    @staticmethod
+    def wait_for(what: str, check, timeout: float, every: float = 3.0):
         """Poll `check()` until it returns something true; fail with `what` after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while True:
@@ -88,53 +89,68 @@ def airflow(tmp_path_factory, postgres, sample_url) -> LocalAirflow:
 
 
 @contextmanager
-def local_airflow(root: Path, postgres, sample_url: str, extra_env: dict[str, str] | None = None):
-    """`news-etl airflow` in `root` with fresh warehouse and metadata databases, ready once
-    news_daily is parsed; stopped (cleanly, or the test fails) on leaving. `extra_env` adds or
-    overrides settings, e.g. another executor."""
+def airflow_settings(root: Path, postgres, sample_url: str):
+    """The environment of a local Airflow in `root` (what `news-etl airflow` or `news-etl run`
+    starts there) with fresh warehouse and metadata databases, dropped on leaving; yields it and
+    the two databases' DSNs (warehouse, metadata)."""
     news_db, airflow_db = f"t_news_{uuid.uuid4().hex[:8]}", f"t_airflow_{uuid.uuid4().hex[:8]}"
     for name in (news_db, airflow_db):
         postgres.ensure_database(name)
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "NEWS_"))}
     env.update(
         NEWS_ETL_STATE_DIR=str(root / "state"),
         AIRFLOW_HOME=str(root / "home"),
         AIRFLOW_CONN_NEWS_WAREHOUSE=postgres.airflow_uri(news_db),
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=postgres.sqlalchemy_url(airflow_db),
-        AIRFLOW__API__PORT=str(port),
+        AIRFLOW__API__PORT=str(_free_port()),
         # The log servers (news_etl.local_log_server) on free ports: not 8793/8794, which others may use.
         AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(_free_port()),
         AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(_free_port()),
         NEWS_SAMPLE_PORT=sample_url.rsplit(":", 1)[1],  # the session's server, clock pinned
         NEWS_SAMPLE_URL=sample_url,
-        # Only the runs a test asks for: nothing scheduled by the clock, every DAG paused until a
-        # test unpauses it.
-        AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
-        AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
+        # An API answer of HTTP 500 "Database error" carries the statement and PostgreSQL's error
+        # (a deadlock, a lock timeout), so a test's failure says which.
+        AIRFLOW__API__EXPOSE_STACKTRACE="True",
     )
-    env.update(extra_env or {})  # may override any of the above (another executor, its log ports)
-    output = root / "news-etl-airflow.out"
-    cli = Path(sys.executable).with_name("news-etl")
-    with open(output, "wb") as out:
-        proc = subprocess.Popen([str(cli), "airflow"], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while READY_LINE not in output.read_text(errors="replace"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"`news-etl airflow` did not get ready:\n{output.read_text(errors='replace')}")
-            time.sleep(1)
-        passwords = json.loads((root / "home" / "simple_auth_manager_passwords.json").read_text())
-        local = LocalAirflow(url=f"http://127.0.0.1:{port}", user="admin", password=passwords["admin"],
-                             dsn=postgres.dsn(news_db), output=output, metadata_dsn=postgres.dsn(airflow_db),
-                             env=env)
-        local.wait_for("news_daily to be parsed", lambda: _dag_known(local), timeout=300)
-        yield local
+        yield env, postgres.dsn(news_db), postgres.dsn(airflow_db)
     finally:
-        _stop(proc, output)
         for name in (news_db, airflow_db):
             postgres.drop_database(name)
+
+
+@contextmanager
+def local_airflow(root: Path, postgres, sample_url: str, extra_env: dict[str, str] | None = None):
+    """`news-etl airflow` in `root` with fresh warehouse and metadata databases, ready once
+    news_daily is parsed; stopped (cleanly, or the test fails) on leaving. `extra_env` adds or
+    overrides settings, e.g. another executor."""
+    with airflow_settings(root, postgres, sample_url) as (env, news_dsn, metadata_dsn):
+        env.update(
+            # Only the runs a test asks for: nothing scheduled by the clock, every DAG paused until a
+            # test unpauses it.
+            AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
+            AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
+        )
+        env.update(extra_env or {})  # may override any of the above (another executor, its log ports)
+        output = root / "news-etl-airflow.out"
+        cli = Path(sys.executable).with_name("news-etl")
+        with open(output, "wb") as out:
+            proc = subprocess.Popen([str(cli), "airflow"], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + STARTUP_TIMEOUT
+            while READY_LINE not in output.read_text(errors="replace"):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"`news-etl airflow` did not get ready:\n{output.read_text(errors='replace')}")
+                time.sleep(1)
+            passwords = json.loads((root / "home" / "simple_auth_manager_passwords.json").read_text())
+            local = LocalAirflow(url=f"http://127.0.0.1:{env['AIRFLOW__API__PORT']}", user="admin",
+                                 password=passwords["admin"], dsn=news_dsn, output=output, metadata_dsn=metadata_dsn,
+                                 env=env)
+            local.wait_for("news_daily to be parsed", lambda: _dag_known(local), timeout=300)
+            yield local
+        finally:
+            _stop(proc, output)
 
 
 def _dag_known(local: LocalAirflow) -> bool:

@@ -5,6 +5,8 @@ task instances, mark it failed. Only the documented API: never Airflow's interna
 from __future__ import annotations
 
 import json
+import logging
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -14,6 +16,8 @@ from news_etl.errors import NewsEtlError
 # The local Airflow and sample servers (local_run, local_airflow too): never through an HTTP(S)_PROXY of the environment, which
 # would see the API password and could not reach 127.0.0.1 anyway.
 LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+log = logging.getLogger(__name__)
+MARK_FAILED_WITHIN = 60.0  # seconds that marking a run failed may take, retries included
 
 
 class AirflowApiError(NewsEtlError):
@@ -94,7 +98,29 @@ class AirflowApi:
                     break
         return value
 
-    def mark_failed(self, dag_id: str, run_id: str) -> dict:
-        """End the run: Airflow marks its unfinished task instances failed or skipped and stops them."""
-        return self._send("PATCH", f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}",
-                          {"state": "failed"})
+    def mark_failed(self, dag_id: str, run_id: str, within: float = MARK_FAILED_WITHIN) -> str:
+        """End the run: Airflow marks its running task instances failed, the others skipped, and
+        stops them. Returns the run's state after: failed, or success if it ended first.
+
+        Airflow's API answers HTTP 500 "Database error" when its transaction (task instances, then
+        the run) deadlocks with the scheduler's (the run locked, then its task instances) and
+        PostgreSQL aborts it: the loser of a deadlock is meant to try again. So are a 5xx and an
+        unanswered request, with back-off, for `within` seconds; before each retry the run's state
+        is read, so that a run that ended meanwhile is left as it is."""
+        path = f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}"
+        deadline, delay = time.monotonic() + within, 1.0
+        while True:
+            try:
+                return self._send("PATCH", path, {"state": "failed"})["state"]
+            except AirflowApiError as exc:
+                if (exc.status is not None and exc.status < 500) or time.monotonic() + delay > deadline:
+                    raise
+                log.warning("marking run %s failed: %s; trying again in %.0f s", run_id, exc, delay)
+            time.sleep(delay)
+            delay = min(2 * delay, 8.0)
+            try:
+                state = self.dag_run(dag_id, run_id)["state"]
+            except AirflowApiError:
+                continue  # the PATCH tells
+            if state in ("success", "failed"):
+                return state

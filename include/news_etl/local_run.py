@@ -157,8 +157,15 @@ def _run_once(day: date, reprocess: bool, sources: list[Source] | None, summary_
             api.trigger(DAG_ID, run_id, {"date": day.isoformat(), "reprocess": reprocess})
             state = _follow(api, run_id, stop, warehouse.dsn_from_airflow_env(env["AIRFLOW_CONN_NEWS_WAREHOUSE"]))
             if state == "interrupted":
-                api.mark_failed(DAG_ID, run_id)
-                print(f"\nInterrupted: run {run_id} marked failed (its running tasks are stopped)", file=sys.stderr)
+                try:
+                    ended = api.mark_failed(DAG_ID, run_id)
+                except AirflowApiError as exc:
+                    raise NewsEtlError(f"interrupted, but run {run_id} could not be marked failed ({exc}): it may "
+                                       f"still be going; stop it in the UI: {url}/dags/{DAG_ID}/runs/{run_id}") from None
+                if ended == "failed":
+                    print(f"\nInterrupted: run {run_id} marked failed (its running tasks are stopped)", file=sys.stderr)
+                else:
+                    print(f"\nInterrupted: run {run_id} had already ended ({ended})", file=sys.stderr)
     finally:
         if procs:
             print("Stopping the Airflow started for this run ...", end="", flush=True)
