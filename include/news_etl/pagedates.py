@@ -241,7 +241,7 @@ def _from_date_classes(meta: PageMetadata, main: MainText, tz, day_first: bool) 
                 return found
         text = text_of(el)
         if text and len(text) <= _MAX_TEXT_BLOCK:
-            found = find_date(text, tz=tz, day_first=day_first)
+            found = find_date(text, tz=tz, day_first=day_first, short_years=True)
             if found is not None:
                 return found
     return None
@@ -282,7 +282,7 @@ def _date_line(text: str, tz, day_first: bool) -> datetime | None:
     if _COPYRIGHT.search(text):
         return None  # "© 01.01.2024 Example Verlag": the site's notice, not the story's date
     if len(text) <= _MAX_TEXT_BLOCK and len(text.split()) <= _DATELINE_WORDS:
-        return find_date(text, tz=tz, day_first=day_first)
+        return find_date(text, tz=tz, day_first=day_first, short_years=True)
     head = text[:_DATELINE_CHARS + _DATELINE_TAIL]
     for start, found in find_dates(head, tz=tz, day_first=day_first, limit=1):
         year = _YEAR_LIKE.search(head, start)
