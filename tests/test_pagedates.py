@@ -54,6 +54,13 @@ PAGES = [
      "2023-10-31T00:00:00+01:00"),
     ("never a two-digit year in running prose",
      page(article=prose("Die Version 1.10.23 der Software lief auf 24.11.19 Rechnern.")), None, None),
+    # Named in the page's language ("Datum", "fecha"); the date is a permalink, so no date line.
+    ("a date in an element named for the date in German",
+     page(article=f'<p class="newsdatum">[<a href="/x">Samstag, 19. Juli 2014</a>]</p>{BODY}',
+          after='<script>var a = "2014-07-01", b = "2014-07-01";</script>'), None, "2014-07-19T00:00:00+02:00"),
+    ("a date in an element named for the date in Spanish",
+     page(article=f'<span class="fecha-nota"><a href="/x">19 de julio de 2014</a></span>{BODY}',
+          after='<script>var a = "2014-07-01", b = "2014-07-01";</script>'), None, "2014-07-19T00:00:00+02:00"),
     ("dc:date of an RDF block in a comment",
      page(article=f'<!-- <rdf:RDF><rdf:Description dc:date="2020-07-03T17:16:22+09:00" /></rdf:RDF> -->{BODY}'),
      None, "2020-07-03T17:16:22+09:00"),

@@ -7,8 +7,8 @@ Candidates are tried from the most to the least explicit; the first that reads a
 3. microdata and RDFa in the page (itemprop="datePublished", property="dc:date", ...);
 4. JSON-LD datePublished of another object of the page (a WebPage);
 5. <time> elements, those marked as the publication date first;
-6. elements whose class or id says date, time, published, posted, ...: their date attributes,
-   then a date inside their text ("Erstellt am: 30.01.2022 18:36");
+6. elements whose class or id says date (also "datum", "fecha"), time, published, posted, ...: their
+   date attributes, then a date inside their text ("Erstellt am: 30.01.2022 18:36", "31.10.23");
 7. dc:date of the RDF block that some blog engines leave in an HTML comment;
 8. a date line in the text next to the article: between its headline and its body, or just after;
 9. the date in the page's URL (/2024/03/01/), at the start of that day;
@@ -52,7 +52,7 @@ _PUBLISHED_PROPS = {"datepublished", "datecreated", "dc:date", "dc:created", "dc
 _UPDATED_PROPS = {"datemodified", "dcterms:modified", "schema:datemodified", "article:modified_time"}
 _DATE_ATTRIBUTES = ("datetime", "content", "title", "data-time", "data-date", "data-datetime", "data-published",
                     "data-timestamp")
-_DATE_CLASS = re.compile(r"date|time|publish|posted|created|dateline|stamp|meta|byline|info|byl|submitted", re.I)
+_DATE_CLASS = re.compile(r"date|datum|fecha|time|publish|posted|created|dateline|stamp|meta|byline|info|byl|submitted", re.I)
 _UPDATED_CLASS = re.compile(r"updat|modif|edited|revis", re.I)
 _PUBLISHED_CLASS = re.compile(r"publish|posted|created|entry-date|pubdate|dateline|submitted", re.I)
 _RDF_DC_DATE = re.compile(r"dc:date\s*=\s*[\"']([^\"']+)[\"']")
