@@ -154,6 +154,15 @@ WITHOUT_A_SOURCE = [
      page('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2023-11-09T03:28:35Z"}'
           '</script><script>var post = {"date": "2023-11-08T22:28:35-05:00", "id": 29475634};</script>'), None,
      "2023-11-08T22:28:35-05:00", True),
+    ("a UTC time the day before the permalink's day: the URL's day",
+     page('<meta property="article:published_time" content="2018-12-31T23:11:59+00:00">'),
+     "https://blog.example.org/2019/01/01/new-year/", "2019-01-01", False),
+    ("a UTC time on the permalink's day stays UTC",
+     page('<meta property="article:published_time" content="2019-01-01T09:11:59+00:00">'),
+     "https://blog.example.org/2019/01/01/new-year/", "2019-01-01T09:11:59+00:00", True),
+    ("a UTC time far from the URL's day stays UTC (the URL is an archive's, say)",
+     page('<meta property="article:published_time" content="2018-12-29T23:11:59+00:00">'),
+     "https://blog.example.org/2019/01/01/new-year/", "2018-12-29T23:11:59+00:00", True),
     ("a UTC time alone stays UTC",
      page('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2023-11-09T03:28:35Z"}'
           '</script><script>var other = {"date": "2023-11-02T22:28:35-05:00"};</script>'), None,
@@ -178,3 +187,7 @@ def test_with_a_source_a_date_without_offset_takes_its_zone_and_says_it_was_assu
     assert (isoformat(assumed.published_at), assumed.published_at_offset_known) == ("2024-07-01T23:49:00+02:00", False)
     assert (isoformat(given.published_at), given.published_at_offset_known) == ("2024-07-01T23:49:00+03:30", True)
     assert assumed.published_at.date().isoformat() == "2024-07-01"
+    # With a zone the stated UTC instant is kept: it is exact, and the zone gives its local day.
+    utc = page('<meta property="article:published_time" content="2018-12-31T23:11:59+00:00">')
+    kept = parse_article(utc, url="https://example.org/2019/01/01/a", source=oslo)
+    assert (isoformat(kept.published_at), kept.published_at_offset_known) == ("2018-12-31T23:11:59+00:00", True)

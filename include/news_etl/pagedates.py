@@ -22,7 +22,10 @@ The last update is read from JSON-LD dateModified, meta tags, microdata, then hA
 comments, menus): their dates are those stories' dates. A date without an offset takes the
 source's time zone; with no zone known (the generic CLI path) it is kept as the publisher's wall
 time in dates.FLOATING, since the day it names is still the publisher's day. Candidates are read
-in FLOATING either way, so the caller learns whether the offset was stated or assumed.
+in FLOATING either way, so the caller learns whether the offset was stated or assumed. A UTC time
+is given the publisher's offset where the page writes the same instant with it; failing that, and
+with no zone known, a UTC time on the day next to its permalink's day (/2019/01/01/) gives way to
+that day, the publisher's.
 """
 
 from __future__ import annotations
@@ -95,7 +98,21 @@ def publication(meta: PageMetadata, main: MainText, tz: tzinfo | None, url: str 
     found = _published_floating(meta, main, day_first, url, page_text)
     if found is not None and offset_stated(found) and found.utcoffset() == _UTC_OFFSET:
         found = _local_rendering(found, meta, page_text)
+        if tz is None and found.utcoffset() == _UTC_OFFSET:
+            found = _day_of_url(found, meta, url)
     return in_zone(found, tz), (offset_stated(found) if found is not None else None)
+
+
+def _day_of_url(found: datetime, meta: PageMetadata, url: str | None) -> datetime:
+    """The day of the page's URL when a UTC time falls on the day before or after it: blog engines
+    write the permalink's /2019/01/01/ in the publisher's zone and the time in UTC, so the URL has
+    the publisher's day (a post of 00:11 in Vienna is 23:11 UTC the day before). Only the day is
+    known then, not the wall time."""
+    for candidate in (meta.canonical_url(), url):
+        day = date_in_url(candidate) if candidate else None
+        if day is not None and abs((day - found.date()).days) == 1:
+            return datetime(day.year, day.month, day.day, tzinfo=FLOATING)
+    return found
 
 
 def _iso_times_near(page_text: str, found: datetime) -> list[str]:
