@@ -64,6 +64,7 @@ _ISO_WITH_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d
 _UTC_OFFSET = timedelta(0)
 _SAME_INSTANT_SECONDS = 60
 _MAX_LOCAL_CANDIDATES = 50
+_MAX_VALUE_CHARS = 60  # an attribute's or a <time>'s date in a layout of its own; longer is prose
 _MAX_TEXT_BLOCK = 250  # a date line is short; a long block is prose that may mention any date
 _DATELINE_CHARS = 40  # where a date line's date starts, at the latest, in a paragraph it opens
 _DATELINE_TAIL = 40  # the date itself and its time
@@ -182,8 +183,21 @@ def _updated_floating(meta: PageMetadata, main: MainText) -> datetime | None:
 # --- candidates ----------------------------------------------------------------------------------
 
 def _parsed(text: str | None, tz) -> datetime | None:
+    """The date a value names: a standard form, else the first date in a short value of a CMS's own
+    layout ("Thu, 09/25/2025 - 11:38", "26. Januar 2022 13:05", a quoted ISO time), where
+    "11/01/2023" is refused (either order may be meant: no page-wide convention is known here)."""
     if not text or not text.strip():
         return None
+    if len(text) > _MAX_VALUE_CHARS:
+        return _parsed_strictly(text, tz)
+    found = _parsed_strictly(text, tz) or _parsed_strictly(text.strip().strip("\"'"), tz)
+    if found is not None:
+        return found
+    found = find_date(text, tz=tz)
+    return found if found is not None and found == find_date(text, tz=tz, day_first=False) else None
+
+
+def _parsed_strictly(text: str, tz) -> datetime | None:
     try:
         return parse_date(text, tz=tz)
     except DateParseError:
