@@ -11,6 +11,7 @@ Candidates are tried from the most to the least explicit; the first that reads a
    date attributes, then a date inside their text ("Erstellt am: 30.01.2022 18:36", "31.10.23");
 7. dc:date of the RDF block that some blog engines leave in an HTML comment;
 8. a date line in the text next to the article: between its headline and its body, or just after;
+   failing those, the line just above the headline;
 9. the date in the page's URL (/2024/03/01/), at the start of that day;
 10. only when all of these found nothing: an extensive search of the whole page's HTML (running
     text, attributes, scripts' data), as htmldate does: of the ten days written most often, the
@@ -288,17 +289,20 @@ def _from_rdf_comments(meta: PageMetadata, tz) -> datetime | None:
 
 
 def _from_text_near_article(main: MainText, tz, day_first: bool) -> datetime | None:
-    """A date line between the headline and the body, at the top of the body, or right after it."""
+    """A date line between the headline and the body, at the top of the body, or right after it;
+    failing those, the line just above the headline (a date over it, beside the kicker)."""
     # Link text is a teaser of another story.
     blocks = [b for b in main.blocks if b.link_chars * 2 < len(b.text) and not main.in_other_stories(b.owner)]
     if not blocks:
         return None
-    start = next((i for i, b in enumerate(blocks) if b.owner.tag == "h1"), None)
+    headline = next((i for i, b in enumerate(blocks) if b.owner.tag == "h1"), None)
     in_body = [i for i, b in enumerate(blocks) if main.container is not None and is_descendant(b.owner, main.container)]
+    start = headline
     if start is None:
         start = max(0, in_body[0] - _BLOCKS_AROUND_BODY) if in_body else 0
     end = (in_body[-1] + 1 + _BLOCKS_AROUND_BODY) if in_body else start + 2 * _BLOCKS_AROUND_BODY
-    for block in blocks[start:end]:
+    above = [blocks[headline - 1]] if headline else []
+    for block in blocks[start:end] + above:
         found = _date_line(block.text, tz, day_first)
         if found is not None:
             return found
