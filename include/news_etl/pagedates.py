@@ -302,7 +302,10 @@ def _from_text_near_article(main: MainText, tz, day_first: bool) -> datetime | N
         start = max(0, in_body[0] - _BLOCKS_AROUND_BODY) if in_body else 0
     end = (in_body[-1] + 1 + _BLOCKS_AROUND_BODY) if in_body else start + 2 * _BLOCKS_AROUND_BODY
     above = [blocks[headline - 1]] if headline else []
-    for block in blocks[start:end] + above:
+    # The line above the headline comes before the body's later blocks and those after it, where
+    # teasers and comments carry dates of their own.
+    top = next((i + 1 for i in in_body if i > start), start + 1)
+    for block in blocks[start:top] + above + blocks[top:end]:
         found = _date_line(block.text, tz, day_first)
         if found is not None:
             return found
