@@ -16,7 +16,7 @@ Candidates are tried from the most to the least explicit; the first that reads a
 10. only when all of these found nothing: an extensive search of the whole page's HTML (running
     text, attributes, scripts' data), as htmldate does: of the ten days written most often, the
     oldest (the original publication, not a later update), copyright lines and years before 1995
-    left out.
+    left out; where the URL files the page under a month (/2010/05/), days of that month only.
 
 The last update is read from JSON-LD dateModified, meta tags, microdata, then hAtom's
 <time class="updated">. Steps 5, 6 and 8 never look inside blocks about other stories (related, featured, most read,
@@ -39,7 +39,7 @@ from news_etl.dates import FLOATING, find_date, find_dates, in_zone, offset_stat
 from news_etl.errors import DateParseError
 from news_etl.maintext import MainText, is_descendant
 from news_etl.pagemeta import PageMetadata, ld_text, text_of
-from news_etl.urls import date_in_url
+from news_etl.urls import date_in_url, month_in_url
 
 # Meta tag names (lower case, punctuation removed) that carry the publication date.
 _PUBLISHED_META = re.compile(
@@ -160,7 +160,7 @@ def _published_floating(meta: PageMetadata, main: MainText, day_first: bool, url
         lambda: _from_rdf_comments(meta, tz),
         lambda: _from_text_near_article(main, tz, day_first),
         lambda: _from_url(meta, url, tz),
-        lambda: _from_whole_page(page_text, main, tz, day_first),
+        lambda: _from_whole_page(page_text, main, tz, day_first, _month_of_url(meta, url)),
     )
     for finder in finders:
         found = finder()
@@ -338,7 +338,16 @@ def _from_url(meta: PageMetadata, url: str | None, tz) -> datetime | None:
     return None
 
 
-def _from_whole_page(page_text: str | None, main: MainText, tz, day_first: bool) -> datetime | None:
+def _month_of_url(meta: PageMetadata, url: str | None) -> tuple[int, int] | None:
+    for candidate in (meta.canonical_url(), url):
+        month = month_in_url(candidate) if candidate else None
+        if month is not None:
+            return month
+    return None
+
+
+def _from_whole_page(page_text: str | None, main: MainText, tz, day_first: bool,
+                     url_month: tuple[int, int] | None = None) -> datetime | None:
     """The day the page writes most often, the oldest of those written as often (htmldate's
     extensive search): a page that marks no date still names its own in its text or its scripts'
     data, usually more than once. Dates written in lists of other stories (related, featured,
@@ -354,6 +363,10 @@ def _from_whole_page(page_text: str | None, main: MainText, tz, day_first: bool)
     outermost = [el for el in lists if not any(a in main.other_stories for a in el.iterancestors())]
     others = "\n".join(_text_and_attributes(el) for el in outermost)
     days -= _days_written(others[:_MAX_PAGE_CHARS], tz, day_first)[0]
+    # A page filed under a month (/2010/05/) was published in it: the days of other months it
+    # writes are other posts' or events'.
+    in_month = Counter({day: n for day, n in days.items() if (day.year, day.month) == url_month})
+    days = in_month or days
     if not days:
         return None
     most = max(days.values())
