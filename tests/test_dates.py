@@ -204,6 +204,16 @@ def test_find_dates_reads_every_date_in_text_order_up_to_a_limit():
     assert [isoformat(d) for _, d in find_dates(text, tz="UTC", limit=2)] == [d for _, d in found[:2]]
 
 
+def test_two_digit_years_are_read_only_when_asked():
+    # Where a date is expected ("Party, 30.10.23" in a date element); in prose "1.10.23" may be a version.
+    assert isoformat(find_date("Von: B. Jahner | 31.10.23", tz="UTC", short_years=True)) == "2023-10-31T00:00:00+00:00"
+    assert isoformat(find_date("am 02.12.98 14:05", tz="UTC", short_years=True)) == "1998-12-02T14:05:00+00:00"
+    assert find_date("Von: B. Jahner | 31.10.23", tz="UTC") is None
+    assert find_date("build 1.10.234 or 31.10.2.3", tz="UTC", short_years=True) is None
+    # A four-digit year is still read whole, never as its first two digits.
+    assert isoformat(find_date("31.10.2023", tz="UTC", short_years=True)) == "2023-10-31T00:00:00+00:00"
+
+
 # (page date, feed date, tolerance in hours, disagree?)
 
 

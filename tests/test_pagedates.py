@@ -36,6 +36,16 @@ PAGES = [
      None, "2024-03-01T09:15:00+00:00"),
     ("a pubdate meta tag of a site's own naming", page("<meta name='sw-pubdate' content='2024-03-01'>"), None,
      "2024-03-01T00:00:00+01:00"),
+    ("a published time in a CMS's own layout (Drupal's)",
+     page("<meta property='article:published_time' content='Thu, 09/25/2025 - 11:38'>"),
+     "https://example.org/2025/09/20/bridge-reopens", "2025-09-25T11:38:00+02:00"),
+    ("a quoted ISO time in JSON-LD",
+     page('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "\\"2025-12-17T13:22:47Z\\""}'
+          "</script>"), None, "2025-12-17T13:22:47+00:00"),
+    ("never a guess at a day and month that could be either",
+     page("<meta name='pubdate' content='11/01/2023 12:43:42'>",
+          article=f'<time datetime="2023-11-01T12:43:42+01:00">1 November</time>{BODY}'), None,
+     "2023-11-01T12:43:42+01:00"),
     ("microdata with the date as text",
      page(article=f'<span itemprop="datePublished">\nMay 19, 2020\n</span>{BODY}'), None,
      "2020-05-19T00:00:00+02:00"),
@@ -49,11 +59,32 @@ PAGES = [
     ("a date line in an element named for it",
      page(article=f'<div class="meta-info">Erstellt am: 30.01.2022 18:36 / sk</div>{BODY}'), None,
      "2022-01-30T18:36:00+01:00"),
+    ("a two-digit year in an element named for the date",
+     page(article=f'<div class="article-meta">Von: B. Jahner <span>|</span> <span>31.10.23</span></div>{BODY}'), None,
+     "2023-10-31T00:00:00+01:00"),
+    ("never a two-digit year in running prose",
+     page(article=prose("Die Version 1.10.23 der Software lief auf 24.11.19 Rechnern.")), None, None),
+    # Named in the page's language ("Datum", "fecha"); the date is a permalink, so no date line.
+    ("a date in an element named for the date in German",
+     page(article=f'<p class="newsdatum">[<a href="/x">Samstag, 19. Juli 2014</a>]</p>{BODY}',
+          after='<script>var a = "2014-07-01", b = "2014-07-01";</script>'), None, "2014-07-19T00:00:00+02:00"),
+    ("a date in an element named for the date in Spanish",
+     page(article=f'<span class="fecha-nota"><a href="/x">19 de julio de 2014</a></span>{BODY}',
+          after='<script>var a = "2014-07-01", b = "2014-07-01";</script>'), None, "2014-07-19T00:00:00+02:00"),
     ("dc:date of an RDF block in a comment",
      page(article=f'<!-- <rdf:RDF><rdf:Description dc:date="2020-07-03T17:16:22+09:00" /></rdf:RDF> -->{BODY}'),
      None, "2020-07-03T17:16:22+09:00"),
     ("a local date line under the headline takes the source's zone",
      page(article=f"<p>Friday 1 March 2024 - 23:49</p>{BODY}"), None, "2024-03-01T23:49:00+01:00"),
+    ("a date line just above the headline",
+     page(before="<header><span>02.12.19</span></header>", after='<script>var a = "2019-11-30", b = "2019-11-30";</script>'),
+     None, "2019-12-02T00:00:00+01:00"),
+    ("a date line under the headline before one above it",
+     page(before="<header><span>02.12.19</span></header>", article=f"<p>3 December 2019 - 10:00</p>{BODY}"),
+     None, "2019-12-03T10:00:00+01:00"),
+    ("a date line above the headline before one at the end of the body",
+     page(before="<header><span>02.12.19</span></header>", article=f"{BODY}{BODY}<p>05.12.2019 10:00</p>"),
+     None, "2019-12-02T00:00:00+01:00"),
     ("a paragraph opened by a date line set off from its prose",
      page(article=prose("").replace("<p>", "<p>BERLIN, 1. März 2024 – ", 1)), None, "2024-03-01T00:00:00+01:00"),
     ("never an event day a sentence under the headline mentions",
@@ -73,6 +104,9 @@ PAGES = [
      "2020-01-27T00:00:00+01:00"),
     ("of days written as often, the oldest (the first publication, not the edit)",
      page(article=prose("Stand 03.02.2021, seit 01.02.2021 online.")), None, "2021-02-01T00:00:00+01:00"),
+    ("of days written as often, one in the month the URL files the page under",
+     page(article=prose("Am 10.03.2010 angekündigt, am 19.05.2010 erschienen.")),
+     "https://blog.example.org/2010/05/typography/", "2010-05-19T00:00:00+02:00"),
     ("never a copyright line's date, nor a date before 1995",
      page(article=prose("Die Brücke wurde am 12. Mai 1962 eröffnet."),
           after="<div class='x'>© 01.01.2024 Example Verlag</div>"), None, None),
@@ -142,6 +176,15 @@ WITHOUT_A_SOURCE = [
      page('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2023-11-09T03:28:35Z"}'
           '</script><script>var post = {"date": "2023-11-08T22:28:35-05:00", "id": 29475634};</script>'), None,
      "2023-11-08T22:28:35-05:00", True),
+    ("a UTC time the day before the permalink's day: the URL's day",
+     page('<meta property="article:published_time" content="2018-12-31T23:11:59+00:00">'),
+     "https://blog.example.org/2019/01/01/new-year/", "2019-01-01", False),
+    ("a UTC time on the permalink's day stays UTC",
+     page('<meta property="article:published_time" content="2019-01-01T09:11:59+00:00">'),
+     "https://blog.example.org/2019/01/01/new-year/", "2019-01-01T09:11:59+00:00", True),
+    ("a UTC time far from the URL's day stays UTC (the URL is an archive's, say)",
+     page('<meta property="article:published_time" content="2018-12-29T23:11:59+00:00">'),
+     "https://blog.example.org/2019/01/01/new-year/", "2018-12-29T23:11:59+00:00", True),
     ("a UTC time alone stays UTC",
      page('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2023-11-09T03:28:35Z"}'
           '</script><script>var other = {"date": "2023-11-02T22:28:35-05:00"};</script>'), None,
@@ -166,3 +209,7 @@ def test_with_a_source_a_date_without_offset_takes_its_zone_and_says_it_was_assu
     assert (isoformat(assumed.published_at), assumed.published_at_offset_known) == ("2024-07-01T23:49:00+02:00", False)
     assert (isoformat(given.published_at), given.published_at_offset_known) == ("2024-07-01T23:49:00+03:30", True)
     assert assumed.published_at.date().isoformat() == "2024-07-01"
+    # With a zone the stated UTC instant is kept: it is exact, and the zone gives its local day.
+    utc = page('<meta property="article:published_time" content="2018-12-31T23:11:59+00:00">')
+    kept = parse_article(utc, url="https://example.org/2019/01/01/a", source=oslo)
+    assert (isoformat(kept.published_at), kept.published_at_offset_known) == ("2018-12-31T23:11:59+00:00", True)

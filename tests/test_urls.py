@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from news_etl.urls import date_in_url, is_http_url, normalize_url
+from news_etl.urls import date_in_url, is_http_url, month_in_url, normalize_url
 
 ARABIC = "https://example.org/news/1/%D8%AE%D8%A8%D8%B1"
 # (url, base, normalized)
@@ -63,3 +63,15 @@ def test_is_http_url(url, expected):
 ])
 def test_date_in_url(url, day):
     assert date_in_url(url) == day
+
+
+@pytest.mark.parametrize("url, month", [
+    ("https://blog.example.org/2018/08/irland-roadtrip.html", (2018, 8)),
+    ("https://example.org/2024/03/01/storm-hits", (2024, 3)),
+    ("https://web.archive.org/web/20160218174457/http://example.org/2010/05/typography/", (2010, 5)),
+    ("https://example.org/2024/13/storm", None),                  # no 13th month
+    ("https://example.org/news/2018/0812/storm", None),
+    ("https://example.org/a?month=2018/08/", None),               # the query is not the path
+])
+def test_month_in_url(url, month):
+    assert month_in_url(url) == month

@@ -220,6 +220,11 @@ _DATES_IN_TEXT = (
     re.compile(rf"\b(?=[^\W\d_]{{3,12}}\.?\s+\d)(?P<month_name>{_MONTH_ALTERNATIVES})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+"
                r"(?P<year>\d{4})(?!\d)", re.IGNORECASE),
 )
+# "31.10.23": a two-digit year, read only where the caller expects a date (a date line, an element
+# named for the date), since in running text "1.10.23" may as well be a version or a score.
+_SHORT_YEAR_DATES = (
+    re.compile(r"(?<![\d.])(?P<day>\d{1,2})\.\s?(?P<month>\d{1,2})\.\s?(?P<year>\d{2})(?![\d.])"),
+)
 # A time right after the date: "18.10.2019, 15:07 Uhr", "October 19, 2019 at 5:05 pm EST", "klo 12.45".
 # The space before it is read once (possessive, separator then space): two \s* around an optional
 # separator split a long run of spaces every way before failing (quadratic).
@@ -233,24 +238,27 @@ _TIME_AFTER_DATE = re.compile(
 )
 
 
-def find_date(text: str, *, tz: str | tzinfo | None = None, day_first: bool = True) -> datetime | None:
+def find_date(text: str, *, tz: str | tzinfo | None = None, day_first: bool = True,
+              short_years: bool = False) -> datetime | None:
     """The first date written inside running text, with the time that follows it if any:
     "Erstellt am: 30.01.2022 18:36 / sk", "Published October 19, 2019 at 5:05 pm",
     "22 de outubro de 2010 às 20:13", "2020년 3월 4일". ``day_first`` decides "02/11/2021" (the
     2nd of November; False for the US order); "22/11/2020" is read either way. The date takes
     the offset written after it, else ``tz``; without either the text has no usable date (None).
+    ``short_years`` also reads "31.10.23" (a two-digit year, 2000 + year below 50).
     """
-    found = find_dates(text, tz=tz, day_first=day_first, limit=1)
+    found = find_dates(text, tz=tz, day_first=day_first, limit=1, short_years=short_years)
     return found[0][1] if found else None
 
 
 def find_dates(text: str, *, tz: str | tzinfo | None = None, day_first: bool = True,
-               limit: int | None = None) -> list[tuple[int, datetime]]:
+               limit: int | None = None, short_years: bool = False) -> list[tuple[int, datetime]]:
     """Every date find_date would read in ``text``, as (offset in the text, date) in text order;
     at most ``limit`` of them (the first ones), so a page of numbers costs a bounded time."""
     zone = resolve_zone(tz)
     found = []
-    for match in sorted((m for p in _DATES_IN_TEXT for m in p.finditer(text)), key=lambda m: m.start()):
+    patterns = _DATES_IN_TEXT + _SHORT_YEAR_DATES if short_years else _DATES_IN_TEXT
+    for match in sorted((m for p in patterns for m in p.finditer(text)), key=lambda m: m.start()):
         date = _date_in_text(match, text, zone, day_first)
         if date is not None:
             found.append((match.start(), date))
@@ -284,7 +292,7 @@ def _date_in_text(match: re.Match[str], text: str, zone: tzinfo | None, day_firs
     if offset is None or month is None:
         return None
     try:
-        return datetime(int(fields["year"]), month, day, hour, minute, min(second, 59), tzinfo=offset)
+        return datetime(_full_year(fields["year"]), month, day, hour, minute, min(second, 59), tzinfo=offset)
     except ValueError:
         return None  # "31.02.2024", "25:00": not a date after all
 

@@ -7,22 +7,26 @@ Candidates are tried from the most to the least explicit; the first that reads a
 3. microdata and RDFa in the page (itemprop="datePublished", property="dc:date", ...);
 4. JSON-LD datePublished of another object of the page (a WebPage);
 5. <time> elements, those marked as the publication date first;
-6. elements whose class or id says date, time, published, posted, ...: their date attributes,
-   then a date inside their text ("Erstellt am: 30.01.2022 18:36");
+6. elements whose class or id says date (also "datum", "fecha"), time, published, posted, ...: their
+   date attributes, then a date inside their text ("Erstellt am: 30.01.2022 18:36", "31.10.23");
 7. dc:date of the RDF block that some blog engines leave in an HTML comment;
 8. a date line in the text next to the article: between its headline and its body, or just after;
+   failing those, the line just above the headline;
 9. the date in the page's URL (/2024/03/01/), at the start of that day;
 10. only when all of these found nothing: an extensive search of the whole page's HTML (running
     text, attributes, scripts' data), as htmldate does: of the ten days written most often, the
     oldest (the original publication, not a later update), copyright lines and years before 1995
-    left out.
+    left out; where the URL files the page under a month (/2010/05/), days of that month only.
 
 The last update is read from JSON-LD dateModified, meta tags, microdata, then hAtom's
 <time class="updated">. Steps 5, 6 and 8 never look inside blocks about other stories (related, featured, most read,
 comments, menus): their dates are those stories' dates. A date without an offset takes the
 source's time zone; with no zone known (the generic CLI path) it is kept as the publisher's wall
 time in dates.FLOATING, since the day it names is still the publisher's day. Candidates are read
-in FLOATING either way, so the caller learns whether the offset was stated or assumed.
+in FLOATING either way, so the caller learns whether the offset was stated or assumed. A UTC time
+is given the publisher's offset where the page writes the same instant with it; failing that, and
+with no zone known, a UTC time on the day next to its permalink's day (/2019/01/01/) gives way to
+that day, the publisher's.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from news_etl.dates import FLOATING, find_date, find_dates, in_zone, offset_stat
 from news_etl.errors import DateParseError
 from news_etl.maintext import MainText, is_descendant
 from news_etl.pagemeta import PageMetadata, ld_text, text_of
-from news_etl.urls import date_in_url
+from news_etl.urls import date_in_url, month_in_url
 
 # Meta tag names (lower case, punctuation removed) that carry the publication date.
 _PUBLISHED_META = re.compile(
@@ -52,7 +56,7 @@ _PUBLISHED_PROPS = {"datepublished", "datecreated", "dc:date", "dc:created", "dc
 _UPDATED_PROPS = {"datemodified", "dcterms:modified", "schema:datemodified", "article:modified_time"}
 _DATE_ATTRIBUTES = ("datetime", "content", "title", "data-time", "data-date", "data-datetime", "data-published",
                     "data-timestamp")
-_DATE_CLASS = re.compile(r"date|time|publish|posted|created|dateline|stamp|meta|byline|info|byl|submitted", re.I)
+_DATE_CLASS = re.compile(r"date|datum|fecha|time|publish|posted|created|dateline|stamp|meta|byline|info|byl|submitted", re.I)
 _UPDATED_CLASS = re.compile(r"updat|modif|edited|revis", re.I)
 _PUBLISHED_CLASS = re.compile(r"publish|posted|created|entry-date|pubdate|dateline|submitted", re.I)
 _RDF_DC_DATE = re.compile(r"dc:date\s*=\s*[\"']([^\"']+)[\"']")
@@ -61,6 +65,7 @@ _ISO_WITH_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d
 _UTC_OFFSET = timedelta(0)
 _SAME_INSTANT_SECONDS = 60
 _MAX_LOCAL_CANDIDATES = 50
+_MAX_VALUE_CHARS = 60  # an attribute's or a <time>'s date in a layout of its own; longer is prose
 _MAX_TEXT_BLOCK = 250  # a date line is short; a long block is prose that may mention any date
 _DATELINE_CHARS = 40  # where a date line's date starts, at the latest, in a paragraph it opens
 _DATELINE_TAIL = 40  # the date itself and its time
@@ -95,7 +100,21 @@ def publication(meta: PageMetadata, main: MainText, tz: tzinfo | None, url: str 
     found = _published_floating(meta, main, day_first, url, page_text)
     if found is not None and offset_stated(found) and found.utcoffset() == _UTC_OFFSET:
         found = _local_rendering(found, meta, page_text)
+        if tz is None and found.utcoffset() == _UTC_OFFSET:
+            found = _day_of_url(found, meta, url)
     return in_zone(found, tz), (offset_stated(found) if found is not None else None)
+
+
+def _day_of_url(found: datetime, meta: PageMetadata, url: str | None) -> datetime:
+    """The day of the page's URL when a UTC time falls on the day before or after it: blog engines
+    write the permalink's /2019/01/01/ in the publisher's zone and the time in UTC, so the URL has
+    the publisher's day (a post of 00:11 in Vienna is 23:11 UTC the day before). Only the day is
+    known then, not the wall time."""
+    for candidate in (meta.canonical_url(), url):
+        day = date_in_url(candidate) if candidate else None
+        if day is not None and abs((day - found.date()).days) == 1:
+            return datetime(day.year, day.month, day.day, tzinfo=FLOATING)
+    return found
 
 
 def _iso_times_near(page_text: str, found: datetime) -> list[str]:
@@ -141,7 +160,7 @@ def _published_floating(meta: PageMetadata, main: MainText, day_first: bool, url
         lambda: _from_rdf_comments(meta, tz),
         lambda: _from_text_near_article(main, tz, day_first),
         lambda: _from_url(meta, url, tz),
-        lambda: _from_whole_page(page_text, main, tz, day_first),
+        lambda: _from_whole_page(page_text, main, tz, day_first, _month_of_url(meta, url)),
     )
     for finder in finders:
         found = finder()
@@ -165,8 +184,21 @@ def _updated_floating(meta: PageMetadata, main: MainText) -> datetime | None:
 # --- candidates ----------------------------------------------------------------------------------
 
 def _parsed(text: str | None, tz) -> datetime | None:
+    """The date a value names: a standard form, else the first date in a short value of a CMS's own
+    layout ("Thu, 09/25/2025 - 11:38", "26. Januar 2022 13:05", a quoted ISO time), where
+    "11/01/2023" is refused (either order may be meant: no page-wide convention is known here)."""
     if not text or not text.strip():
         return None
+    if len(text) > _MAX_VALUE_CHARS:
+        return _parsed_strictly(text, tz)
+    found = _parsed_strictly(text, tz) or _parsed_strictly(text.strip().strip("\"'"), tz)
+    if found is not None:
+        return found
+    found = find_date(text, tz=tz)
+    return found if found is not None and found == find_date(text, tz=tz, day_first=False) else None
+
+
+def _parsed_strictly(text: str, tz) -> datetime | None:
     try:
         return parse_date(text, tz=tz)
     except DateParseError:
@@ -241,7 +273,7 @@ def _from_date_classes(meta: PageMetadata, main: MainText, tz, day_first: bool) 
                 return found
         text = text_of(el)
         if text and len(text) <= _MAX_TEXT_BLOCK:
-            found = find_date(text, tz=tz, day_first=day_first)
+            found = find_date(text, tz=tz, day_first=day_first, short_years=True)
             if found is not None:
                 return found
     return None
@@ -257,17 +289,23 @@ def _from_rdf_comments(meta: PageMetadata, tz) -> datetime | None:
 
 
 def _from_text_near_article(main: MainText, tz, day_first: bool) -> datetime | None:
-    """A date line between the headline and the body, at the top of the body, or right after it."""
+    """A date line between the headline and the body, at the top of the body, or right after it;
+    failing those, the line just above the headline (a date over it, beside the kicker)."""
     # Link text is a teaser of another story.
     blocks = [b for b in main.blocks if b.link_chars * 2 < len(b.text) and not main.in_other_stories(b.owner)]
     if not blocks:
         return None
-    start = next((i for i, b in enumerate(blocks) if b.owner.tag == "h1"), None)
+    headline = next((i for i, b in enumerate(blocks) if b.owner.tag == "h1"), None)
     in_body = [i for i, b in enumerate(blocks) if main.container is not None and is_descendant(b.owner, main.container)]
+    start = headline
     if start is None:
         start = max(0, in_body[0] - _BLOCKS_AROUND_BODY) if in_body else 0
     end = (in_body[-1] + 1 + _BLOCKS_AROUND_BODY) if in_body else start + 2 * _BLOCKS_AROUND_BODY
-    for block in blocks[start:end]:
+    above = [blocks[headline - 1]] if headline else []
+    # The line above the headline comes before the body's later blocks and those after it, where
+    # teasers and comments carry dates of their own.
+    top = next((i + 1 for i in in_body if i > start), start + 1)
+    for block in blocks[start:top] + above + blocks[top:end]:
         found = _date_line(block.text, tz, day_first)
         if found is not None:
             return found
@@ -282,7 +320,7 @@ def _date_line(text: str, tz, day_first: bool) -> datetime | None:
     if _COPYRIGHT.search(text):
         return None  # "© 01.01.2024 Example Verlag": the site's notice, not the story's date
     if len(text) <= _MAX_TEXT_BLOCK and len(text.split()) <= _DATELINE_WORDS:
-        return find_date(text, tz=tz, day_first=day_first)
+        return find_date(text, tz=tz, day_first=day_first, short_years=True)
     head = text[:_DATELINE_CHARS + _DATELINE_TAIL]
     for start, found in find_dates(head, tz=tz, day_first=day_first, limit=1):
         year = _YEAR_LIKE.search(head, start)
@@ -300,7 +338,16 @@ def _from_url(meta: PageMetadata, url: str | None, tz) -> datetime | None:
     return None
 
 
-def _from_whole_page(page_text: str | None, main: MainText, tz, day_first: bool) -> datetime | None:
+def _month_of_url(meta: PageMetadata, url: str | None) -> tuple[int, int] | None:
+    for candidate in (meta.canonical_url(), url):
+        month = month_in_url(candidate) if candidate else None
+        if month is not None:
+            return month
+    return None
+
+
+def _from_whole_page(page_text: str | None, main: MainText, tz, day_first: bool,
+                     url_month: tuple[int, int] | None = None) -> datetime | None:
     """The day the page writes most often, the oldest of those written as often (htmldate's
     extensive search): a page that marks no date still names its own in its text or its scripts'
     data, usually more than once. Dates written in lists of other stories (related, featured,
@@ -316,6 +363,10 @@ def _from_whole_page(page_text: str | None, main: MainText, tz, day_first: bool)
     outermost = [el for el in lists if not any(a in main.other_stories for a in el.iterancestors())]
     others = "\n".join(_text_and_attributes(el) for el in outermost)
     days -= _days_written(others[:_MAX_PAGE_CHARS], tz, day_first)[0]
+    # A page filed under a month (/2010/05/) was published in it: the days of other months it
+    # writes are other posts' or events'.
+    in_month = Counter({day: n for day, n in days.items() if (day.year, day.month) == url_month})
+    days = in_month or days
     if not days:
         return None
     most = max(days.values())

@@ -22,6 +22,8 @@ _TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # /2024/03/01/, /2024-03-01-, /20240301/ in a path: the day many sites file a story under.
 _PATH_DATE = re.compile(r"/((?:19|20)\d\d)([/-]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?=[/._-]|$)")
+# /2018/08/: the month blog engines file a post under (Blogger, WordPress's month permalinks).
+_PATH_MONTH = re.compile(r"/((?:19|20)\d\d)/(0[1-9]|1[0-2])/")
 
 
 def is_http_url(url: str | None) -> bool:
@@ -64,3 +66,9 @@ def date_in_url(url: str) -> date | None:
         return date(int(match.group(1)), int(match.group(3)), int(match.group(4)))
     except ValueError:
         return None  # 2023/02/30
+
+
+def month_in_url(url: str) -> tuple[int, int] | None:
+    """The (year, month) a URL's path files its page under ("/2018/08/trip.html" -> (2018, 8)), or None."""
+    match = _PATH_MONTH.search(urlsplit(url.strip()).path)
+    return (int(match.group(1)), int(match.group(2))) if match else None
