@@ -33,6 +33,7 @@ from lxml import etree
 from news_etl import INCLUDE_DIR
 from news_etl.errors import ConfigError, PageError
 from news_etl.settings import lookup
+from news_etl.yamlfiles import load_yaml
 
 DEFAULT_SOURCES_DIR = INCLUDE_DIR / "sources" / "sample"
 
@@ -193,14 +194,7 @@ def load_sources_leaving_out_broken(directory: Path | str | None = None) -> tupl
 def load_source(path: Path | str) -> Source:
     path = Path(path)
     try:
-        loader = yaml.SafeLoader(path.read_text(encoding="utf-8"))
-        try:
-            node = loader.get_single_node()
-            if node is not None:
-                _refuse_duplicate_keys(path, node, "")
-            raw = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
+        raw = load_yaml(path.read_text(encoding="utf-8"), lambda node: _refuse_duplicate_keys(path, node, ""))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read source file: {exc}") from exc
     return _Reader(path).source(raw)

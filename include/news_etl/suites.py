@@ -17,6 +17,7 @@ import yaml
 from news_etl import INCLUDE_DIR
 from news_etl.errors import ConfigError
 from news_etl.settings import lookup
+from news_etl.yamlfiles import load_yaml
 
 DEFAULT_SUITES_DIR = INCLUDE_DIR / "expectations"
 ACTIONS = ("quarantine", "block", "record")
@@ -98,7 +99,7 @@ def load_suite(source: str, directory: Path | None = None) -> Suite:
 
 def _read(path: Path) -> dict:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read suite file: {exc}") from exc
     return _mapping(raw if raw is not None else {}, path, "")

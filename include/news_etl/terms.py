@@ -21,6 +21,7 @@ import yaml
 from news_etl import INCLUDE_DIR
 from news_etl.errors import ConfigError
 from news_etl.settings import lookup
+from news_etl.yamlfiles import load_yaml
 
 DEFAULT_WATCH_TERMS = INCLUDE_DIR / "watch_terms.yaml"
 KINDS = ("person", "organization", "place", "topic")
@@ -44,7 +45,7 @@ def load_watch_terms(path: Path | str | None = None) -> list[WatchTerm]:
     """The terms of `path` (default: watch_terms_file()), in file order."""
     path = Path(path) if path else watch_terms_file()
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read watched-terms file: {exc}") from exc
     return _Reader(path).terms(raw)
