@@ -185,7 +185,7 @@ def time_stages(world: World, dsn: str, run_id: str, profile: bool) -> list[dict
             pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
             row["profile"] = out.getvalue()
         rows.append(row)
-        print(f"{run_id} {stage}: {row['wall']:.1f} s", file=sys.stderr, flush=True)
+        print(f"{run_id} {stage}: {row['wall']:.1f} s", row.get("profile", ""), file=sys.stderr, flush=True)
 
     timed("plan", lambda: planned.extend(shards.plan_shards(run)))
     for stage in STAGES[1:5]:
