@@ -19,7 +19,7 @@ from news_etl.errors import ConfigError, NewsEtlError
 from news_etl.quality import QualityGateError
 from news_etl.sample_sites.publishers import BAD_DAY, articles_for
 from news_etl.sources import load_source
-from news_etl.suites import DEFAULT_SUITES_DIR, load_suite
+from news_etl.suites import DEFAULT_SUITES_DIR, load_suite, suite_files
 from sites import Page
 
 DAY = date(2024, 3, 1)
@@ -427,6 +427,15 @@ def test_suite_file_errors_name_file_key_and_problem(suites, override, key, prob
     with pytest.raises(ConfigError) as err:
         load_suite("crafted")
     assert "sources/crafted.yaml: key '" + key + "': " in str(err.value) and problem in str(err.value)
+
+
+def test_suite_files_are_the_files_the_suite_is_read_from(suites):
+    """A run's fingerprint hashes suite_files (found without parsing them): the same files as the
+    suite's own, with and without a source's override."""
+    assert suite_files("other") == load_suite("other").files and len(suite_files("other")) == 1
+    suites("thresholds: {max_failed_ratio: 0.5}\n")
+    assert suite_files("crafted") == load_suite("crafted").files
+    assert [p.name for p in suite_files("crafted")] == ["common.yaml", "crafted.yaml"]
 
 
 def test_unknown_parameter_and_check_type_fail_when_built(suites, write_file):

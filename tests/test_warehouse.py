@@ -139,3 +139,64 @@ def test_every_session_has_statement_and_lock_timeouts(dsn, monkeypatch):
         cur.execute("SELECT current_setting('statement_timeout'), current_setting('lock_timeout'), "
                     "current_setting('search_path')")
         assert cur.fetchone() == ("7s", "2500ms", "news")
+
+
+def test_reusing_connections_lends_one_session_reset_between_uses(dsn, monkeypatch):
+    """Inside reusing_connections, connect() calls of this thread share one backend; each use is
+    its own transaction and finds the session as new (no temporary table, prepared statement,
+    setting or session lock of the last use), with its session limits; a nested or another
+    thread's connect, or one after an error broke the session, is a connection of its own."""
+    import threading
+
+    monkeypatch.setenv("NEWS_ETL_STATEMENT_TIMEOUT", "7")
+
+    def backend(conn) -> int:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            return cur.fetchone()[0]
+
+    with warehouse.reusing_connections(dsn):
+        with warehouse.connect(dsn) as conn, conn.cursor() as cur:
+            first = backend(conn)
+            cur.execute("CREATE TEMP TABLE left_over (x int)")
+            cur.execute("PREPARE left_over_query AS SELECT 1")
+            cur.execute("SET work_mem = '77MB'")
+            cur.execute("SELECT pg_advisory_lock(4242)")
+            cur.execute("CREATE TABLE kept (x int)")
+            with warehouse.connect(dsn) as inner:
+                nested = backend(inner)
+        with warehouse.connect(dsn) as conn, conn.cursor() as cur:
+            assert backend(conn) == first and nested != first
+            cur.execute("SELECT to_regclass('pg_temp.left_over'), to_regclass('public.kept'), "
+                        "(SELECT count(*) FROM pg_prepared_statements), current_setting('work_mem'), "
+                        "current_setting('statement_timeout'), current_setting('application_name'), "
+                        "(SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid())")
+            assert cur.fetchone() == (None, "kept", 0, "4MB", "7s", "news-etl", 0)
+        other = []
+
+        def in_thread():
+            with warehouse.connect(dsn) as conn:
+                other.append(backend(conn))
+
+        thread = threading.Thread(target=in_thread)
+        thread.start()
+        thread.join(30)
+        assert other and other[0] != first
+
+        with pytest.raises(psycopg2.errors.UndefinedTable):
+            with warehouse.connect(dsn) as conn, conn.cursor() as cur:
+                cur.execute("INSERT INTO kept VALUES (1)")
+                cur.execute("SELECT * FROM no_such_table")
+        with warehouse.connect(dsn) as conn, conn.cursor() as cur:
+            assert backend(conn) == first  # rolled back, reset, lent again
+            cur.execute("SELECT count(*) FROM kept")
+            assert cur.fetchone() == (0,)
+        with psycopg2.connect(dsn) as killer, killer.cursor() as cur:  # the server ends the idle session
+            cur.execute("SELECT pg_terminate_backend(%s, 10000)", (first,))  # returns once it has ended
+        with warehouse.connect(dsn) as conn:
+            assert backend(conn) != first
+    with warehouse.reusing_connections(dsn):
+        with warehouse.connect(dsn) as conn:
+            lent = conn
+        assert not lent.closed
+    assert lent.closed  # closed when the block ends

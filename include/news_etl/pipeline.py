@@ -26,7 +26,7 @@ from news_etl.quality import QualityGateError, check_staged, collection_window
 from news_etl.settings import Settings
 from news_etl.sources import Source, load_sources_leaving_out_broken
 from news_etl.terms import load_watch_terms, watch_terms_file
-from news_etl.suites import load_suite
+from news_etl.suites import load_suite, suite_files
 from news_etl.urls import is_http_url, normalize_url
 
 log = logging.getLogger(__name__)
@@ -232,7 +232,7 @@ def inputs_fingerprint(source: Source, run: Run) -> str:
     source file, the quality suite, the watched terms, the settings the checks use, and the code.
     A run whose fingerprint is that of the last run that ended well has nothing to do."""
     digest = hashlib.sha256(run.archive.completion(source.name, run.day))
-    for path in (source.path, *load_suite(source.name).files, watch_terms_file()):
+    for path in (source.path, *suite_files(source.name), watch_terms_file()):
         digest.update(Path(path).read_bytes())
     digest.update(f"{run.settings.lookback_days}:{run.settings.clock_skew_minutes}:{_code_version()}".encode())
     return digest.hexdigest()

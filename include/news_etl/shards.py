@@ -89,6 +89,11 @@ def plan_shards(run: pipeline.Run, directory: Path | str | None = None) -> list[
     """The run's shards: every source file and suite read and validated here (a bad one leaves out
     its own source, recorded with its file and key), the sources with nothing changed since their
     day's last load left out (pipeline.plan), the rest grouped into shards."""
+    with warehouse.reusing_connections(run.dsn):  # a few look-ups per source: one session for all
+        return _plan_shards(run, directory)
+
+
+def _plan_shards(run: pipeline.Run, directory: Path | str | None) -> list[list[str]]:
     sources, left_out = pipeline.runnable_sources(directory)
     pipeline.record_left_out(run, left_out)
     for name, error in left_out.items():
@@ -195,6 +200,12 @@ def run_stage(stage: str, names: list[str], run: pipeline.Run, clear_number: int
     those not ready for it (an earlier stage failed, the gate blocked them, nothing changed). A
     failure is that source's (recorded in news.etl_run by the stage), and the next source goes on."""
     outcome = outcome or StageOutcome(stage)
+    with warehouse.reusing_connections(run.dsn):  # one session for the shard's bookkeeping, not ten a source
+        return _run_stage(stage, names, run, clear_number, outcome, directory)
+
+
+def _run_stage(stage: str, names: list[str], run: pipeline.Run, clear_number: int, outcome: StageOutcome,
+               directory: Path | str | None) -> StageOutcome:
     with warehouse.connect(run.dsn) as conn:
         progress = warehouse.stage_progress(conn, run.run_id, names)
     outcome.completed = [n for n in names if _completed(stage, progress.get(n), clear_number)]

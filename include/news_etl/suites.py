@@ -48,10 +48,18 @@ def suites_dir() -> Path:
     return Path(lookup("NEWS_ETL_SUITES") or DEFAULT_SUITES_DIR)
 
 
+def suite_files(source: str, directory: Path | None = None) -> tuple[Path, ...]:
+    """The files a source's suite is made of (Suite.files), found without reading them: common.yaml
+    and sources/<source>.yaml if there is one. What a run's fingerprint hashes."""
+    directory = Path(directory) if directory else suites_dir()
+    override_path = directory / "sources" / f"{source}.yaml"
+    return (directory / "common.yaml", *((override_path,) if override_path.is_file() else ()))
+
+
 def load_suite(source: str, directory: Path | None = None) -> Suite:
     """The suite of one source: common.yaml merged with sources/<source>.yaml if there is one."""
     directory = Path(directory) if directory else suites_dir()
-    common_path = directory / "common.yaml"
+    common_path, *overrides = suite_files(source, directory)
     common = _read(common_path)
     thresholds = dict(_mapping(common.get("thresholds", {}), common_path, "thresholds"))
     parameters = dict(_mapping(common.get("parameters", {}), common_path, "parameters"))
@@ -63,8 +71,7 @@ def load_suite(source: str, directory: Path | None = None) -> Suite:
         checks[check["id"]] = check
     files = [common_path]
 
-    override_path = directory / "sources" / f"{source}.yaml"
-    if override_path.is_file():
+    for override_path in overrides:
         override = _read(override_path)
         files.append(override_path)
         thresholds.update(_mapping(override.get("thresholds", {}), override_path, "thresholds"))

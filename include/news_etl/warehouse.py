@@ -13,7 +13,9 @@ import json
 import logging
 import os
 import re
+import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -164,11 +166,46 @@ def session_dsn(dsn: str) -> str:
     return psycopg2.extensions.make_dsn(**params)
 
 
+@dataclass
+class _Session:
+    """The one connection a reusing_connections block lends to its thread's connect() calls."""
+
+    dsn: str
+    conn: psycopg2.extensions.connection | None = None
+    busy: bool = False
+
+
+_sessions = threading.local()
+
+
+@contextmanager
+def reusing_connections(dsn: str) -> Iterator[None]:
+    """Within the block, this thread's connect(dsn) calls share one session instead of opening one
+    each (a shard's stage makes some ten per source: a new PostgreSQL backend each, about 4 ms of
+    connecting when the machine is quiet, 14 ms under load). Each use still is its own transaction,
+    and each begins with the session reset (DISCARD ALL: temporary tables, prepared statements,
+    session locks and settings go; the session limits, set when connecting, stay), which also
+    finds a session the server ended meanwhile (then it connects again). A nested connect, or
+    another thread's, gets a connection of its own. The connection is closed when the block ends."""
+    previous = getattr(_sessions, "session", None)
+    session = _sessions.session = _Session(dsn)
+    try:
+        yield
+    finally:
+        _sessions.session = previous
+        if session.conn is not None:
+            session.conn.close()
+
+
 @contextmanager
 def connect(dsn: str) -> Iterator[psycopg2.extensions.connection]:
     """A connection whose transaction commits on success and rolls back on error, with the
-    session limits of session_dsn()."""
-    conn = psycopg2.connect(session_dsn(dsn), application_name="news-etl")
+    session limits of session_dsn(); inside reusing_connections(dsn), that block's session."""
+    session = getattr(_sessions, "session", None)
+    lent = session is not None and session.dsn == dsn and not session.busy
+    conn = _lend(session) if lent else _open(dsn)
+    if lent:
+        session.busy = True
     try:
         yield conn
         conn.commit()
@@ -177,7 +214,31 @@ def connect(dsn: str) -> Iterator[psycopg2.extensions.connection]:
             conn.rollback()
         raise
     finally:
-        conn.close()
+        if lent:
+            session.busy = False
+        else:
+            conn.close()
+
+
+def _open(dsn: str) -> psycopg2.extensions.connection:
+    return psycopg2.connect(session_dsn(dsn), application_name="news-etl")
+
+
+def _lend(session: _Session) -> psycopg2.extensions.connection:
+    """The session's connection reset for a new use; a new one when there is none yet or the
+    reset fails (the server ended the idle session, or restarted)."""
+    conn = session.conn
+    if conn is not None:
+        try:
+            conn.autocommit = True  # DISCARD cannot run in a transaction block
+            with conn.cursor() as cur:
+                cur.execute("DISCARD ALL")
+            conn.autocommit = False
+            return conn
+        except psycopg2.Error:
+            conn.close()
+    session.conn = _open(session.dsn)
+    return session.conn
 
 
 @contextmanager

@@ -13,16 +13,25 @@ H local servers, which stand for H hosts) is collected by two runs of news_daily
   source's pipeline.check timed in turn over the first run's staged rows (target: 0.2 s);
 - the warehouse's size after the runs.
 
+`--stages-only N`: no Airflow. One shard of N sources on one host (what a shard task gets), its
+plan, extract, transform, check and load (the shards module's functions a task calls) run in this
+process, then a second run of the day, each stage timed (wall and CPU, per source and per article);
+`--profile` adds each stage's functions by cumulative time (cProfile).
+
 Usage: nice .venv/bin/python tests/bench/bench_scale.py [--sources 500] [--per-day 20] [--hosts 50]
        [--parse-only 5000] [--skip-airflow] [--output FILE] [--keep]
+       nice .venv/bin/python tests/bench/bench_scale.py --stages-only 100 [--per-day 20] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import logging
 import os
+import pstats
 import shutil
 import subprocess
 import sys
@@ -150,6 +159,91 @@ def report(world: World, parses: dict[int, dict], runs: dict | None, command: st
     return "\n".join(lines) + "\n"
 
 
+def time_stages(world: World, dsn: str, run_id: str, profile: bool) -> list[dict]:
+    """One run of the day in this process: plan (shards.plan_shards) and each stage of every shard
+    (shards.run_stage), as the DAG's tasks call them; wall and CPU seconds of each, and the top of
+    its profile when asked."""
+    from news_etl import pipeline, shards
+    from news_etl.settings import Settings
+
+    run = pipeline.Run(run_id=run_id, day=DAY, dsn=dsn, settings=Settings.from_env())
+    rows, planned = [], []
+
+    def timed(stage: str, call) -> None:
+        profiler = cProfile.Profile() if profile else None
+        wall, cpu = time.perf_counter(), time.process_time()
+        if profiler:
+            profiler.enable()
+        try:
+            call()
+        finally:
+            if profiler:
+                profiler.disable()
+        row = dict(stage=stage, wall=time.perf_counter() - wall, cpu=time.process_time() - cpu)
+        if profiler:
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+            row["profile"] = out.getvalue()
+        rows.append(row)
+        print(f"{run_id} {stage}: {row['wall']:.1f} s", row.get("profile", ""), file=sys.stderr, flush=True)
+
+    timed("plan", lambda: planned.extend(shards.plan_shards(run)))
+    for stage in STAGES[1:5]:
+        def each_shard(stage=stage):
+            for names in planned:
+                outcome = shards.run_stage(stage, names, run, 0)
+                if outcome.failed or outcome.blocked:
+                    raise RuntimeError(f"{stage}: {outcome.error()}")
+        timed(stage, each_shard)
+    return rows
+
+
+def stages_only(world: World, postgres, profile: bool) -> dict:
+    """Two runs of the same day of one shard (the world on one host), stage by stage, in-process.
+    As in a task process: modules compiled beforehand, Airflow and the DAG's imports loaded before
+    the clock (Great Expectations and datasketch are imported by the stages that need them)."""
+    bytecode_cache()
+    sys.dont_write_bytecode, sys.pycache_prefix = False, os.environ["PYTHONPYCACHEPREFIX"]
+    import airflow.sdk  # noqa: F401  (a task process has it; the archive's ObjectStoragePath needs it)
+    from news_etl import pipeline
+
+    dsn = postgres.dsn("news")
+    postgres.ensure_database("news")
+    os.environ.update(world.env(), NEWS_ETL_STATE_DIR=str(world.root / "state"), NEWS_ETL_OBEY_ROBOTS="false")
+    pipeline.migrate(dsn)
+    first = time_stages(world, dsn, "stages-first", profile)
+    second = time_stages(world, dsn, "stages-second", profile)
+    with warehouse.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM news.article")
+        articles = cur.fetchone()[0]
+        cur.execute("SELECT count(*) FROM news.etl_run WHERE run_id = 'stages-first' AND status = 'success'")
+        succeeded = cur.fetchone()[0]
+    return dict(first=first, second=second, articles=articles, succeeded=succeeded)
+
+
+def stages_report(world: World, result: dict, command: str) -> str:
+    n, per = world.sources, world.articles
+    lines = [f"Command: `{command}`", "",
+             f"Machine: {os.cpu_count()} CPUs; run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; load average "
+             f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; Python {sys.version.split()[0]}", "",
+             f"One shard in one process: {n} sources × {world.per_day} articles = {per:,} on one host; "
+             f"{result['succeeded']} sources loaded, {result['articles']:,} articles in the warehouse.", "",
+             "| run | stage | wall s | CPU s | wall s per source | wall ms per article |", "|---|---|---|---|---|---|"]
+    for run in ("first", "second"):
+        rows = result[run]
+        for row in rows + [dict(stage="all", wall=sum(r["wall"] for r in rows), cpu=sum(r["cpu"] for r in rows))]:
+            lines.append(f"| {run} | {row['stage']} | {row['wall']:.1f} | {row['cpu']:.1f} | "
+                         f"{row['wall'] / n:.3f} | {row['wall'] / per * 1000:.1f} |")
+    first, second = (sum(r["wall"] for r in result[k]) for k in ("first", "second"))
+    lines += ["", f"Second run ÷ first run: {second / first:.1%}"]
+    for run in ("first", "second"):
+        for row in result[run]:
+            if "profile" in row:
+                lines += ["", f"### {run} run, {row['stage']}: cProfile by cumulative time", "```",
+                          row["profile"].strip(), "```"]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sources", type=int, default=500)
@@ -159,11 +253,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-airflow", action="store_true", help="only the parse times")
     parser.add_argument("--output", type=Path, help="also write the report to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--stages-only", type=int, metavar="N",
+                        help="no Airflow: one shard of N sources, its stages in this process, twice")
+    parser.add_argument("--profile", action="store_true", help="with --stages-only: cProfile each stage")
     args = parser.parse_args(argv)
     from news_etl import embedded
 
     logging.basicConfig(level=logging.WARNING)
     root = Path(tempfile.mkdtemp(prefix="news-etl-bench-scale-"))
+    if args.stages_only:
+        world = World(args.stages_only, args.per_day, 1, root / "world")
+        postgres = embedded.start(root / "pg", databases=())
+        try:
+            world.start()
+            try:
+                result = stages_only(world, postgres, args.profile)
+            finally:
+                world.stop()
+        finally:
+            embedded.stop(root / "pg")
+            if not args.keep:
+                shutil.rmtree(root, ignore_errors=True)
+        shown = [a for a in (argv or sys.argv[1:]) if a != "--output" and a != str(args.output)]
+        text = stages_report(world, result, "nice .venv/bin/python tests/bench/bench_scale.py " + " ".join(shown))
+        print(text)
+        if args.output:
+            args.output.write_text(text, encoding="utf-8")
+        return 0
     world = World(args.sources, args.per_day, args.hosts, root / "world")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "NEWS_"))}
     env.update(AIRFLOW_HOME=str(root / "parse-home"), AIRFLOW__CORE__LOAD_EXAMPLES="False")
