@@ -4,8 +4,12 @@ block that source's only, a retry that redoes only what failed, a cleared run th
 
 from __future__ import annotations
 
+import logging
+import re
 import shutil
 from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -160,3 +164,35 @@ def test_after_a_clear_a_source_whose_extract_failed_goes_no_further(dsn, settin
         assert (outcome.completed, outcome.failed, outcome.pending) == ([], {}, []), stage
     ((status, message),) = rows(dsn, "SELECT status, message FROM news.etl_run_latest WHERE run_id = 'cleared'")
     assert status == "failed" and message.startswith("extract failed: ") and "no source file names source 'harbor-times'" in message
+
+
+def test_a_shards_check_task_builds_the_data_docs_index_once_and_never_fails_for_it(
+        dsn, settings, sample_sources, sample_url, sample_clock, tmp_path):
+    """Each source's page as it is checked, the index once after the shard's last source. An
+    index that cannot be written (here index.html is a folder) is logged once for the whole
+    shard; the checks stand, and the next build lists every validation."""
+    sample_clock(datetime(2024, 4, 3, tzinfo=timezone.utc))
+    shard = ["harbor-times", "tehran-wire"]
+    run = pipeline.Run(run_id="docs", day=BAD_DAY, dsn=dsn, settings=settings)
+    for stage in ("extract", "transform"):
+        assert shards.run_stage(stage, shard, run, 0, directory=DEFAULT_SOURCES_DIR).completed == shard
+    index = settings.data_docs_root / "index.html"
+    index.mkdir(parents=True)
+    warned = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: warned.append(record.getMessage())
+    gate_log = logging.getLogger("news_etl.quality")  # its own handler: the root's depends on the logging set-up
+    gate_log.addHandler(handler)
+    try:
+        check = shards.run_stage("check", shard, run, 0, directory=DEFAULT_SOURCES_DIR)
+    finally:
+        gate_log.removeHandler(handler)
+    assert (check.completed, check.failed, list(check.blocked)) == (["harbor-times"], {}, ["tehran-wire"])
+    assert warned == [f"Data Docs site {settings.data_docs_root}: the index was not rebuilt"]
+    pages = dict(rows(dsn, "SELECT source, data_docs FROM news.etl_run WHERE run_id = 'docs' ORDER BY source"))
+    assert sorted(pages) == shard and all(Path(p).is_file() for p in pages.values())
+
+    index.rmdir()
+    assert pipeline.finish_checks(run) == index
+    listed = {unquote(href) for href in re.findall(r'<a href="(validations/[^"]+)">', index.read_text())}
+    assert listed == {str(Path(p).relative_to(settings.data_docs_root)) for p in pages.values()}

@@ -8,6 +8,11 @@ one stylesheet served with the site, and render the index's list of validations 
 builds it with bootstrap-table JavaScript from a CDN). A validation's page is
 validations/news/<source>/<day> <run id>/<time>/warehouse-staged_articles.html, so the folders
 name the source and the collected day and the page shows the Airflow run id as its run name.
+
+A check task builds each validation's page as it goes and the index once, after its last source
+(`site_builder` is made once per GX context, so its templates are compiled once): GX's own build
+lists the whole store for every page and rebuilds the index from every stored result, a cost that
+grows with the site's history, paid for every source.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import shutil
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
+from great_expectations.data_context.types.resource_identifiers import SiteSectionIdentifier
 from great_expectations.render.renderer.site_builder import SiteBuilder
 from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
 from jinja2 import ChoiceLoader, FileSystemLoader
@@ -79,12 +86,41 @@ class OfflineSiteBuilder(SiteBuilder):
     def build(self, resource_identifiers=None, build_index: bool = True):
         for section in self.site_section_builders.values():
             section.build(resource_identifiers=resource_identifiers)
-        install_stylesheet(Path(self.target_store.store_backends[SITE_INDEX_KEY].full_base_directory))
+        install_stylesheet(self.site_dir)
         _, index_links = self.site_index_builder.build(build_index=build_index)
         return self.get_resource_url(only_if_exists=False), index_links
 
+    @property
+    def site_dir(self) -> Path:
+        return Path(self.target_store.store_backends[SITE_INDEX_KEY].full_base_directory)
+
+    def build_page(self, key) -> Path:
+        """The page of one stored validation result, rendered as GX's validations section does
+        (without listing every key of the store first, as its build does); returns its file."""
+        section = self.site_section_builders["validations"]
+        html = section.view_class.render(section.renderer_class.render(section.source_store.get(key)),
+                                         data_context_id=section.data_context_id,
+                                         show_how_to_buttons=section.show_how_to_buttons)
+        self.target_store.set(SiteSectionIdentifier(site_section_name=section.name, resource_identifier=key), html)
+        install_stylesheet(self.site_dir)
+        return Path(unquote(urlparse(self.get_resource_url(resource_identifier=key)).path))
+
+    def build_index(self) -> Path:
+        """index.html, listing every validation in the site's results store."""
+        install_stylesheet(self.site_dir)
+        self.site_index_builder.build(build_index=True)
+        return self.site_dir / "index.html"
+
 
 SITE_INDEX_KEY = "index_page"
+
+
+def site_builder(context, site_dir: Path) -> OfflineSiteBuilder:
+    """The site's builder for `context`, as GX's build_data_docs makes it (which makes a new one,
+    its templates compiled again, for every build)."""
+    config = {k: v for k, v in site_config(site_dir).items() if k not in ("module_name", "class_name")}
+    return OfflineSiteBuilder(data_context=context, site_name=SITE_NAME,
+                              runtime_environment={"root_directory": context.root_directory}, **config)
 
 
 def install_stylesheet(site_dir: Path) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from news_etl import warehouse
+from news_etl import quality, warehouse
 from news_etl.archive import FEEDS, PAGES, Archive, Filing
 from news_etl.articles import article_record, parse_article
 from news_etl.dates import isoformat
@@ -458,20 +458,27 @@ def transform(source: Source, run: Run) -> dict:
 # --- check -------------------------------------------------------------------------------------------
 
 @records_failure
-def check(source: Source, run: Run, now: datetime | None = None) -> dict:
+def check(source: Source, run: Run, now: datetime | None = None, *, alone: bool = True) -> dict:
     """The source's quality suite on the staged rows: failing rows go to quarantine with their
-    reasons; raises QualityGateError (the load must not run) when the gate blocks the source."""
-    with warehouse.connect(run.dsn) as conn:
-        report = check_staged(
-            conn, warehouse.sqlalchemy_url(warehouse.session_dsn(run.dsn)), run.run_id, source, run.day, load_suite(source.name),
-            now=now or datetime.now(timezone.utc),
-            lookback_days=run.settings.lookback_days,
-            clock_skew=timedelta(minutes=run.settings.clock_skew_minutes),
-            docs_dir=run.settings.data_docs_root,
-        )
-        warehouse.record_run(conn, run.run_id, source.name, run.day, passed=report.passed,
-                             quarantined=report.quarantined,
-                             data_docs=str(report.data_docs) if report.data_docs else None)
+    reasons; raises QualityGateError (the load must not run) when the gate blocks the source.
+    Checked `alone` (the default), the Data Docs index is rebuilt and the checks' connection
+    closed right after; a shard's check task passes alone=False and calls finish_checks once,
+    after its last source."""
+    try:
+        with warehouse.connect(run.dsn) as conn:
+            report = check_staged(
+                conn, _checks_url(run), run.run_id, source, run.day, load_suite(source.name),
+                now=now or datetime.now(timezone.utc),
+                lookback_days=run.settings.lookback_days,
+                clock_skew=timedelta(minutes=run.settings.clock_skew_minutes),
+                docs_dir=run.settings.data_docs_root,
+            )
+            warehouse.record_run(conn, run.run_id, source.name, run.day, passed=report.passed,
+                                 quarantined=report.quarantined,
+                                 data_docs=str(report.data_docs) if report.data_docs else None)
+    finally:
+        if alone:
+            finish_checks(run)
     log.info("%s: %d rows checked, %d passed, %d quarantined; Data Docs: %s", source.name, report.checked,
              report.passed, report.quarantined, report.data_docs)
     if report.failed_checks():
@@ -481,6 +488,16 @@ def check(source: Source, run: Run, now: datetime | None = None) -> dict:
         raise QualityGateError(f"source {source.name}: load blocked by the quality gate: {'; '.join(blocking)}. "
                                f"Failed checks: {report.failed_checks()}. Data Docs: {report.data_docs}")
     return {"source": source.name, "passed": report.passed, "quarantined": report.quarantined}
+
+
+def finish_checks(run: Run) -> Path | None:
+    """After the checks of a batch of sources: the Data Docs index rebuilt (its failure logged,
+    never raised) and the checks' connection to the warehouse closed. Returns the index."""
+    return quality.finish_checks(_checks_url(run), run.settings.data_docs_root)
+
+
+def _checks_url(run: Run) -> str:
+    return warehouse.sqlalchemy_url(warehouse.session_dsn(run.dsn))
 
 
 # --- load ----------------------------------------------------------------------------------------------

@@ -21,10 +21,9 @@ import logging
 import statistics
 import warnings
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import psycopg2.extensions
 import psycopg2.extras
@@ -175,12 +174,12 @@ def build_expectations(suite: Suite, source: Source, params: dict) -> list:
 
 @dataclass
 class _Validator:
-    """A GX context with its warehouse data source, made once per process for a warehouse URL
-    and Data Docs site: importing GX and making a context take seconds, which a check task
-    validating many sources in a loop would otherwise pay for each source."""
+    """A GX context with its warehouse data source and Data Docs site builder, made once per
+    process for a warehouse URL and site: importing GX and making a context take seconds, which a
+    check task validating many sources in a loop would otherwise pay for each source."""
     context: Any
     datasource: Any
-    site_dir: Path | None
+    site: Any | None  # data_docs.OfflineSiteBuilder
 
 
 _validators: dict[tuple[str, str | None], _Validator] = {}
@@ -207,51 +206,52 @@ def _validator(sqlalchemy_url: str, site_dir: Path | None) -> _Validator:
             # server's; the generic SQL source runs the same SQL inside PostgreSQL.
             warnings.simplefilter("ignore")
             datasource = context.data_sources.add_sql(name="warehouse", connection_string=sqlalchemy_url)
-        _validators[key] = _Validator(context, datasource, site_dir)  # kept only once it could be made
+        site = data_docs.site_builder(context, site_dir) if site_dir is not None else None
+        _validators[key] = _Validator(context, datasource, site)  # kept only once it could be made
         while len(_validators) > KEPT_VALIDATORS:
             del _validators[next(iter(_validators))]  # the oldest
     return _validators[key]
 
 
+# A failing row is named by its URL in Data Docs and by its stage_id for the quarantine.
+RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": ["url", "stage_id"],
+                 "include_unexpected_rows": False}
+
+
 def run_checks(sqlalchemy_url: str, query: str, expectations: list, *, suite_name: str,
                docs_dir: Path | None, run_name: str | None = None) -> tuple[list[CheckResult], Path | None]:
-    """Validate the rows `query` selects (inside PostgreSQL); add the validation's page to the
-    Data Docs site in `docs_dir`. Returns the results and the page."""
+    """Validate the rows `query` selects (inside PostgreSQL); store the result in the Data Docs
+    site in `docs_dir` and add its page (the index is finish_checks'). Returns the results and
+    the page.
+
+    The batch is validated directly (Batch.validate), as a checkpoint's one validation would be:
+    a suite, validation definition and checkpoint registered in the context for every source would
+    each be serialised and compared with the stored one, for nothing (they are not kept)."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier, ValidationResultIdentifier)
 
     validator = _validator(sqlalchemy_url, docs_dir)
-    context, datasource = validator.context, validator.datasource
+    datasource = validator.datasource
     if "staged_articles" in datasource.get_asset_names():
         datasource.delete_asset("staged_articles")  # the query names this run's rows
     batch = datasource.add_query_asset(name="staged_articles", query=query).add_batch_definition_whole_table("run")
-    suite = context.suites.add_or_update(gx.ExpectationSuite(name=suite_name, expectations=expectations))
-    validation = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
-    checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
-        name=suite_name, validation_definitions=[validation], actions=[],
-        # A failing row is named by its URL in Data Docs and by its stage_id for the quarantine.
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["url", "stage_id"],
-                       "include_unexpected_rows": False},
-    ))
-    try:
-        ((key, outcome),) = checkpoint.run(run_id=RunIdentifier(run_name=run_name)).run_results.items()
-    finally:
-        datasource.get_engine().dispose()  # no idle connection kept to the warehouse between checks
+    run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(timezone.utc))
+    outcome = batch.get_batch().validate(gx.ExpectationSuite(name=suite_name, expectations=expectations),
+                                         result_format=RESULT_FORMAT)
+    outcome.meta.update(run_id=run_id, validation_time=run_id.run_time)
     page = None
     if docs_dir is not None:
-        from news_etl import data_docs
-
+        key = ValidationResultIdentifier(expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
+                                         run_id=run_id, batch_identifier=outcome.batch_id)
         try:
-            with data_docs.site_lock(docs_dir):
-                context.build_data_docs(site_names=[data_docs.SITE_NAME], resource_identifiers=[key])
-        except NewsEtlError as busy:
-            # The report, not the gate: the checks ran and are recorded; this validation's page is
-            # missing (its result is in the site's store, so the next build lists it).
-            log.warning("%s: no Data Docs page for this validation: %s", suite_name, busy)
-        else:
-            (site,) = context.get_docs_sites_urls(resource_identifier=key, site_name=data_docs.SITE_NAME)
-            page = Path(unquote(urlparse(site["site_url"]).path))
+            validator.context.validation_results_store.set(key, outcome)
+            page = validator.site.build_page(key)
+        except Exception:
+            # The report, not the gate: the checks ran and are recorded in the warehouse; this
+            # validation's page (or its result in the site, so also its line in the index) is missing.
+            log.exception("%s: no Data Docs page for this validation", suite_name)
     results = []
     for r in outcome.results:
         cfg = r.expectation_config
@@ -267,6 +267,30 @@ def run_checks(sqlalchemy_url: str, query: str, expectations: list, *, suite_nam
             failed_rows=failed, error=error,
         ))
     return results, page
+
+
+def finish_checks(sqlalchemy_url: str, docs_dir: Path | None) -> Path | None:
+    """After a batch of checks (a check task's shard, or one source checked alone): the Data Docs
+    index rebuilt from every result in the site (one build at a time across processes), and no
+    idle connection kept to the warehouse. Returns the index, or None when it could not be built:
+    that is logged, never raised (the checks' results stand; the next build lists the missing)."""
+    validator = _validators.get((sqlalchemy_url, str(docs_dir) if docs_dir else None))
+    if validator is None:
+        return None  # nothing was checked in this process
+    index = None
+    if validator.site is not None:
+        from news_etl import data_docs
+
+        try:
+            with data_docs.site_lock(docs_dir):
+                index = validator.site.build_index()
+        except Exception:
+            log.exception("Data Docs site %s: the index was not rebuilt", docs_dir)
+    try:
+        validator.datasource.get_engine().dispose()
+    except Exception:
+        log.exception("closing the checks' connections to the warehouse failed")
+    return index
 
 
 def evaluation_error(success: bool | None, column: str | None, failed: dict, result: dict,

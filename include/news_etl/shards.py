@@ -213,6 +213,18 @@ def _run_stage(stage: str, names: list[str], run: pipeline.Run, clear_number: in
     if not outcome.pending:
         return outcome
     sources, unreadable = load_shard_sources(outcome.pending, directory)
+    try:
+        _run_sources(stage, sources, unreadable, run, clear_number, outcome)
+    finally:
+        if stage == "check" and sources:
+            pipeline.finish_checks(run)  # the Data Docs index once for the shard, not once per source
+    return outcome
+
+
+def _run_sources(stage: str, sources: dict[str, Source], unreadable: dict[str, str], run: pipeline.Run,
+                 clear_number: int, outcome: StageOutcome) -> None:
+    # Checks of a shard leave the Data Docs index to run_stage, after the last source.
+    options = {"alone": False} if stage == "check" else {}
     for name in list(outcome.pending):
         if name in unreadable:
             with warehouse.connect(run.dsn) as conn:
@@ -221,7 +233,7 @@ def _run_stage(stage: str, names: list[str], run: pipeline.Run, clear_number: in
             outcome.pending.remove(name)
             continue
         try:
-            getattr(pipeline, stage)(sources[name], run)
+            getattr(pipeline, stage)(sources[name], run, **options)
         except QualityGateError as exc:
             outcome.blocked[name] = str(exc)
         except Exception as exc:  # recorded for this source by pipeline.records_failure
@@ -232,7 +244,6 @@ def _run_stage(stage: str, names: list[str], run: pipeline.Run, clear_number: in
                 warehouse.record_stage_done(conn, run.run_id, name, stage, clear_number)
             outcome.completed.append(name)
         outcome.pending.remove(name)
-    return outcome
 
 
 def has_work(outcome: StageOutcome) -> bool:

@@ -1,13 +1,16 @@
-"""`make bench-checks`: what the quality gate costs per source when one process checks many, as a
-shard's check task does (pipeline.check in a loop): each source's check time with GX set up once
-per process (the first source pays for importing GX and making its context), beside the same
-checks with a fresh context for every source (GX set up each time), and the set-up alone, made
-and reused.
+"""`make bench-checks`: what the quality gate costs per source beyond the first when one process
+checks many, as a shard's check task does (issue 17's target: at most 0.2 s of task time).
 
-The sample publishers' sources for one day (a real embedded PostgreSQL, the sample server on
-127.0.0.1 with its clock pinned), checked ROUNDS times over, alternating the two ways.
+A scaled world of the sample publishers (bench_pipeline.World: S sources, copies of the six
+publishers, N stories of the day each, on one local server: one host, so one shard) is extracted
+and transformed untimed, then checked by shards.run_stage("check"), the check task's own code, in
+this process, ROUNDS times over under new run ids of the same day (each round a check task; the
+Data Docs site keeps every round's validations, as it keeps every day's). Per round: the task's
+time, its first source's check (importing GX and making its context in the first round), each
+later source's check (median and p90), the task's time per source beyond the first ((task time -
+first source) / (S - 1), what is left once the shard is done included), and the site's size.
 
-Usage: .venv/bin/python tests/bench/bench_checks.py [--rounds 3]
+Usage: .venv/bin/python tests/bench/bench_checks.py [--sources 36] [--per-day 20] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -17,16 +20,20 @@ import logging
 import os
 import shutil
 import statistics
+import sys
 import tempfile
 import time
-from datetime import date, datetime, timezone
 from pathlib import Path
 
-DAY, NOW = date(2024, 3, 1), datetime(2024, 3, 4, 12, tzinfo=timezone.utc)
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_pipeline's World
+
+from bench_pipeline import DAY, World  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sources", type=int, default=36)
+    parser.add_argument("--per-day", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     logging.disable(logging.WARNING)
@@ -34,76 +41,50 @@ def main() -> None:
     from news_etl import embedded
 
     pg = embedded.start(root / "pg", databases=("bench",))
-    server = None
+    world = World(args.sources, args.per_day, 1, root / "world").start()
     try:
-        from news_etl.sample_sites.server import serve_in_thread
-
-        server, url = serve_in_thread(now=lambda: NOW)
-        os.environ.update(NEWS_SAMPLE_URL=url, NEWS_ETL_STATE_DIR=str(root / "state"), NEWS_ETL_RETRIES="0",
-                          NEWS_ETL_ALLOW_HOSTS="127.0.0.1")
-        t0 = time.perf_counter()
-        from news_etl import pipeline, quality, warehouse
+        os.environ.update(world.env(), NEWS_ETL_STATE_DIR=str(root / "state"), NEWS_ETL_RETRIES="0")
+        from news_etl import pipeline, shards, warehouse
         from news_etl.settings import Settings
-        from news_etl.sources import DEFAULT_SOURCES_DIR, load_sources
-        imported = time.perf_counter() - t0
 
         dsn = pg.dsn("bench")
         warehouse.upgrade(dsn)
         settings = Settings.from_env()
-        sources = load_sources(DEFAULT_SOURCES_DIR)
-        run = pipeline.Run(run_id="bench", day=DAY, dsn=dsn, settings=settings)
-        for source in sources:
-            pipeline.extract(source, run, now=NOW)
-            pipeline.transform(source, run)
+        names = [world.name(i) for i in range(args.sources)]
+        check, times = pipeline.check, []
 
-        t0 = time.perf_counter()
-        import great_expectations  # noqa: F401 - what the first check of a process pays
-        gx_import = time.perf_counter() - t0
-        once, each = [], []  # per round: each source's check time
-        for _ in range(args.rounds):
-            quality._validators.clear()
-            once.append(_check_all(pipeline, sources, run))
-            each.append(_check_all(pipeline, sources, run, fresh=quality._validators.clear))
-        url = warehouse.sqlalchemy_url(warehouse.session_dsn(dsn))
-        quality._validators.clear()
-        t0 = time.perf_counter()
-        quality._validator(url, settings.data_docs_root)
-        cold = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        quality._validator(url, settings.data_docs_root)
-        warm = time.perf_counter() - t0
-        docs = len(list((settings.data_docs_root / "results").rglob("*.json")))
-        print(f"{len(sources)} sources, {args.rounds} rounds; importing the pipeline {imported:.1f}s, GX {gx_import:.1f}s "
-              f"(once per process); Data Docs site: {docs} validations, "
-              f"{_size(settings.data_docs_root) / 1e6:.1f} MB")
-        first = statistics.median(r[0] for r in once)
-        later_once = statistics.median(t for r in once for t in r[1:])
-        later_each = statistics.median(t for r in each for t in r[1:])
-        print(f"check of the first source (GX context, data source):  {first:.2f}s")
-        print(f"check of each later source, GX set up once:            {later_once:.2f}s (median)")
-        print(f"check of each later source, GX set up for each:        {later_each:.2f}s (median)")
-        print(f"GX set-up saved per source beyond the first:           {later_each - later_once:.2f}s")
-        print(f"GX set-up alone (context and data source): {cold:.3f}s made, {warm * 1000:.3f} ms reused")
+        def timed_check(*a, **kw):  # each source's check, as run_stage calls it
+            started = time.perf_counter()
+            try:
+                return check(*a, **kw)
+            finally:
+                times.append(time.perf_counter() - started)
+
+        pipeline.check = timed_check
+        print(f"{args.sources} sources x {args.per_day} stories of {DAY}, one shard; {args.rounds} check tasks "
+              f"in one process (load average {os.getloadavg()[0]:.1f})")
+        print("round | task s | first source s | later sources: median s, p90 s | task s per source beyond "
+              "the first | validations in the site, MB")
+        for r in range(args.rounds):
+            run = pipeline.Run(run_id=f"bench-{r}", day=DAY, dsn=dsn, settings=settings)
+            for stage in ("extract", "transform"):
+                done = shards.run_stage(stage, names, run, 0)
+                assert len(done.completed) == args.sources, (stage, done.failed)
+            times.clear()
+            started = time.perf_counter()
+            done = shards.run_stage("check", names, run, 0)
+            task = time.perf_counter() - started
+            assert not done.failed and len(times) == args.sources, done.failed
+            later = times[1:]
+            p90 = statistics.quantiles(later, n=10)[-1]
+            validations = len(list((settings.data_docs_root / "results").rglob("*.json")))
+            print(f"{r + 1} | {task:.1f} | {times[0]:.2f} | {statistics.median(later):.2f}, {p90:.2f} | "
+                  f"{(task - times[0]) / (args.sources - 1):.2f} | {validations}, "
+                  f"{_size(settings.data_docs_root) / 1e6:.1f}")
     finally:
-        if server is not None:
-            server.shutdown()
-            server.server_close()
+        world.stop()
         embedded.stop(root / "pg")
         shutil.rmtree(root, ignore_errors=True)
-
-
-def _check_all(pipeline, sources, run, fresh=None) -> list[float]:
-    times = []
-    for source in sources:
-        if fresh:
-            fresh()
-        t0 = time.perf_counter()
-        try:
-            pipeline.check(source, run, now=NOW)
-        except pipeline.QualityGateError:
-            pass  # a blocked source was checked all the same
-        times.append(time.perf_counter() - t0)
-    return times
 
 
 def _size(folder: Path) -> int:
