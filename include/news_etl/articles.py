@@ -90,7 +90,7 @@ def _parse_article(data: bytes, *, url: str | None, source: Source | None,
     # removed: JSON-LD lives in <script>), then the visible page without its non-article blocks.
     meta = PageMetadata(doc)
     main = main_text(doc.find("body"))
-    title = title or meta.title()
+    title = title or meta.title(main)
     if published is None:
         published, offset_known = publication(meta, main, tz, url, page_text)
     updated = updated or updated_at(meta, main, tz)

@@ -94,11 +94,15 @@ class PageMetadata:
     def article_value(self, key: str) -> str | None:
         return ld_text(self.article.get(key)) if self.article else None
 
-    def title(self) -> str | None:
+    def title(self, main: MainText | None = None) -> str | None:
         """The headline as the page shows it. The stated titles (JSON-LD headline, og:title,
         twitter:title, <title>) often carry the site's name or an SEO rewording; an on-page heading
         (h1, else h2) that tells the same story as one of them wins, since it is what readers see.
-        Else the first stated title without its site-name part; else the first h1."""
+        Else the page's one h1; else (given the page's main text) a line of the page that is the
+        stated title without a site or section name before or after it ("Site: Headline"); else
+        the headline just above the article's text where the stated title is not about the story
+        (older pages state only the site's name); else the first stated title without its
+        site-name part; else the first h1."""
         stated = [clean_title(t) for t in (self.article_value("headline"), self.first_meta("og:title"),
                                            self.first_meta("twitter:title"), self._document_title()) if t]
         stated = [t for t in stated if t]
@@ -119,6 +123,14 @@ class PageMetadata:
         if len(h1s) == 1 and len(_WORD.findall(h1s[0])) >= _MIN_HEADLINE_WORDS \
                 and h1s[0].casefold() not in site_names and len(h1s[0]) <= _MAX_TITLE_CHARS:
             return h1s[0]
+        if main is not None:
+            part = _title_part_on_page(main, stated, site_names)
+            if part:
+                return part
+            above = _headline_above_text(main)
+            if above and (not stated or _story_share(above, main.body)
+                          >= _story_share(without_site_name(stated[0], site_names), main.body) + _STORY_MARGIN):
+                return above
         if stated:
             return without_site_name(stated[0], site_names)
         return next((h for h in headings if h), None)
@@ -374,6 +386,93 @@ def _same_headline(heading: str, title: str) -> bool:
         return heading.casefold() == title.casefold()
     shared = len(a & b)
     return shared >= 0.7 * len(a) and shared >= 0.6 * len(b)
+
+
+# A line of the page that is a stated title's part: at least this many words, and at least as
+# many as the rest (the site's or section's name is the shorter part).
+_MIN_PART_WORDS = 3
+_HEADING_OWNERS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+
+
+def _title_part_on_page(main: MainText, stated: list[str], site_names: set[str]) -> str | None:
+    """A line of the page that is a stated title without a name before or after it:
+    "NDTV.com: Modi meets BJP leaders" over a line "Modi meets BJP leaders". The rest must be
+    cut off by punctuation, or the line be a heading ("Adnkronos international Algeria: ...")."""
+    titles = [t.casefold() for t in stated]
+    for block in main.blocks:
+        text = block.text
+        if len(text) > _MAX_TITLE_CHARS or text.casefold() in site_names or main.in_boilerplate(block.owner):
+            continue  # a logo's or a footer's line is the site's name
+        folded = text.casefold()
+        for folded_title in titles:
+            if len(folded) >= len(folded_title):
+                continue
+            suffix = folded_title.endswith(folded)
+            if not suffix and not folded_title.startswith(folded):
+                continue
+            rest = folded_title[:-len(folded)] if suffix else folded_title[len(folded):]
+            if _WORD.match(rest[-1:] if suffix else rest[:1]) or len(_WORD.findall(text)) < max(
+                    _MIN_PART_WORDS, len(_WORD.findall(rest))):
+                continue  # a cut inside a word, or the longer part is the rest
+            adjacent = rest.rstrip()[-1:] if suffix else rest.lstrip()[:1]
+            separated = bool(adjacent) and not adjacent.isalnum()
+            if separated or block.owner.tag in _HEADING_OWNERS:
+                return text
+    return None
+
+
+# The headline above the article's text: this many lines up from its first paragraph at most.
+_MAX_LINES_ABOVE = 8
+_HEADLINE_WORDS = (3, 30)
+_STORY_MARGIN = 0.3  # how much more of the line's words the text must hold than of the stated title's
+_HEADLINE_MARKUP = ("h1", "h2", "h3", "h4", "h5", "h6", "b", "strong", "font")
+_HEADLINE_NAMES = ("eadline", "itle", "head", "Head", "aption")
+
+
+def _headline_above_text(main: MainText) -> str | None:
+    """The nearest line above the article's first paragraph (or that paragraph itself, where the
+    text starts with its heading) that is set as a headline: a heading, bold or <font> throughout,
+    or in an element whose class or id says headline or title. None when no such line is near."""
+    first = main.body.split("\n\n", 1)[0]
+    if not first or main.container is None:
+        return None
+    index = next((i for i, b in enumerate(main.blocks) if b.text == first), None)
+    if index is None:
+        return None
+    for block in reversed(main.blocks[max(0, index - _MAX_LINES_ABOVE):index + 1]):
+        words = len(_WORD.findall(block.text))
+        if not _HEADLINE_WORDS[0] <= words <= _HEADLINE_WORDS[1] or block.text[-1:] in ".,;" \
+                or _BYLINE_START.match(block.text) or main.in_other_stories(block.owner):
+            continue
+        if _set_as_headline(block):
+            return clean_title(block.text)
+    return None
+
+
+def _set_as_headline(block) -> bool:
+    owner = block.owner
+    if owner.tag in _HEADING_OWNERS or _names_headline(owner):
+        return True
+    # The whole line inside one bold, <font> or headline-classed element.
+    for el in owner.iterdescendants(_HEADLINE_MARKUP + ("span", "div", "a")):
+        if (el.tag in _HEADLINE_MARKUP or _names_headline(el)) and text_of(el) == block.text:
+            return True
+    return False
+
+
+def _names_headline(el) -> bool:
+    names = f"{el.get('class') or ''} {el.get('id') or ''}"
+    return any(n in names for n in _HEADLINE_NAMES)
+
+
+def _story_share(line: str, body: str) -> float:
+    """The share of a line's words that the article's text holds: a headline's words come back in
+    the story; a site's name and slogan ("Local news, weather and sports") mostly do not."""
+    words = set(_WORD.findall(line.casefold()))
+    if not words:
+        return 0.0
+    text = set(_WORD.findall(body.casefold()))
+    return len(words & text) / len(words)
 
 
 def as_list(value) -> list:
