@@ -26,6 +26,7 @@ import pytest
 
 STARTUP_TIMEOUT = 480  # seconds; about 60-90 s on a 2-CPU machine, more while other tests run
 STOP_TIMEOUT = 180
+DEADLOCK_RETRIES = 4  # an API request aborted by a deadlock with the scheduler is sent again this often
 READY_LINE = "Ctrl-C stops Airflow."
 
 
@@ -53,13 +54,21 @@ class LocalAirflow:
         if auth:
             headers["Authorization"] = f"Bearer {self.token()}"
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(req, timeout=60) as response:
-                body = response.read()
-                return json.loads(body) if body else None  # a DELETE answers 204, no body
-        except urllib.error.HTTPError as exc:
-            raise AssertionError(f"{method} {path} -> {exc.code}: {exc.read().decode(errors='replace')}") from None
+        for attempt in range(DEADLOCK_RETRIES + 1):
+            req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
+            try:
+                with urllib.request.urlopen(req, timeout=60) as response:
+                    body = response.read()
+                    return json.loads(body) if body else None  # a DELETE answers 204, no body
+            except urllib.error.HTTPError as exc:
+                detail = exc.read().decode(errors="replace")
+                # The API's transaction (a run's task instances, then the run) can deadlock with the
+                # scheduler's (the run, then its task instances); PostgreSQL aborts one and the API
+                # answers 500. The loser of a deadlock is meant to try again.
+                if exc.code == 500 and "deadlock detected" in detail and attempt < DEADLOCK_RETRIES:
+                    time.sleep(1 + attempt)
+                    continue
+                raise AssertionError(f"{method} {path} -> {exc.code}: {detail}") from None
 
     @staticmethod
     def wait_for(what: str, check, timeout: float, every: float = 3.0):
