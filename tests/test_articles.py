@@ -124,6 +124,7 @@ BYLINES = [
     ("an avatar's alt text in an author element",
      '<div class="post-author"><img src="/a.jpg" alt="Ana de la Cruz"></div>', ("Ana de la Cruz",)),
     ("not an author element's label alone", '<span class="author-label">Written by</span>', ()),
+    ("a 'Written by' heading", "<h3>Written by Ada Byrne</h3><p>Ada Byrne writes on transport.</p>", ("Ada Byrne",)),
 ]
 
 
@@ -155,6 +156,15 @@ def test_authors_are_people_split_and_cleaned(name, head, authors):
             "<p>The harbour bridge reopened after three months of repairs and new supports, officials said.</p>"
             "</article></body></html>").encode()
     assert parse_article(html, url="https://example.org/a").authors == authors
+
+
+def test_the_byline_names_the_writer_where_json_ld_names_only_the_outlet():
+    html = ('<html><head><meta property="og:site_name" content="Gulf Ledger"><script type="application/ld+json">'
+            '{"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Gulf Ledger"}}</script></head>'
+            '<body><article><h1>Bridge reopens</h1><p>By <a rel="author" href="/staff/ada">Ada Byrne</a></p>'
+            "<p>The harbour bridge reopened after three months of repairs and new supports, officials said.</p>"
+            "</article></body></html>").encode()
+    assert parse_article(html, url="https://example.org/a").authors == ("Ada Byrne",)
 
 
 # (name, head, headings in the body, title): the on-page headline, without the site's name.

@@ -149,10 +149,19 @@ class PageMetadata:
 
     def authors(self, main: MainText | None = None) -> tuple[str, ...]:
         """JSON-LD authors, else the meta author tags, else (given the page's main text, to tell
-        the article from comments and other stories) the names its byline markup holds."""
-        names: list[str] = []
+        the article from comments and other stories) the names its byline markup holds. Each is
+        read only where the ones before gave no person: a JSON-LD author that is the outlet
+        ("Organization": the site's name) leaves the byline to say who wrote."""
         # A blogger's site bears their name: an author the page types as a Person is one.
         persons: set[str] = set()
+        site_names = self._site_names()
+
+        def people(names: list[str]) -> tuple[str, ...]:
+            cleaned = (clean_author(n) for n in names)
+            return tuple(dict.fromkeys(n for n in cleaned if n and (n.casefold() not in site_names
+                                                                      or n.casefold() in persons)))
+
+        names: list[str] = []
         if self.article:
             for person in as_list(self.article.get("author")):
                 name = ld_text(person.get("name") if isinstance(person, dict) else person)
@@ -160,22 +169,20 @@ class PageMetadata:
                     names.append(name)
                     if isinstance(person, dict) and "person" in _types(person):
                         persons.add(name.casefold())
-        if not names:
+        found = people(names)
+        if not found:
             meta_author = self.first_meta("author", "article:author", "dc.creator", "byl", "parsely-author",
                                           "sailthru.author")
             if not meta_author and (self.first_meta("twitter:label1") or "").lower().startswith(("written by", "author")):
                 meta_author = self.first_meta("twitter:data1")
             if meta_author and not is_http_url(meta_author):
-                names = split_authors(meta_author)
-        if not names and main is not None:
-            names = byline_authors(self.doc, main)
-        if not names and main is not None:
-            names = linked_authors(self.doc, main) or written_bylines(self.doc, main) \
-                or classed_authors(self.doc, main)
-        site_names = self._site_names()
-        people = (clean_author(n) for n in names)
-        return tuple(dict.fromkeys(n for n in people if n and (n.casefold() not in site_names
-                                                                 or n.casefold() in persons)))
+                found = people(split_authors(meta_author))
+        if not found and main is not None:
+            found = people(byline_authors(self.doc, main))
+        if not found and main is not None:
+            found = people(linked_authors(self.doc, main) or written_bylines(self.doc, main)
+                           or classed_authors(self.doc, main))
+        return found
 
     def section(self) -> str | None:
         return self.article_value("articleSection") or self.first_meta("article:section", "section")
@@ -246,7 +253,8 @@ def linked_authors(doc, main: MainText) -> list[str]:
 
 _BYLINE_TEXT = re.compile(r"(?:by|written by|text by|posted by|words by|von|par|por)(?:\s+|$)(.*)", re.I | re.S)
 _BYLINE_START = re.compile(r"\s*(?:by|written|text|posted|words|von|par|por)\b", re.I)
-_BYLINE_TAGS = ("p", "span", "div", "li", "address", "em", "strong", "b")
+# Headings too: an author box opens with "Written by Ada Byrne" set as a heading.
+_BYLINE_TAGS = ("p", "span", "div", "li", "address", "em", "strong", "b", "h2", "h3", "h4", "h5", "h6")
 _MAX_BYLINE_CHARS = 80
 
 
