@@ -438,6 +438,23 @@ def test_suite_files_are_the_files_the_suite_is_read_from(suites):
     assert [p.name for p in suite_files("crafted")] == ["common.yaml", "crafted.yaml"]
 
 
+def test_a_suite_read_again_sees_its_edited_file_and_owns_its_values(suites, tmp_path):
+    """common.yaml is parsed once per text (suites._parse): an edit is seen by the next read, a
+    broken edit fails every read, and one suite's values changed in place are not the next one's."""
+    common = tmp_path / "expectations" / "common.yaml"
+    first = load_suite("crafted")
+    first.checks[0].kwargs["changed"] = True
+    first.parameters["changed"] = True
+    again = load_suite("crafted")
+    assert "changed" not in again.checks[0].kwargs and "changed" not in again.parameters
+    common.write_text(common.read_text().replace("max_failed_ratio: 0.2", "max_failed_ratio: 0.35"))
+    assert load_suite("crafted").max_failed_ratio == 0.35
+    common.write_text(common.read_text() + "checks: [\n")
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="common.yaml: cannot read suite file: while parsing"):
+            load_suite("crafted")
+
+
 def test_unknown_parameter_and_check_type_fail_when_built(suites, write_file):
     from datetime import timedelta
 

@@ -8,6 +8,8 @@ the key and the problem. Turning checks into Great Expectations objects happens 
 
 from __future__ import annotations
 
+import copy
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,10 +108,18 @@ def load_suite(source: str, directory: Path | None = None) -> Suite:
 
 def _read(path: Path) -> dict:
     try:
-        raw = load_yaml(path.read_text(encoding="utf-8"))
+        raw = copy.deepcopy(_parse(path.read_text(encoding="utf-8")))  # a copy: the suite's dicts are its own
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read suite file: {exc}") from exc
     return _mapping(raw if raw is not None else {}, path, "")
+
+
+@functools.lru_cache(maxsize=8)
+def _parse(text: str) -> Any:
+    """common.yaml is read for every source (a plan reads thousands of suites): parsed once per
+    text, which is read each time, so an edited file is parsed again. A copy costs a sixth of a
+    parse. A document that does not parse raises each time (errors are not cached)."""
+    return load_yaml(text)
 
 
 def _mapping(value: Any, path: Path, key: str) -> dict:
