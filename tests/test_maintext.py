@@ -168,3 +168,44 @@ def test_a_body_is_unsure_when_short(paragraphs, unsure):
     html = page("<article>" + "".join(f"<p>{p}</p>" for p in paragraphs) + "</article>")
     main = main_text(etree.fromstring(html, etree.HTMLParser()).find("body"))
     assert main.body == "\n\n".join(paragraphs) and is_unsure(main) is unsure
+
+
+# A short article under its headline, and trafilatura's reading of the page beside ours.
+POEM = ["I walk the quay at break of day,", "The gulls are loud above the bay,", "The ferry sounds its horn again,",
+        "And fishing boats come in with rain.", "The harbour lights go out by eight,", "The market opens at the gate,",
+        "The bridge is mended, strong and wide,", "And traffic crosses with the tide.",
+        "Then evening comes and all is still,", "The lamps are lit along the hill."]
+ABOUT = ("Harbour Daily is an independent publisher of local news for the towns along the northern coast, with "
+         "offices in Portmouth and Eastbay. Our reporters cover the council, the port, schools and sport.")
+BRIEF = ("The council voted on Tuesday to reopen the harbour bridge after three months of repairs. "
+         "Engineers said the new supports would carry twice the load of the old ones.")
+HEADER_LINES = ["Published 1 March 2024, 09:15", "Updated 1 March 2024, 11:40", "Filed from the Portmouth newsroom",
+                "Local news, Transport, Council", "Harbour, Bridges, Roads, Ferries", "Reading time: two minutes"]
+
+
+def short_page(headline: str, article: str, after: str = "") -> bytes:
+    return (f"<html><head><title>{headline} | Harbour Daily</title></head><body>"
+            f"<nav><a href='/'>Home</a> <a href='/news'>News</a></nav><div id='main'><div class='story'>"
+            f"<h1>{headline}</h1>{article}</div></div>{after}</body></html>").encode()
+
+
+# (name, page, body): trafilatura's text, where it holds the headline, replaces ours only when it
+# does not also hold ours (then ours is another box than the one under the headline).
+SECOND_OPINIONS = [
+    ("a poem of short lines, and the site's blurb in the footer: trafilatura's text is the article",
+     short_page("Morning on the quay", "<p class='by'>Posted by Ada Byrne</p><div class='text'><p>"
+                + "<br>".join(POEM) + "</p></div>", f"<div id='footer_left'><p>{ABOUT}</p></div>"),
+     "\n\n".join(["Morning on the quay", "Posted by Ada Byrne", *POEM])),
+    ("a brief under a header: trafilatura's text is ours with the header, ours stays",
+     short_page("Harbour bridge reopens after repairs",
+                "<div class='story-header'>" + "".join(f"<p>{line}</p>" for line in HEADER_LINES)
+                + f"</div><div class='story-body'><p>{BRIEF}</p></div>"),
+     BRIEF),
+]
+
+
+@pytest.mark.parametrize("html, body", [case[1:] for case in SECOND_OPINIONS], ids=[c[0] for c in SECOND_OPINIONS])
+def test_a_second_opinion_holding_the_headline_replaces_ours_only_when_ours_is_another_box(html, body):
+    main = main_text(etree.fromstring(html, etree.HTMLParser()).find("body"))
+    assert is_unsure(main) and main.body in (ABOUT, BRIEF)
+    assert parse_article(html, url="https://example.org/a").body == body

@@ -210,15 +210,25 @@ def second_opinion(page_text: str, url: str | None, main: MainText, headline: st
              if line and not _INTERFACE_LINE.match(line) and not _is_site_notice(line)]
     theirs = "\n\n".join(lines)
     sure = len(theirs.split()) >= UNSURE_BODY_WORDS and len(theirs) >= SECOND_OPINION_GAIN * len(main.body)
-    return theirs if sure and not _reads_the_header(theirs, headline) else main.body
+    return theirs if sure and not _reads_the_header(theirs, headline, main.body) else main.body
 
 
-def _reads_the_header(text: str, headline: str | None) -> bool:
-    """Whether a second opinion's text holds the headline: then it read the article's header (the
-    section, headline, byline, date line and share buttons around a brief), not a body that ours
-    missed, and a short article stays as short as it is."""
+def _reads_the_header(text: str, headline: str | None, ours: str) -> bool:
+    """Whether a second opinion's text is our body with the article's header around it (the
+    section, headline, byline, date line and share buttons around a brief): then a short article
+    stays as short as it is. Where its text holds the headline and not ours, it read the box
+    under the headline and ours is another one (a site's "about" blurb, a footer, a comment form)."""
     words = _WORDS.findall((headline or "").casefold())
-    return len(words) >= 3 and " ".join(words) in " ".join(_WORDS.findall(text.casefold()))
+    theirs = " ".join(_WORDS.findall(text.casefold()))
+    return len(words) >= 3 and " ".join(words) in theirs and _shares_most(theirs, ours)
+
+
+def _shares_most(theirs: str, ours: str) -> bool:
+    """Whether most of our body's text (by characters of its blocks) is in `theirs`, a text already
+    reduced to its lower-case words."""
+    blocks = [" ".join(_WORDS.findall(block.casefold())) for block in ours.split("\n\n")]
+    total = sum(len(b) for b in blocks)
+    return total > 0 and sum(len(b) for b in blocks if b and b in theirs) >= total / 2
 
 
 # --- reading the page into blocks -------------------------------------------------------------------
