@@ -102,11 +102,12 @@ class AirflowApi:
         """End the run: Airflow marks its running task instances failed, the others skipped, and
         stops them. Returns the run's state after: failed, or success if it ended first.
 
-        Airflow's API answers HTTP 500 "Database error" when its transaction (task instances, then
-        the run) deadlocks with the scheduler's (the run locked, then its task instances) and
-        PostgreSQL aborts it: the loser of a deadlock is meant to try again. So are a 5xx and an
-        unanswered request, with back-off, for `within` seconds; before each retry the run's state
-        is read, so that a run that ended meanwhile is left as it is."""
+        Airflow's API answers HTTP 500 "Database error" for any error of its database session, and
+        two of them pass: its transaction (task instances, then the run) can deadlock with the
+        scheduler's (the run locked, then its task instances), and PostgreSQL aborts one; on a
+        loaded machine its connection pool can have no free connection within its timeout. So a
+        5xx and an unanswered request are tried again, with back-off, for `within` seconds; before
+        each retry the run's state is read, so that a run that ended meanwhile is left as it is."""
         path = f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}"
         deadline, delay = time.monotonic() + within, 1.0
         while True:
