@@ -104,7 +104,8 @@ class AirflowApi:
 
         Airflow's API answers HTTP 500 "Database error" for any error of its database session, and
         two of them pass: its transaction (task instances, then the run) can deadlock with the
-        scheduler's (the run locked, then its task instances), and PostgreSQL aborts one; on a
+        scheduler's (the run locked, then its task instances), and PostgreSQL aborts one (seen:
+        "deadlock detected ... while updating tuple in relation dag_run", at load 15); on a
         loaded machine its connection pool can have no free connection within its timeout. So a
         5xx and an unanswered request are tried again, with back-off, for `within` seconds; before
         each retry the run's state is read, so that a run that ended meanwhile is left as it is."""
