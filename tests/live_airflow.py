@@ -2,8 +2,8 @@
 temporary AIRFLOW_HOME, with its metadata database and the warehouse in the session's embedded
 PostgreSQL and the session's sample publishers (clock pinned). Started once, for the tests of
 tests/e2e that ask for `airflow` (tests/e2e/conftest.py imports the fixture), and stopped with
-Ctrl-C's signal after the last of them: the stop must be clean. `local_airflow` starts another one with other settings (the
-CeleryExecutor test)."""
+Ctrl-C's signal after the last of them: the stop must be clean. `local_airflow` starts another
+one with other settings (the CeleryExecutor test)."""
 
 from __future__ import annotations
 
