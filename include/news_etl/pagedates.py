@@ -110,8 +110,8 @@ def _day_of_url(found: datetime, meta: PageMetadata, url: str | None) -> datetim
     write the permalink's /2019/01/01/ in the publisher's zone and the time in UTC, so the URL has
     the publisher's day (a post of 00:11 in Vienna is 23:11 UTC the day before). Only the day is
     known then, not the wall time."""
-    for candidate in (meta.canonical_url(), url):
-        day = date_in_url(candidate) if candidate else None
+    for candidate in _page_urls(meta, url):
+        day = date_in_url(candidate)
         if day is not None and abs((day - found.date()).days) == 1:
             return datetime(day.year, day.month, day.day, tzinfo=FLOATING)
     return found
@@ -330,17 +330,22 @@ def _date_line(text: str, tz, day_first: bool) -> datetime | None:
     return None
 
 
+def _page_urls(meta: PageMetadata, url: str | None) -> list[str]:
+    """The page's addresses a date may be read from: its canonical URL first, then the fetched one."""
+    return [candidate for candidate in (meta.canonical_url(), url) if candidate]
+
+
 def _from_url(meta: PageMetadata, url: str | None, tz) -> datetime | None:
-    for candidate in (meta.canonical_url(), url):
-        day = date_in_url(candidate) if candidate else None
+    for candidate in _page_urls(meta, url):
+        day = date_in_url(candidate)
         if day is not None:
             return datetime(day.year, day.month, day.day, tzinfo=tz)
     return None
 
 
 def _month_of_url(meta: PageMetadata, url: str | None) -> tuple[int, int] | None:
-    for candidate in (meta.canonical_url(), url):
-        month = month_in_url(candidate) if candidate else None
+    for candidate in _page_urls(meta, url):
+        month = month_in_url(candidate)
         if month is not None:
             return month
     return None

@@ -128,9 +128,11 @@ class PageMetadata:
             if part:
                 return part
             above = _headline_above_text(main)
-            if above and (not stated or _story_share(above, main.body)
-                          >= _story_share(without_site_name(stated[0], site_names), main.body) + _STORY_MARGIN):
-                return above
+            if above:
+                story = set(_WORD.findall(main.body.casefold()))
+                if not stated or _story_share(above, story) \
+                        >= _story_share(without_site_name(stated[0], site_names), story) + _STORY_MARGIN:
+                    return above
         if stated:
             return without_site_name(stated[0], site_names)
         return next((h for h in headings if h), None)
@@ -473,14 +475,14 @@ def _names_headline(el) -> bool:
     return any(n in names for n in _HEADLINE_NAMES)
 
 
-def _story_share(line: str, body: str) -> float:
-    """The share of a line's words that the article's text holds: a headline's words come back in
-    the story; a site's name and slogan ("Local news, weather and sports") mostly do not."""
+def _story_share(line: str, story: set[str]) -> float:
+    """The share of a line's words that the article's text (`story`, its lower-case words) holds:
+    a headline's words come back in the story; a site's name and slogan ("Local news, weather and
+    sports") mostly do not."""
     words = set(_WORD.findall(line.casefold()))
     if not words:
         return 0.0
-    text = set(_WORD.findall(body.casefold()))
-    return len(words & text) / len(words)
+    return len(words & story) / len(words)
 
 
 def as_list(value) -> list:
