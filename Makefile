@@ -8,11 +8,14 @@ DATE ?= $(shell date -u +%F)
 
 .PHONY: run airflow test venv lock sample-sites db-upgrade db-url db-stop clean bench-extract bench-queries bench-clusters bench-checks bench-warc bench bench-scale faults
 
-# The virtual environment is rebuilt whenever a lock file or pyproject.toml changes.
+# The virtual environment is rebuilt whenever a lock file or pyproject.toml changes. Its modules are
+# compiled once here (uv does not by default): where PYTHONDONTWRITEBYTECODE is set, as on CI
+# machines, every Airflow task process would otherwise compile Airflow, and a check task Great
+# Expectations, from source again (CPU s per import: 4.9 -> 1.7 and 9.0 -> 3.6; BENCHMARKS.md).
 $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	@$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements-dev.lock
+	@$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements-dev.lock
 	@$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 
