@@ -4,10 +4,13 @@ Orchestration only; the work is in the news_etl package. `plan` migrates the war
 validates the source files (this file reads none: its parse time does not grow with the sources),
 records the sources left out (a broken source or suite file, with its file and key) and groups the
 sources with work (a re-run of a day skips those with nothing changed since its last load) into
-shards, by host and size (news_etl.shards). Then one mapped task group per shard: each task runs its
-stage for every source of the shard on its own, so a source that fails or is blocked never stops the
-others; a task that had a failing source fails (it is retried for those sources only) and its map
-index names them. Each run updates the `news.articles` Asset, on which news_digest is scheduled.
+shards, by host and size (news_etl.shards). Then one mapped task group per shard (extract,
+transform), the checks mapped over fewer, larger shards (fetch shards merged: each check task sets
+Great Expectations up once for all its sources), and load mapped over the shards again. Each task
+runs its stage for every source of its shard on its own, so a source that fails or is blocked never
+stops the others; a task that had a failing source fails (it is retried for those sources only) and
+its map index names them. Each run updates the `news.articles` Asset, on which news_digest is
+scheduled.
 """
 
 import pendulum
@@ -70,9 +73,14 @@ def news_daily():
         pipeline.migrate(run.dsn)
         return shards.plan_shards(run)
 
+    @task
+    def check_shards(fetch_shards: list[list[str]]) -> list[list[str]]:
+        return shards.check_shards(fetch_shards)
+
     # Each task takes its shard from plan and returns nothing: a failed extract of one source
     # must not keep the shard's others from transform (hence all_done), and counters live in
-    # news.etl_run, not in XCom.
+    # news.etl_run, not in XCom. A check or load waits for every shard's stage before it (its
+    # shard spans several fetch shards); each source goes on only if its own stage before completed.
     @task(map_index_template="{{ shard_label }}", pool="news_fetch")
     def extract(shard: list[str]) -> None:
         _shard_stage("extract", shard)
@@ -92,7 +100,7 @@ def news_daily():
     @task_group
     def shard(sources: list[str]):
         # Returns nothing, so `expand` gives the group itself and >> wires its first and last tasks.
-        extract(sources) >> transform(sources) >> check(sources) >> load(sources)
+        extract(sources) >> transform(sources)
 
     @task(trigger_rule="all_done", outlets=[NEWS_ARTICLES], multiple_outputs=False)
     def summary(*, outlet_events=None) -> dict:
@@ -104,7 +112,9 @@ def news_daily():
         return {"sources": len(rows), "loaded_new": loaded_new,
                 "not_ok": sorted(r["source"] for r in rows if r["status"] not in ("success", "unchanged", "no_data"))}
 
-    shard.expand(sources=plan()) >> summary()
+    fetch_shards = plan()
+    (shard.expand(sources=fetch_shards) >> check.expand(shard=check_shards(fetch_shards))
+     >> load.expand(shard=fetch_shards) >> summary())
 
 
 dag = news_daily()

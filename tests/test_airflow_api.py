@@ -1,6 +1,7 @@
 """news_etl.airflow_api against a real HTTP server on 127.0.0.1 that answers as Airflow's API does,
 from a script: marking a run failed retries what Airflow answers when it loses a deadlock (HTTP 500
-"Database error"), within a bound, and leaves a run that ended meanwhile as it is."""
+"Database error"), within a bound, and leaves a run that ended meanwhile as it is; a run's task
+instances are read page by page."""
 
 from __future__ import annotations
 
@@ -18,11 +19,13 @@ DATABASE_ERROR = (500, {"detail": {"reason": "Database error", "statement": "hid
 
 
 class ScriptedAirflow:
-    """Answers each PATCH of RUN with the next of `patches` (status, body) and each GET of it with
-    the run in `state`; records the requests as (method, path)."""
+    """Answers each PATCH of RUN with the next of `patches` (status, body), each GET of it with
+    the run in `state` and each GET of its task instances with a page of `task_instances`; records
+    the requests as (method, path)."""
 
     def __init__(self, patches: list[tuple[int, dict]], state: str = "running"):
         self.patches, self.state, self.requests = list(patches), state, []
+        self.task_instances: list[dict] = []
         scripted = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,6 +43,12 @@ class ScriptedAirflow:
 
             def do_GET(self):
                 scripted.requests.append(("GET", self.path))
+                if "/taskInstances?" in self.path:  # as Airflow pages them: at most 100 whatever the limit
+                    query = dict(part.split("=") for part in self.path.split("?")[1].split("&"))
+                    offset, limit = int(query.get("offset", 0)), min(int(query.get("limit", 50)), 100)
+                    self.answer(200, {"task_instances": scripted.task_instances[offset:offset + limit],
+                                      "total_entries": len(scripted.task_instances)})
+                    return
                 self.answer(200, {"dag_run_id": "r", "state": scripted.state})
 
             def do_PATCH(self):
@@ -84,3 +93,16 @@ def test_mark_failed_retries_a_database_error_within_its_bound(patches, state, w
         airflow.close()
     assert airflow.requests == [(m, RUN) for m in methods]
     assert time.monotonic() - t0 < within
+
+
+def test_task_instances_are_read_page_by_page():
+    """A run of 25 shards or more has over 100 task instances, Airflow's most per request."""
+    airflow = ScriptedAirflow([])
+    airflow.task_instances = [{"task_id": "shard.extract", "map_index": i} for i in range(250)]
+    try:
+        listed = AirflowApi(airflow.url, "admin", "pw").task_instances("news_daily", RUN.rsplit("/", 1)[1])
+    finally:
+        airflow.close()
+    assert listed == airflow.task_instances
+    assert [path.split("?")[1] for method, path in airflow.requests if method == "GET"] == [
+        "limit=100&offset=0", "limit=100&offset=100", "limit=100&offset=200"]

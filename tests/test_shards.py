@@ -196,3 +196,30 @@ def test_a_shards_check_task_builds_the_data_docs_index_once_and_never_fails_for
     assert pipeline.finish_checks(run) == index
     listed = {unquote(href) for href in re.findall(r'<a href="(validations/[^"]+)">', index.read_text())}
     assert listed == {str(Path(p).relative_to(settings.data_docs_root)) for p in pages.values()}
+
+
+@pytest.mark.parametrize("raw, fetch_shards, expected", [
+    # 6 sources of 6 shards, 50 a check task by default: one check task
+    (None, [["a"], ["b"], ["c"], ["d"], ["e"], ["f"]], [["a", "b", "c", "d", "e", "f"]]),
+    # 3 a task, 7 sources: 3 check shards, whole fetch shards merged, the biggest first, each to
+    # the smallest so far
+    ("3", [["a", "b", "c"], ["d"], ["e"], ["f", "g"]], [["a", "b", "c"], ["d", "e"], ["f", "g"]]),
+    # never more check shards than fetch shards, never an empty one
+    ("1", [["a", "b"], ["c"]], [["a", "b"], ["c"]]),
+    (None, [], []),
+])
+def test_check_shards_merge_whole_fetch_shards(monkeypatch, raw, fetch_shards, expected):
+    if raw is None:
+        monkeypatch.delenv("NEWS_ETL_CHECK_SOURCES", raising=False)
+    else:
+        monkeypatch.setenv("NEWS_ETL_CHECK_SOURCES", raw)
+    merged = shards.check_shards(fetch_shards)
+    assert merged == expected
+    assert sorted(n for s in merged for n in s) == sorted(n for s in fetch_shards for n in s)
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "some", "2.5"])
+def test_a_bad_check_size_names_the_setting(monkeypatch, raw):
+    monkeypatch.setenv("NEWS_ETL_CHECK_SOURCES", raw)
+    with pytest.raises(ConfigError, match=rf"environment variable NEWS_ETL_CHECK_SOURCES={raw!r}: expected a whole"):
+        shards.check_shards([["a"]])

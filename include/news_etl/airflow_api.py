@@ -77,8 +77,16 @@ class AirflowApi:
         return self._send("GET", f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}")
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
-        path = f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}/taskInstances?limit=1000"
-        return self._send("GET", path)["task_instances"]
+        """Every task instance of the run, page by page: Airflow gives at most [api]
+        maximum_page_limit (100 by default) a request, whatever the limit asked, and a run of 25
+        shards or more has more."""
+        path = f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}/taskInstances"
+        listed: list[dict] = []
+        while True:
+            page = self._send("GET", f"{path}?limit=100&offset={len(listed)}")
+            listed += page["task_instances"]
+            if not page["task_instances"] or len(listed) >= page["total_entries"]:
+                return listed
 
     def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value"):
         """A task's XCom value as stored (JSON), or None while it has none."""

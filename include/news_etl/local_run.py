@@ -243,7 +243,7 @@ def _follow(api, run_id: str, stop, dsn: str | None = None) -> str:
     """Print each task instance of the run as it finishes, and each retry, from Airflow's REST
     API, and under a shard's task of several sources each source's outcome (from the warehouse);
     return the run's final state, or "interrupted" (Ctrl-C)."""
-    shown, planned = set(), None
+    shown, planned = set(), {}  # the lists of shards, by the task that made them
     answered = time.monotonic()
     while True:
         try:
@@ -265,16 +265,20 @@ def _follow(api, run_id: str, stop, dsn: str | None = None) -> str:
             shown.add(key)
             mark = {"success": "ok ", "up_for_retry": "retry", "skipped": "skip"}.get(ti["state"], ti["state"].upper())
             label = ti.get("rendered_map_index")
-            if ti["map_index"] >= 0 and label in (None, "", str(ti["map_index"])):
-                # A mapped task that never ran has no label (Airflow shows its map index instead):
-                # its map index is its shard's place in plan's list.
-                planned = planned or api.xcom(DAG_ID, run_id, "plan") or []
-                label = shard_label(ti["map_index"], planned[ti["map_index"]]) if ti["map_index"] < len(planned) else ""
             stage = ti["task_id"].split(".")[-1]
+            # A mapped task's map index is its shard's place in the list it maps over: the check
+            # stage's from check_shards, the others' from plan.
+            shard = []
+            if ti["map_index"] >= 0:
+                lists = "check_shards" if stage == "check" else "plan"
+                if not planned.get(lists):
+                    planned[lists] = api.xcom(DAG_ID, run_id, lists) or []
+                shard = planned[lists][ti["map_index"]] if ti["map_index"] < len(planned[lists]) else []
+            if ti["map_index"] >= 0 and label in (None, "", str(ti["map_index"])):
+                # A mapped task that never ran has no label (Airflow shows its map index instead).
+                label = shard_label(ti["map_index"], shard) if shard else ""
             print(f"  [{mark}] {stage:<18} {label or '':<20} {ti.get('duration') or 0.0:6.1f}s", flush=True)
             if ti["map_index"] >= 0 and ti["state"] != "up_for_retry" and dsn and stage in warehouse.STAGES:
-                planned = planned or api.xcom(DAG_ID, run_id, "plan") or []
-                shard = planned[ti["map_index"]] if ti["map_index"] < len(planned) else []
                 if len(shard) > 1:
                     for source, outcome in source_outcomes(dsn, run_id, stage, shard).items():
                         print(f"      {outcome:<8} {source}", flush=True)

@@ -4,7 +4,9 @@ instances stays bounded (at most 4 per shard, plus plan and summary) whatever th
 `plan_shards` is the run's first task: it reads and validates every source file and suite (the DAG
 file reads none), records those left out, and groups the sources with work into NEWS_ETL_SHARDS
 shards: all the sources of one host in one shard (so per-host politeness holds in one process),
-balanced by size (the articles each source listed in its recent attempts). `run_stage` is one
+balanced by size (the articles each source listed in its recent attempts). The checks run on fewer,
+larger shards (`check_shards`: whole fetch shards merged, NEWS_ETL_CHECK_SOURCES sources each), since
+politeness binds fetching only and each check task pays for setting Great Expectations up. `run_stage` is one
 shard's extract, transform, check or load: every source on its own, one source's failure recorded
 for that source (news.etl_run) while the rest of the shard goes on; a retry of the task redoes only
 the sources whose stage did not complete (news.etl_run.stage_done), a cleared run redoes them all.
@@ -33,6 +35,9 @@ LABEL_LENGTH = 250  # Airflow's rendered map index is at most this long
 
 
 MAX_SHARDS = 1024  # Airflow's default max_map_length: a longer mapped list fails the whole run
+# Sources a check task validates: GX's import and context cost a task some 4 s of CPU (more under
+# load) against 0.5 s per source, so with 50 sources the set-up is under a seventh of the task.
+DEFAULT_CHECK_SOURCES = 50
 
 
 def shard_count(n_sources: int) -> int:
@@ -45,6 +50,25 @@ def shard_count(n_sources: int) -> int:
         raise ConfigError(f"{origin('NEWS_ETL_SHARDS')}={raw!r}: expected a whole number of shards from 1 to "
                           f"{MAX_SHARDS} (Airflow's max_map_length)")
     return max(1, min(int(raw), n_sources))
+
+
+def check_shards(fetch_shards: list[list[str]]) -> list[list[str]]:
+    """The shards of the check stage: the fetch shards merged, whole, into ceil(sources /
+    NEWS_ETL_CHECK_SOURCES) shards (never more than the fetch shards), each fetch shard going to
+    the one with the fewest sources so far; names sorted within a shard, shards by their first name."""
+    raw = (lookup("NEWS_ETL_CHECK_SOURCES") or "").strip()
+    if raw and (not raw.isdigit() or int(raw) < 1):
+        raise ConfigError(f"{origin('NEWS_ETL_CHECK_SOURCES')}={raw!r}: expected a whole number of sources "
+                          "per check task, at least 1")
+    per_task = int(raw) if raw else DEFAULT_CHECK_SOURCES
+    total = sum(map(len, fetch_shards))
+    count = min(len(fetch_shards), -(-total // per_task))
+    heap = [(0, i, []) for i in range(count)]
+    for shard in sorted(fetch_shards, key=lambda s: (-len(s), s)):
+        size, i, merged = heapq.heappop(heap)
+        merged.extend(shard)
+        heapq.heappush(heap, (size + len(shard), i, merged))
+    return sorted((sorted(merged) for _, _, merged in heap if merged), key=lambda s: s[0])
 
 
 def source_hosts(source: Source, day: date) -> set[str]:

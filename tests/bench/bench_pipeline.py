@@ -477,9 +477,8 @@ def run_news_daily(airflow, run_id: str, monitor: dict, timeout: float = 1800) -
                         {"dag_run_id": run_id, "logical_date": None, "conf": {"date": DAY.isoformat()}})
         run = airflow.wait_for(f"news_daily {run_id}", lambda: _finished(airflow, run_id), timeout, every=0.5)
     seconds = time.monotonic() - started
-    listed = airflow.request("GET", f"/api/v2/dags/news_daily/dagRuns/{run_id}/taskInstances?limit=1000")
     tasks = []
-    for ti in listed["task_instances"]:
+    for ti in _task_instances(airflow, run_id):
         start, end = _ts(ti["start_date"]), _ts(ti["end_date"])
         tasks.append(dict(stage=ti["task_id"].split(".")[-1], source=ti["rendered_map_index"], state=ti["state"],
                           start=start, end=end, seconds=ti["duration"] or 0.0, rss=memory.peaks.get(ti["id"]),
@@ -488,6 +487,18 @@ def run_news_daily(airflow, run_id: str, monitor: dict, timeout: float = 1800) -
         cur.execute("SELECT coalesce(sum(loaded_new), 0) FROM news.etl_run WHERE run_id = %s", (run_id,))
         (loaded,) = cur.fetchone()
     return DagRun(seconds=seconds, state=run["state"], tasks=tasks, loaded_new=loaded, cpu=memory.cpu_used())
+
+
+def _task_instances(airflow, run_id: str) -> list[dict]:
+    """Every task instance of the run, page by page: the API gives at most [api]
+    maximum_page_limit (100) a request whatever the limit asked."""
+    listed: list[dict] = []
+    while True:
+        page = airflow.request("GET", f"/api/v2/dags/news_daily/dagRuns/{run_id}/taskInstances"
+                                      f"?limit=100&offset={len(listed)}")
+        listed += page["task_instances"]
+        if not page["task_instances"] or len(listed) >= page["total_entries"]:
+            return listed
 
 
 def _finished(airflow, run_id: str) -> dict | None:

@@ -74,17 +74,19 @@ def test_news_daily_wiring(dagbag_of):
         "plan": [],
         "shard.extract": ["plan"],
         "shard.transform": ["plan", "shard.extract"],  # each stage reads its shard from plan
-        "shard.check": ["plan", "shard.transform"],
-        "shard.load": ["plan", "shard.check"],
-        "summary": ["shard.load"],
+        "check_shards": ["plan"],  # the check stage's shards: fetch shards merged
+        "check": ["check_shards", "shard.transform"],
+        "load": ["check", "plan"],
+        "summary": ["load"],
     }
     # A shard's later stages run whatever became of its earlier ones: each picks the sources ready for it.
     assert {t.task_id: (t.trigger_rule, t.pool) for t in dag.tasks} == {
         "plan": ("all_success", "default_pool"),
         "shard.extract": ("all_success", "news_fetch"),
         "shard.transform": ("all_done", "default_pool"),
-        "shard.check": ("all_done", "news_check"),
-        "shard.load": ("all_done", "default_pool"),
+        "check_shards": ("all_success", "default_pool"),
+        "check": ("all_done", "news_check"),
+        "load": ("all_done", "default_pool"),
         "summary": ("all_done", "default_pool"),
     }
     # No task returning a dict has each key pushed as its own XCom.

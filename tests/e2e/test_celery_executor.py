@@ -95,8 +95,9 @@ def test_news_daily_through_the_celery_executor(tmp_path, postgres, sample_url, 
 
         airflow.wait_for("Celery's results", lambda: celery_results() == {"SUCCESS": len(tasks)}, 60, every=1)
         assert {t["state"] for t in tasks} == {"success"}
-        # plan, 4 per shard, summary: the sample publishers share one host, so they are one shard
-        assert len(tasks) == 2 + 4 * 1
+        # plan, check_shards, 4 per shard, summary: the sample publishers share one host, so they
+        # are one shard (and one check shard)
+        assert len(tasks) == 3 + 4 * 1
 
         for publisher in PUBLISHERS:
             assert loaded_articles(airflow.dsn, publisher) == expected_articles(publisher, sample_url, DAY,
