@@ -1,5 +1,6 @@
 """Shards: the groups of sources a news_daily run maps its tasks over, so that its number of task
-instances stays bounded (at most 4 per shard, plus plan and summary) whatever the number of sources.
+instances stays bounded (at most 4 per shard, plus plan, check_shards and summary) whatever the
+number of sources.
 
 `plan_shards` is the run's first task: it reads and validates every source file and suite (the DAG
 file reads none), records those left out, and groups the sources with work into NEWS_ETL_SHARDS
