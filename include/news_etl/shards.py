@@ -5,12 +5,13 @@ number of sources.
 `plan_shards` is the run's first task: it reads and validates every source file and suite (the DAG
 file reads none), records those left out, and groups the sources with work into NEWS_ETL_SHARDS
 shards: all the sources of one host in one shard (so per-host politeness holds in one process),
-balanced by size (the articles each source listed in its recent attempts). The checks run on fewer,
-larger shards (`check_shards`: whole fetch shards merged, NEWS_ETL_CHECK_SOURCES sources each), since
-politeness binds fetching only and each check task pays for setting Great Expectations up. `run_stage` is one
-shard's extract, transform, check or load: every source on its own, one source's failure recorded
-for that source (news.etl_run) while the rest of the shard goes on; a retry of the task redoes only
-the sources whose stage did not complete (news.etl_run.stage_done), a cleared run redoes them all.
+balanced by size (the articles each source listed in its recent attempts). The checks run on
+fewer, larger shards (`check_shards`: whole shards merged, NEWS_ETL_CHECK_SOURCES sources each),
+since politeness binds fetching only and each check task pays for setting Great Expectations up.
+`run_stage` is one shard's extract, transform, check or load: every source on its own, one
+source's failure recorded for that source (news.etl_run) while the rest of the shard goes on; a
+retry of the task redoes only the sources whose stage did not complete (news.etl_run.stage_done),
+a cleared run redoes them all.
 """
 
 from __future__ import annotations
