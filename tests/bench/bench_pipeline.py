@@ -48,6 +48,7 @@ import psutil
 import requests
 
 from news_etl import PROJECT_DIR, warehouse
+from news_etl.airflow_api import AirflowApi
 from news_etl.sample_sites.publishers import (
     PUBLISHERS, Edition, SampleArticle, archive_feed_path, articles_for, as_of, live_feed_path)
 from news_etl.sample_sites.server import Scale, cached_route, serve_in_thread
@@ -478,7 +479,8 @@ def run_news_daily(airflow, run_id: str, monitor: dict, timeout: float = 1800) -
         run = airflow.wait_for(f"news_daily {run_id}", lambda: _finished(airflow, run_id), timeout, every=0.5)
     seconds = time.monotonic() - started
     tasks = []
-    for ti in _task_instances(airflow, run_id):
+    # Page by page (the API's 100 a request would cut a run of 25 shards or more), as `make run` reads them.
+    for ti in AirflowApi(airflow.url, airflow.user, airflow.password).task_instances("news_daily", run_id):
         start, end = _ts(ti["start_date"]), _ts(ti["end_date"])
         tasks.append(dict(stage=ti["task_id"].split(".")[-1], source=ti["rendered_map_index"], state=ti["state"],
                           start=start, end=end, seconds=ti["duration"] or 0.0, rss=memory.peaks.get(ti["id"]),
@@ -487,18 +489,6 @@ def run_news_daily(airflow, run_id: str, monitor: dict, timeout: float = 1800) -
         cur.execute("SELECT coalesce(sum(loaded_new), 0) FROM news.etl_run WHERE run_id = %s", (run_id,))
         (loaded,) = cur.fetchone()
     return DagRun(seconds=seconds, state=run["state"], tasks=tasks, loaded_new=loaded, cpu=memory.cpu_used())
-
-
-def _task_instances(airflow, run_id: str) -> list[dict]:
-    """Every task instance of the run, page by page: the API gives at most [api]
-    maximum_page_limit (100) a request whatever the limit asked."""
-    listed: list[dict] = []
-    while True:
-        page = airflow.request("GET", f"/api/v2/dags/news_daily/dagRuns/{run_id}/taskInstances"
-                                      f"?limit=100&offset={len(listed)}")
-        listed += page["task_instances"]
-        if not page["task_instances"] or len(listed) >= page["total_entries"]:
-            return listed
 
 
 def _finished(airflow, run_id: str) -> dict | None:
