@@ -169,12 +169,15 @@ def _running_tasks(airflow, day: date):
     tis = airflow.request("GET", f"/api/v2/dags/news_daily/dagRuns/{ours[0]}/taskInstances?limit=1000")
     running = {t["id"]: (t["task_id"], t["map_index"]) for t in tis["task_instances"]
                if t["task_id"] != "plan" and t["state"] == "running"}
-    # Airflow's task runner titles its process `airflow worker -- <task instance id>`.
+    # Airflow's task runner titles its process `airflow worker -- <task instance id>`. Not to be
+    # taken for it: the LocalExecutor worker that supervises it, titled `airflow worker --
+    # LocalExecutor: <task instance id>` while it does and `... <idle>` after (it lives on), and the
+    # task process itself in its first moments, before it takes its own title.
     processes = {}
     for p in psutil.process_iter(["cmdline"]):
-        title = " ".join(p.info["cmdline"] or [])
-        if title.startswith("airflow worker -- ") and title.split()[-1] in running:
-            processes[title.split()[-1]] = p
+        title = " ".join(p.info["cmdline"] or []).split()
+        if len(title) == 4 and title[:3] == ["airflow", "worker", "--"] and title[3] in running:
+            processes[title[3]] = p
     if not processes:  # none yet, or the tasks seen just ended
         return None
     return ours[0], [running[ti_id] for ti_id in processes], list(processes.values())
