@@ -63,14 +63,20 @@ def check_shards(fetch_shards: list[list[str]]) -> list[list[str]]:
         raise ConfigError(f"{origin('NEWS_ETL_CHECK_SOURCES')}={raw!r}: expected a whole number of sources "
                           "per check task, at least 1")
     per_task = int(raw) if raw else DEFAULT_CHECK_SOURCES
-    total = sum(map(len, fetch_shards))
-    count = min(len(fetch_shards), -(-total // per_task))
-    heap = [(0, i, []) for i in range(count)]
-    for shard in sorted(fetch_shards, key=lambda s: (-len(s), s)):
-        size, i, merged = heapq.heappop(heap)
-        merged.extend(shard)
-        heapq.heappush(heap, (size + len(shard), i, merged))
-    return sorted((sorted(merged) for _, _, merged in heap if merged), key=lambda s: s[0])
+    count = min(len(fetch_shards), -(-sum(map(len, fetch_shards)) // per_task))
+    return _spread(fetch_shards, count, len)
+
+
+def _spread(groups, count: int, weight) -> list[list[str]]:
+    """The groups of names in at most `count` shards, none split: heaviest first, each to the
+    lightest shard so far. Empty shards are dropped; names are sorted within a shard, shards by
+    their first name."""
+    heap = [(0.0, i, []) for i in range(count)]
+    for names in sorted(groups, key=lambda g: (-weight(g), g)):
+        load, i, shard = heapq.heappop(heap)
+        shard.extend(names)
+        heapq.heappush(heap, (load + weight(names), i, shard))
+    return sorted((sorted(shard) for _, _, shard in heap if shard), key=lambda s: s[0])
 
 
 def source_hosts(source: Source, day: date) -> set[str]:
@@ -103,12 +109,7 @@ def make_shards(sources: list[Source], count: int, weights: dict[str, float], da
     def weight(names: list[str]) -> float:
         return sum(1 + weights.get(name, 0.0) for name in names)
 
-    heap = [(0.0, i, []) for i in range(max(1, count))]
-    for names in sorted(groups.values(), key=lambda g: (-weight(g), g)):
-        load, i, shard = heapq.heappop(heap)
-        shard.extend(names)
-        heapq.heappush(heap, (load + weight(names), i, shard))
-    return sorted((sorted(shard) for _, _, shard in heap if shard), key=lambda s: s[0])
+    return _spread(groups.values(), max(1, count), weight)
 
 
 def plan_shards(run: pipeline.Run, directory: Path | str | None = None) -> list[list[str]]:
