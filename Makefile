@@ -62,9 +62,9 @@ bench-queries: venv
 bench-clusters: venv
 	@$(BIN)/python tests/bench/bench_clusters.py $(BENCH_ARGS)
 
-# The quality gate's task time per source beyond the first in a shard's check task (36 sources,
-# three tasks in one process; median, p90, CPU), and the Data Docs site's growth. Two tasks took
-# 8 min at load average 11-18 on 2 cores.
+# The quality gate's task time per source beyond the first in a shard's check task (a task of one
+# source, then one of 36, three rounds in one process; wall and CPU), and the Data Docs site's
+# growth. ~1 min.
 bench-checks: venv
 	@nice $(BIN)/python tests/bench/bench_checks.py $(BENCH_ARGS)
 

@@ -4,6 +4,8 @@ source leaves the warehouse unchanged while others load; suite files fail clearl
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 import shutil
 from datetime import date, datetime, timezone
@@ -301,6 +303,107 @@ def test_gx_is_set_up_once_per_warehouse_and_site(make_database, settings, site,
             (r, 1, 1) for r in run_ids]
 
 
+def verdicts(make_database, settings, sources: list, together: bool):
+    """Extract, transform and check `sources` in a new warehouse, validated together (as a check
+    task does) or each alone; each source's outcome, results, quarantine, status and pages."""
+    dsn = make_database()[0]
+    run = pipeline.Run(run_id="together" if together else "alone", day=DAY, dsn=dsn, settings=settings)
+    for source in sources:
+        pipeline.extract(source, run, now=NOW)
+        pipeline.transform(source, run)
+    validated = pipeline.check_together(sources, run, NOW) if together else {}
+    assert (set(validated) == {s.name for s in sources}) is together
+    outcome = {}
+    for source in sources:
+        try:
+            outcome[source.name] = pipeline.check(source, run, now=NOW, alone=False, validated=validated.get(source.name))
+        except QualityGateError as exc:
+            outcome[source.name] = str(exc).split(" Data Docs:")[0]
+    return (outcome,
+            rows(dsn, "SELECT source, check_id, action, expectation, column_name, success, element_count, "
+                      "unexpected_count, observed_value, error FROM news.dq_result ORDER BY source, check_id"),
+            rows(dsn, "SELECT source, url, reasons FROM news.quarantine ORDER BY source, url"),
+            rows(dsn, "SELECT source, status, passed, quarantined FROM news.etl_run ORDER BY source")), \
+        [p for (p,) in rows(dsn, "SELECT DISTINCT data_docs FROM news.etl_run")]
+
+
+def reasons(quarantine) -> list[tuple]:
+    return sorted((s, u.rsplit("/", 1)[1], sorted(r["check"] for r in rs)) for s, u, rs in quarantine)
+
+
+def test_sources_validated_together_get_the_verdicts_each_gets_alone(make_database, settings, site, write_file,
+                                                                     suites):
+    """A check task validates its shard's sources in one GX validation: each source's results,
+    quarantine and status are what checking it alone gives. The two sources differ in time zone
+    (so in window), story-code shape and language, and share pages: a URL and a story code in both
+    are no duplicates, uniqueness being each source's own. One validation, one Data Docs page."""
+    suites("thresholds: {max_failed_ratio: 1.0}\n")
+    first = crafted(site, write_file, {
+        "/news/1000001": (page("1 March 2024 08:00", "1000001"), None),
+        "/news/1000002": (page("1 March 2024 08:10", "1000002", body="Too short to be news."), None),
+        "/news/1000003": (page("1 March 2024 08:20", "1000002"), None),                # its code twice
+        "/news/1000004": (page("1 March 2024 08:30", "10000004", lang="fr"), None),    # 8 digits, French
+        "/news/1000005": (page("27 February 2024 22:00", "1000005"), None),           # before the window
+    })
+    site.pages["/other.xml"] = Page(rss(site, [(p, None) for p in ("/news/1000001", "/news/1000004", "/news/1000005")]))
+    second = load_source(write_file("neighbour.yaml", SOURCE.format(feed=site.url("/other.xml")).replace(
+        "name: crafted", "name: neighbour").replace("Asia/Tehran", "UTC").replace("language: en", "language: fr")
+        .replace("\\d{7}", "\\d{8}")))
+
+    alone, alone_pages = verdicts(make_database, settings, [first, second], together=False)
+    together, together_pages = verdicts(make_database, settings, [first, second], together=True)
+    assert together == alone
+    outcome, results, quarantine, statuses = together
+    assert reasons(quarantine) == [
+        ("crafted", "1000002", ["body_long_enough", "story_code_unique"]),
+        ("crafted", "1000003", ["story_code_matches_url", "story_code_unique"]),
+        ("crafted", "1000004", ["language_expected", "story_code_matches_url", "story_code_pattern"]),
+        ("crafted", "1000005", ["published_at_in_collected_days"]),
+        ("neighbour", "1000001", ["language_expected", "story_code_pattern"]),  # its URL and code: no duplicates
+        ("neighbour", "1000004", ["story_code_matches_url"]),
+        ("neighbour", "1000005", ["language_expected", "published_at_in_collected_days", "story_code_pattern"]),
+    ]
+    assert statuses == [("crafted", "running", 1, 4), ("neighbour", "blocked", 0, 3)]
+    assert len(alone_pages) == 2 and len(together_pages) == 1  # one validation, one page for both
+    assert "/validations/news/shard/crafted/2-sources/" in together_pages[0]
+
+
+def test_sources_alike_share_each_check_of_the_validation(make_database, settings, site, write_file, suites):
+    """Sources whose suites ask the same and share no value: one expectation per check covers them
+    all, uniqueness too (duplicates inside each source are still found), and only the batch size,
+    a table-level check, is one per source; the verdicts are each source's own."""
+    suites("thresholds: {max_failed_ratio: 1.0}\n")
+    first = crafted(site, write_file, {
+        "/news/1000001": (page("1 March 2024 08:00", "1000001"), None),
+        "/news/1000002": (page("1 March 2024 08:10", "1000001"), None),                # its code twice
+    })
+    site.pages["/other.xml"] = Page(rss(site, [("/news/2000001", None), ("/news/2000002", None)]))
+    site.pages["/news/2000001"] = Page(page("1 March 2024 09:00", "2000001", canonical="/news/2000001"))
+    site.pages["/news/2000002"] = Page(page("1 March 2024 09:10", "2000002", canonical="/news/2000001"))
+    second = load_source(write_file("alike.yaml", SOURCE.format(feed=site.url("/other.xml")).replace(
+        "name: crafted", "name: alike")))
+
+    alone, _ = verdicts(make_database, settings, [first, second], together=False)
+    together, (docs,) = verdicts(make_database, settings, [first, second], together=True)
+    assert together == alone
+    assert reasons(together[2]) == [
+        ("alike", "2000001", ["canonical_url_unique"]),
+        ("alike", "2000002", ["canonical_url_unique"]),
+        ("crafted", "1000001", ["story_code_unique"]),
+        ("crafted", "1000002", ["story_code_matches_url", "story_code_unique"]),
+    ]
+    (stored,) = [json.loads(p.read_text()) for p in (settings.data_docs_root / "results").rglob("*.json")
+                 if "shard" in str(p)]
+    checks = sorted((r["expectation_config"]["meta"]["check_id"],
+                     json.dumps(r["expectation_config"]["kwargs"].get("row_condition"), sort_keys=True))
+                    for r in stored["results"])
+    assert len(checks) == 26  # 24 checks once, the batch size twice
+    assert ("story_code_unique", "null") in checks and ("canonical_url_unique", "null") in checks
+    conditioned = [(c, condition) for c, condition in checks if condition != "null"]
+    assert [c for c, _ in conditioned] == ["batch_size_usual", "batch_size_usual"]
+    assert '"alike"' in conditioned[0][1] and '"crafted"' in conditioned[1][1]  # each on its source's rows
+
+
 def run_with_staged(source, run_id: str, day: date, dsn: str, settings) -> pipeline.Run:
     run = pipeline.Run(run_id=run_id, day=day, dsn=dsn, settings=settings)
     pipeline.extract(source, run, now=NOW)
@@ -480,7 +583,7 @@ def test_checks_run_for_a_source_with_a_non_latin_title(write_file):
     from news_etl.quality import staged_rows_query
 
     text = SOURCE.format(feed="http://127.0.0.1:9/f").replace("title: Crafted Times", "title: بريد الوادي")
-    query = staged_rows_query("run-1", load_source(write_file("crafted.yaml", text)))
+    query = staged_rows_query("run-1", [load_source(write_file("crafted.yaml", text))])
     assert "ARRAY['بريد الوادي','crafted']::text[]" in query and "s.run_id = 'run-1'" in query
 
 
@@ -517,3 +620,19 @@ def test_a_check_that_cannot_be_evaluated_blocks_even_a_record_or_quarantine_che
     assert report.blocking() == ["broken could not be evaluated: relation does not exist"]
     assert report.failed_checks() == ("broken: not evaluated: relation does not exist; "
                                       "counted: not evaluated: no observed value")
+
+
+def test_a_shared_checks_result_is_split_into_each_sources_own():
+    shared = quality.CheckResult(check_id="body_long_enough", expectation="expect_column_values_to_be_between",
+                                 column="word_count", action="quarantine", success=False, element_count=5,
+                                 unexpected_count=2, observed_value=None, failed_rows={11: 3, 21: 4})
+    source_of, checked = {11: "a", 12: "a", 21: "b", 22: "b", 23: "b"}, {"a": 2, "b": 3, "c": 0}
+    split = quality._per_source(shared, ["a", "b", "c"], source_of, checked)
+    assert [(n, r.success, r.element_count, r.unexpected_count, r.failed_rows, r.error) for n, r in split.items()] == [
+        ("a", False, 2, 1, {11: 3}, None), ("b", False, 3, 1, {21: 4}, None), ("c", True, 0, 0, {}, None)]
+    # GX counted more failing rows than it named, or named a row of another source: no verdict for any
+    for count, rows_ in ((3, {11: 3, 21: 4}), (2, {11: 3, 99: 1})):
+        unsure = quality._per_source(dataclasses.replace(shared, unexpected_count=count, failed_rows=rows_),
+                                     ["a", "b"], source_of, checked)
+        assert all(not r.success and r.error and r.unexpected_count is None for r in unsure.values())
+    assert quality._per_source(shared, ["a"], source_of, checked) == {"a": shared}  # checked on a's rows alone

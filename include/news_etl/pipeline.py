@@ -458,12 +458,13 @@ def transform(source: Source, run: Run) -> dict:
 # --- check -------------------------------------------------------------------------------------------
 
 @records_failure
-def check(source: Source, run: Run, now: datetime | None = None, *, alone: bool = True) -> dict:
+def check(source: Source, run: Run, now: datetime | None = None, *, alone: bool = True,
+          validated: tuple | None = None) -> dict:
     """The source's quality suite on the staged rows: failing rows go to quarantine with their
     reasons; raises QualityGateError (the load must not run) when the gate blocks the source.
     Checked `alone` (the default), the Data Docs index is rebuilt and the checks' connection
     closed right after; a shard's check task passes alone=False and calls finish_checks once,
-    after its last source."""
+    after its last source. `validated`: the source's results from check_together (same `now`)."""
     try:
         with warehouse.connect(run.dsn) as conn:
             report = check_staged(
@@ -471,7 +472,7 @@ def check(source: Source, run: Run, now: datetime | None = None, *, alone: bool 
                 now=now or datetime.now(timezone.utc),
                 lookback_days=run.settings.lookback_days,
                 clock_skew=timedelta(minutes=run.settings.clock_skew_minutes),
-                docs_dir=run.settings.data_docs_root,
+                docs_dir=run.settings.data_docs_root, validated=validated,
             )
             warehouse.record_run(conn, run.run_id, source.name, run.day, passed=report.passed,
                                  quarantined=report.quarantined,
@@ -488,6 +489,29 @@ def check(source: Source, run: Run, now: datetime | None = None, *, alone: bool 
         raise QualityGateError(f"source {source.name}: load blocked by the quality gate: {'; '.join(blocking)}. "
                                f"Failed checks: {report.failed_checks()}. Data Docs: {report.data_docs}")
     return {"source": source.name, "passed": report.passed, "quarantined": report.quarantined}
+
+
+def check_together(sources: list[Source], run: Run, now: datetime) -> dict[str, tuple]:
+    """Great Expectations once for a shard's sources (quality.check_together): each source's
+    results, for its own check (called with the same `now`). A source left out (its suite does not
+    load, or it cannot share the validation), or all of them when the shared validation fails, is
+    validated alone by its check, so that its error stays its own."""
+    suites = []
+    for source in sources:
+        try:
+            suites.append((source, load_suite(source.name)))
+        except Exception:  # the source's own check reports it
+            continue
+    try:
+        with warehouse.connect(run.dsn) as conn:
+            return quality.check_together(
+                conn, _checks_url(run), run.run_id, suites, run.day, now=now,
+                lookback_days=run.settings.lookback_days,
+                clock_skew=timedelta(minutes=run.settings.clock_skew_minutes),
+                docs_dir=run.settings.data_docs_root)
+    except Exception:
+        log.exception("the shard's sources could not be validated together; each is validated alone")
+        return {}
 
 
 def finish_checks(run: Run) -> Path | None:

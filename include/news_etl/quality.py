@@ -14,6 +14,7 @@ replaces its earlier quarantine and results.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -27,6 +28,7 @@ from typing import Any
 
 import psycopg2.extensions
 import psycopg2.extras
+import psycopg2.sql
 
 from news_etl.errors import ConfigError, NewsEtlError
 from news_etl.sources import Source
@@ -221,8 +223,8 @@ RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [
 def run_checks(sqlalchemy_url: str, query: str, expectations: list, *, suite_name: str,
                docs_dir: Path | None, run_name: str | None = None) -> tuple[list[CheckResult], Path | None]:
     """Validate the rows `query` selects (inside PostgreSQL); store the result in the Data Docs
-    site in `docs_dir` and add its page (the index is finish_checks'). Returns the results and
-    the page.
+    site in `docs_dir` and add its page (the index is finish_checks'). Returns the results, in
+    the order of `expectations`, and the page.
 
     The batch is validated directly (Batch.validate), as a checkpoint's one validation would be:
     a suite, validation definition and checkpoint registered in the context for every source would
@@ -238,6 +240,8 @@ def run_checks(sqlalchemy_url: str, query: str, expectations: list, *, suite_nam
         datasource.delete_asset("staged_articles")  # the query names this run's rows
     batch = datasource.add_query_asset(name="staged_articles", query=query).add_batch_definition_whole_table("run")
     run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(timezone.utc))
+    for number, expectation in enumerate(expectations):
+        expectation.meta["number"] = number  # GX's results come in an order of its own
     outcome = batch.get_batch().validate(gx.ExpectationSuite(name=suite_name, expectations=expectations),
                                          result_format=RESULT_FORMAT)
     outcome.meta.update(run_id=run_id, validation_time=run_id.run_time)
@@ -253,7 +257,7 @@ def run_checks(sqlalchemy_url: str, query: str, expectations: list, *, suite_nam
             # validation's page (or its result in the site, so also its line in the index) is missing.
             log.exception("%s: no Data Docs page for this validation", suite_name)
     results = []
-    for r in outcome.results:
+    for r in sorted(outcome.results, key=lambda r: r.expectation_config.meta["number"]):
         cfg = r.expectation_config
         res = r.result or {}
         column = cfg.kwargs.get("column")
@@ -322,24 +326,30 @@ def _literal(text: str) -> str:
     return quoted.getquoted().decode("utf8")
 
 
-def staged_rows_query(run_id: str, source: Source) -> str:
-    """The SQL the checks run on, with this run's literals filled in (GX wants it to start with
-    SELECT, so the file's leading comment is left out)."""
-    names = [source.title.lower(), source.name.lower()]
-    fill = {
-        "run_id": _literal(run_id),
-        "source": _literal(source.name),
-        "site_names": "ARRAY[" + ",".join(_literal(n) for n in names) + "]::text[]",
-    }
+def staged_rows_query(run_id: str, sources: list[Source]) -> str:
+    """The SQL the checks run on, for one run's rows of `sources`, with the literals filled in (GX
+    wants it to start with SELECT, so the file's leading comment is left out)."""
+    checked = ", ".join(
+        f"({_literal(s.name)}, ARRAY[{_literal(s.title.lower())},{_literal(s.name.lower())}]::text[])"
+        for s in sources)
+    fill = {"run_id": _literal(run_id), "sources": checked}
     text = "\n".join(ln for ln in sql_file("quality/staged_articles.sql").splitlines() if not ln.startswith("--"))
-    return re.sub(r"\{(run_id|source|site_names)\}", lambda m: fill[m.group(1)], text).strip()
+    return re.sub(r"\{(run_id|sources)\}", lambda m: fill[m.group(1)], text).strip()
 
 
-def check_staged(conn, sqlalchemy_url: str, run_id: str, source: Source, day: date, suite: Suite, *,
-                 now: datetime, lookback_days: int, clock_skew: timedelta,
-                 docs_dir: Path | None = None) -> QualityReport:
-    """Check one run and source's staged rows, then write quarantine, statuses and results. The
-    validation's page goes to the Data Docs site in `docs_dir`, under the source and `day`."""
+@dataclass
+class _Batch:
+    """One source's staged rows of a run, as its suite sees them: how many, and its expectations
+    with the run's parameters filled in."""
+    source: Source
+    suite: Suite
+    checked: int
+    params: dict
+    expectations: list
+
+
+def _prepare(conn, run_id: str, source: Source, day: date, suite: Suite, *, now: datetime, lookback_days: int,
+             clock_skew: timedelta) -> _Batch:
     with conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM news.stage_article WHERE run_id = %s AND source = %s",
                     (run_id, source.name))
@@ -352,20 +362,38 @@ def check_staged(conn, sqlalchemy_url: str, run_id: str, source: Source, day: da
                        ORDER BY day DESC LIMIT %s""", (source.name, run_id, day, HISTORY_RUNS))
         history = [n for (n,) in cur.fetchall()]
     params = run_parameters(suite, source, collection_window(day, source, lookback_days), now, clock_skew, history)
-    query, expectations = staged_rows_query(run_id, source), build_expectations(suite, source, params)
-    failure = query_failure(conn, query)
-    page = None
-    if failure:  # no check can be evaluated (GX would take minutes to find each one out)
-        results = [CheckResult(check_id=e.meta["check_id"], expectation=e.expectation_type,
-                               column=getattr(e, "column", None), action=e.meta["action"], success=False,
-                               element_count=None, unexpected_count=None, observed_value=None,
-                               error=f"the checks' query failed in PostgreSQL: {failure}")
-                   for e in expectations]
+    return _Batch(source, suite, checked, params, build_expectations(suite, source, params))
+
+
+def _run_name(day: date, run_id: str) -> str:
+    return f"{day.isoformat()} {run_id.replace('/', '_')}"
+
+
+def check_staged(conn, sqlalchemy_url: str, run_id: str, source: Source, day: date, suite: Suite, *,
+                 now: datetime, lookback_days: int, clock_skew: timedelta,
+                 docs_dir: Path | None = None,
+                 validated: tuple[list[CheckResult], Path | None] | None = None) -> QualityReport:
+    """Check one run and source's staged rows, then write quarantine, statuses and results. The
+    validation's page goes to the Data Docs site in `docs_dir`, under the source and `day`; or the
+    source was `validated` already, beside others of its shard (check_together, with the same
+    `now`), and these are its results and their page."""
+    batch = _prepare(conn, run_id, source, day, suite, now=now, lookback_days=lookback_days, clock_skew=clock_skew)
+    params, expectations = batch.params, batch.expectations
+    if validated is not None:
+        results, page = list(validated[0]), validated[1]
+    elif failure := query_failure(conn, staged_rows_query(run_id, [source])):
+        # no check can be evaluated (GX would take minutes to find each one out)
+        results, page = [CheckResult(check_id=e.meta["check_id"], expectation=e.expectation_type,
+                                     column=getattr(e, "column", None), action=e.meta["action"], success=False,
+                                     element_count=None, unexpected_count=None, observed_value=None,
+                                     error=f"the checks' query failed in PostgreSQL: {failure}")
+                         for e in expectations], None
     else:
-        results, page = run_checks(sqlalchemy_url, query, expectations, suite_name=f"news.{source.name}",
-                                   docs_dir=docs_dir, run_name=f"{day.isoformat()} {run_id.replace('/', '_')}")
+        results, page = run_checks(sqlalchemy_url, staged_rows_query(run_id, [source]), expectations,
+                                   suite_name=f"news.{source.name}", docs_dir=docs_dir,
+                                   run_name=_run_name(day, run_id))
     results += guard_results(conn, run_id, source.name, params)
-    report = QualityReport(checked=checked, results=results, max_failed_ratio=suite.max_failed_ratio,
+    report = QualityReport(checked=batch.checked, results=results, max_failed_ratio=suite.max_failed_ratio,
                            data_docs=page)
     for r in results:
         if r.action == "record":
@@ -378,6 +406,133 @@ def check_staged(conn, sqlalchemy_url: str, run_id: str, source: Source, day: da
                 {"check": r.check_id, "expectation": r.expectation, "column": r.column, "observed": seen})
     _write_report(conn, run_id, source.name, day, report)
     return report
+
+
+# Checks whose verdict on a row depends on that row alone: for sources whose suites say the same,
+# one expectation covers them all (the rows it names tell the sources apart). Any other kind (a
+# check over the column or table as a whole, one with `mostly`) is run per source.
+ROW_BY_ROW = frozenset({
+    "expect_column_values_to_be_null", "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set",
+    "expect_column_values_to_be_between", "expect_column_value_lengths_to_be_between",
+    "expect_column_value_lengths_to_equal", "expect_column_values_to_match_regex",
+    "expect_column_values_to_not_match_regex", "expect_column_values_to_match_regex_list",
+    "expect_column_values_to_not_match_regex_list", "expect_column_values_to_match_like_pattern",
+    "expect_column_values_to_not_match_like_pattern", "expect_column_values_to_match_like_pattern_list",
+    "expect_column_values_to_not_match_like_pattern_list",
+})
+# ...and uniqueness, where no two of the sources share a value (_sharing_values).
+UNIQUE = "expect_column_values_to_be_unique"
+
+
+def check_together(conn, sqlalchemy_url: str, run_id: str, sources: list[tuple[Source, Suite]], day: date, *,
+                   now: datetime, lookback_days: int, clock_skew: timedelta,
+                   docs_dir: Path | None = None) -> dict[str, tuple[list[CheckResult], Path | None]]:
+    """One Great Expectations validation for the staged rows of a shard's sources, instead of one
+    per source: what each source's suite asks is kept (a check every source asks the same of its
+    rows, row by row, is one expectation; any other is one per source, on its rows only: a row
+    condition on `source`). Returns each source's results and the validation's page, for
+    check_staged (called with the same `now`) to judge and write.
+
+    Left out, so that check_staged validates them alone as before (an error in one source's rows
+    stays that source's, not its neighbours'): a source whose suite sets a row condition of its
+    own, the sources of a shared check GX could not evaluate, and every source when the shard's
+    query fails in PostgreSQL (a value it refuses to cast)."""
+    from great_expectations.expectations.row_conditions import Column
+
+    batches = [_prepare(conn, run_id, source, day, suite, now=now, lookback_days=lookback_days,
+                        clock_skew=clock_skew) for source, suite in sources]
+    batches = [b for b in batches if not any(e.row_condition for e in b.expectations)]
+    if len(batches) < 2:
+        return {}
+    names = [b.source.name for b in batches]
+    query = staged_rows_query(run_id, [b.source for b in batches])
+    if query_failure(conn, query):
+        return {}
+    groups: dict[str, dict[str, Any]] = {}  # one expectation each: {source: its own expectation}
+    for b in batches:
+        for e in b.expectations:
+            shared = e.expectation_type in ROW_BY_ROW | {UNIQUE} and getattr(e, "mostly", 1) == 1
+            key = json.dumps(e.configuration.to_json_dict(), sort_keys=True, default=str) if shared else None
+            groups.setdefault(key or f"{b.source.name}/{e.meta['check_id']}", {})[b.source.name] = e
+    for key, group in list(groups.items()):
+        # One uniqueness check over several sources' rows names a value two sources share: those
+        # sources are checked apart, so that uniqueness stays each source's own.
+        first = next(iter(group.values()))
+        if first.expectation_type == UNIQUE and len(group) > 1:
+            for name in _sharing_values(conn, query, first.column, list(group)):
+                groups[f"{name}/{first.meta['check_id']}"] = {name: group.pop(name)}
+    expectations, owners = [], []
+    for group in groups.values():
+        if not group:
+            continue
+        e, owner = next(iter(group.values())), list(group)
+        if len(owner) < len(names):
+            e.row_condition = Column("source") == owner[0] if len(owner) == 1 else Column("source").is_in(owner)
+        expectations.append(e)
+        owners.append(owner)
+    results, page = run_checks(sqlalchemy_url, query, expectations,
+                               suite_name=f"news.shard.{names[0]}.{len(names)}-sources", docs_dir=docs_dir,
+                               run_name=_run_name(day, run_id))
+    with conn.cursor() as cur:
+        cur.execute("SELECT stage_id, source FROM news.stage_article WHERE run_id = %s AND source = ANY(%s)",
+                    (run_id, names))
+        source_of = dict(cur.fetchall())
+    checked = {b.source.name: b.checked for b in batches}
+    split: dict[str, list[CheckResult]] = {name: [] for name in names}
+    unsure: set[str] = set()
+    for result, owner in zip(results, owners):
+        for name, own in _per_source(result, owner, source_of, checked).items():
+            split[name].append(own)
+            if own.error and len(owner) > 1:
+                unsure.add(name)  # a shared check GX could not evaluate: whose error is it?
+    for name in unsure:  # validated alone by check_staged, an error of its own stays its own
+        del split[name]
+    for b in batches:  # each source's results in its suite's order, as when validated alone
+        if b.source.name not in split:
+            continue
+        order = {e.meta["check_id"]: number for number, e in enumerate(b.expectations)}
+        split[b.source.name].sort(key=lambda r: order[r.check_id])
+    return {name: (own, page) for name, own in split.items()}
+
+
+def _sharing_values(conn, query: str, column: str, names: list[str]) -> list[str]:
+    """The sources among `names` of which a value of `column` is also another's (all of them when
+    that cannot be told: each is then checked on its own rows)."""
+    with conn.cursor() as cur:
+        cur.execute("SAVEPOINT sharing_values")
+        try:
+            cur.execute(psycopg2.sql.SQL(
+                "SELECT DISTINCT source FROM ({query}) AS staged WHERE source = ANY(%(names)s) AND {column} IN ("
+                " SELECT {column} FROM ({query}) AS again WHERE source = ANY(%(names)s)"
+                " GROUP BY {column} HAVING count(DISTINCT source) > 1)").format(
+                    query=psycopg2.sql.SQL(query.replace("%", "%%")), column=psycopg2.sql.Identifier(column)),
+                {"names": names})
+        except psycopg2.Error:
+            cur.execute("ROLLBACK TO SAVEPOINT sharing_values")
+            return names
+        apart = [name for (name,) in cur.fetchall()]
+        cur.execute("RELEASE SAVEPOINT sharing_values")
+    return apart
+
+
+def _per_source(result: CheckResult, owner: list[str], source_of: dict[int, str],
+                checked: dict[str, int]) -> dict[str, CheckResult]:
+    """A shared check's result as each of its sources' own: the rows it names of that source."""
+    if len(owner) == 1:
+        return {owner[0]: result}  # checked on that source's rows alone
+    error = result.error
+    if error is None and (result.unexpected_count != len(result.failed_rows)
+                          or any(source_of.get(sid) not in owner for sid in result.failed_rows)):
+        error = (f"{result.unexpected_count} rows failed but {len(result.failed_rows)} were named, "
+                 f"not all of them rows of the sources checked")
+    split = {}
+    for name in owner:
+        failed = {sid: seen for sid, seen in result.failed_rows.items() if source_of.get(sid) == name}
+        split[name] = dataclasses.replace(
+            result, success=error is None and not failed, element_count=checked[name],
+            unexpected_count=len(failed) if error is None else None, failed_rows=failed, error=error)
+    return split
 
 
 def query_failure(conn, query: str) -> str | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import heapq
 import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -250,8 +250,11 @@ def _run_stage(stage: str, names: list[str], run: pipeline.Run, clear_number: in
 
 def _run_sources(stage: str, sources: dict[str, Source], unreadable: dict[str, str], run: pipeline.Run,
                  clear_number: int, outcome: StageOutcome) -> None:
-    # Checks of a shard leave the Data Docs index to run_stage, after the last source.
-    options = {"alone": False} if stage == "check" else {}
+    options: dict[str, dict] = {name: {} for name in outcome.pending}
+    if stage == "check":  # validated together; the Data Docs index is run_stage's, after the last source
+        now = datetime.now(timezone.utc)
+        validated = pipeline.check_together([sources[n] for n in outcome.pending if n in sources], run, now)
+        options = {name: {"alone": False, "now": now, "validated": validated.get(name)} for name in outcome.pending}
     for name in list(outcome.pending):
         if name in unreadable:
             with warehouse.connect(run.dsn) as conn:
@@ -260,7 +263,7 @@ def _run_sources(stage: str, sources: dict[str, Source], unreadable: dict[str, s
             outcome.pending.remove(name)
             continue
         try:
-            getattr(pipeline, stage)(sources[name], run, **options)
+            getattr(pipeline, stage)(sources[name], run, **options[name])
         except QualityGateError as exc:
             outcome.blocked[name] = str(exc)
         except Exception as exc:  # recorded for this source by pipeline.records_failure

@@ -4,12 +4,12 @@ checks many, as a shard's check task does (issue 17's target: at most 0.2 s of t
 A scaled world of the sample publishers (bench_pipeline.World: S sources, copies of the six
 publishers, N stories of the day each, on one local server: one host, so one shard) is extracted
 and transformed untimed, then checked by shards.run_stage("check"), the check task's own code, in
-this process, ROUNDS times over under new run ids of the same day (each round a check task; the
-Data Docs site keeps every round's validations, as it keeps every day's). Per round: the task's
-time, its first source's check (importing GX and making its context in the first round), each
-later source's check (median and p90), the task's time per source beyond the first ((task time -
-first source) / (S - 1), what is left once the shard is done included; also in CPU seconds of
-this process, which a busy machine inflates less, PostgreSQL's own left out), and the site's size.
+this process, ROUNDS times over under new run ids of the same day (the Data Docs site keeps every
+round's validations, as it keeps every day's). Each round is two check tasks: one of the first
+source alone (importing GX and making its context in the first round), then one of all S. Per
+round: both tasks' times, the task's time per source beyond the first ((all - one) / (S - 1);
+also in CPU seconds of this process, which a busy machine inflates less, PostgreSQL's own left
+out), and the site's size.
 
 Usage: .venv/bin/python tests/bench/bench_checks.py [--sources 36] [--per-day 20] [--rounds 3]
 """
@@ -63,27 +63,29 @@ def main() -> None:
                 cpu.append(time.process_time() - cpu_started)
 
         pipeline.check = timed_check
-        print(f"{args.sources} sources x {args.per_day} stories of {DAY}, one shard; {args.rounds} check tasks "
+        print(f"{args.sources} sources x {args.per_day} stories of {DAY}, one shard; {args.rounds} rounds of two check tasks "
               f"in one process (load average {os.getloadavg()[0]:.1f})")
-        print("round | task s | first source s | later sources: median s, p90 s | task s per source beyond "
-              "the first | the same in CPU s of this process | validations in the site, MB")
+        print("round | task of 1 source, s | task of all, s | task s per source beyond the first ((all - 1) / "
+              "(S - 1)) | the same in CPU s of this process | validations in the site, MB")
         for r in range(args.rounds):
-            run = pipeline.Run(run_id=f"bench-{r}", day=DAY, dsn=dsn, settings=settings)
-            for stage in ("extract", "transform"):
-                done = shards.run_stage(stage, names, run, 0)
-                assert len(done.completed) == args.sources, (stage, done.failed)
-            times.clear()
-            cpu.clear()
-            started, cpu_started = time.perf_counter(), time.process_time()
-            done = shards.run_stage("check", names, run, 0)
-            task, task_cpu = time.perf_counter() - started, time.process_time() - cpu_started
-            assert not done.failed and len(times) == args.sources, done.failed
-            later = times[1:]
-            p90 = statistics.quantiles(later, n=10)[-1]
+            # A check task of one source, then one of all S, each under a run id of its own: the
+            # difference is what the S - 1 more sources cost the task.
+            tasks = {}
+            for label, shard in (("one", names[:1]), ("all", names)):
+                run = pipeline.Run(run_id=f"bench-{r}-{label}", day=DAY, dsn=dsn, settings=settings)
+                for stage in ("extract", "transform"):
+                    done = shards.run_stage(stage, shard, run, 0)
+                    assert len(done.completed) == len(shard), (stage, done.failed)
+                times.clear()
+                cpu.clear()
+                started, cpu_started = time.perf_counter(), time.process_time()
+                done = shards.run_stage("check", shard, run, 0)
+                tasks[label] = time.perf_counter() - started, time.process_time() - cpu_started
+                assert not done.failed and len(times) == len(shard), done.failed
+            (one, one_cpu), (task, task_cpu) = tasks["one"], tasks["all"]
             validations = len(list((settings.data_docs_root / "results").rglob("*.json")))
-            print(f"{r + 1} | {task:.1f} | {times[0]:.2f} | {statistics.median(later):.2f}, {p90:.2f} | "
-                  f"{(task - times[0]) / (args.sources - 1):.2f} | {(task_cpu - cpu[0]) / (args.sources - 1):.2f} | "
-                  f"{validations}, "
+            print(f"{r + 1} | {one:.2f} | {task:.1f} | {(task - one) / (args.sources - 1):.3f} | "
+                  f"{(task_cpu - one_cpu) / (args.sources - 1):.3f} | {validations}, "
                   f"{_size(settings.data_docs_root) / 1e6:.1f}")
     finally:
         world.stop()

@@ -312,6 +312,36 @@ def known_urls_of_a_huge_feed(work_dir: Path, dsn: str) -> Outcome:
                    detail=f"backend peak {peak_kb / 1024:.0f} MB" if peak_kb else "backend peak not readable")
 
 
+def gate_cannot_evaluate_one_of_a_shard(work_dir: Path, dsn: str) -> Outcome:
+    """The same refused date in one source of a check task's shard, whose sources are validated
+    together: the shared query fails, so each is validated alone; only that source is blocked,
+    its neighbour's rows pass and load."""
+    run = pipeline.Run(run_id="gate-shard", day=DAY, dsn=dsn, settings=_settings(work_dir))
+    broken, neighbour = (_source(work_dir, name, "http://127.0.0.1:9/feed.xml") for name in ("broken", "neighbour"))
+    with warehouse.connect(dsn) as conn, conn.cursor() as cur:
+        for source, code in ((broken, "1000001"), (neighbour, "1000002")):
+            warehouse.stage_records(conn, run.run_id, source.name, DAY, [_record(code, "2024-03-01T10:00:00+03:30")])
+        cur.execute("UPDATE news.stage_article SET published_at = '2024-03-01T10:00:00+20:00' WHERE source = 'broken'")
+    now = NOW
+    validated = pipeline.check_together([broken, neighbour], run, now)
+    verdicts = {}
+    for source in (broken, neighbour):
+        try:
+            pipeline.check(source, run, now=now, alone=False, validated=validated.get(source.name))
+            pipeline.load(source, run)
+            verdicts[source.name] = "loaded"
+        except QualityGateError:
+            verdicts[source.name] = "blocked"
+    errors = {name: _count(dsn, "SELECT count(*) FROM news.dq_result WHERE source = %s AND error IS NOT NULL",
+                           (name,)) for name in ("broken", "neighbour")}
+    loaded = {name: len(_articles(dsn, name)) for name in ("broken", "neighbour")}
+    return Outcome(fault="gate-one-source-of-a-shard-cannot-be-evaluated", fetch_outcome=verdicts["broken"],
+                   loaded=loaded["neighbour"],
+                   ok=(validated == {} and verdicts == {"broken": "blocked", "neighbour": "loaded"}
+                       and errors["broken"] > 20 and errors["neighbour"] == 0 and loaded == {"broken": 0, "neighbour": 1}),
+                   detail=f"validated apart; {verdicts}; checks not evaluated {errors}; loaded {loaded}")
+
+
 def _vm_hwm_kb(pid: int) -> int | None:
     """A local backend's peak resident memory (the embedded server runs on this machine)."""
     try:
@@ -326,6 +356,8 @@ def _vm_hwm_kb(pid: int) -> int | None:
 SCENARIOS = [
     Scenario("gate-check-cannot-be-evaluated", GATE, "blocked, every check recorded as not evaluated",
              gate_cannot_evaluate),
+    Scenario("gate-one-source-of-a-shard-cannot-be-evaluated", GATE,
+             "that source blocked alone, its neighbour in the shard loads", gate_cannot_evaluate_one_of_a_shard),
     Scenario("hostile-dates-no-partitions", PARTITIONS, "bad dates quarantined, no partition outside the window",
              hostile_dates),
     Scenario("analyst-holds-etl-locks", LOCKS, "analyst refused; upgrade fails after lock_timeout naming the lock",

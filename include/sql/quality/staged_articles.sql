@@ -1,9 +1,11 @@
--- The rows the quality checks see: one run and source of news.stage_article, plus derived columns.
--- {run_id}, {source} and {site_names} (text[]) are quoted literals filled in by quality.py. published_at is text in staging: only a value that states its
+-- The rows the quality checks see: one run's rows of news.stage_article for one or more sources,
+-- plus derived columns. {run_id} is a quoted literal and {sources} a VALUES list of (source, its
+-- site names as text[]), filled in by quality.py; every derived column is computed within its
+-- source, so a row reads the same whichever sources are checked beside it. published_at is text in staging: only a value that states its
 -- offset becomes a timestamp, so a date without a time zone can never pass as UTC.
 SELECT d.*,
        (abs(extract(epoch FROM d.published_at_utc - d.feed_published_utc)) / 3600)::float8 AS feed_date_gap_hours,
-       lower(btrim(d.title)) = ANY ({site_names}) AS title_is_site_name,
+       lower(btrim(d.title)) = ANY (d.site_names) AS title_is_site_name,
        d.word_count < 150
            AND d.body ~* '(subscribe|log ?in|sign ?in|register) to (continue|read)|already a subscriber|enable javascript|accept (all )?cookies|access denied|page not found|(404|403) error'
            AS body_is_boilerplate,
@@ -19,13 +21,13 @@ SELECT d.*,
            WHERE src.name = d.source AND a.canonical_url = d.canonical_url
              AND a.story_code IS DISTINCT FROM d.story_code) AS story_code_changed_for_url,
        CASE WHEN d.code_number IS NOT NULL AND d.published_at_utc IS NOT NULL THEN
-           abs(rank() OVER (PARTITION BY d.code_number IS NOT NULL AND d.published_at_utc IS NOT NULL
+           abs(rank() OVER (PARTITION BY d.source, d.code_number IS NOT NULL AND d.published_at_utc IS NOT NULL
                             ORDER BY d.published_at_utc, d.code_number)
-             - rank() OVER (PARTITION BY d.code_number IS NOT NULL AND d.published_at_utc IS NOT NULL
+             - rank() OVER (PARTITION BY d.source, d.code_number IS NOT NULL AND d.published_at_utc IS NOT NULL
                             ORDER BY d.code_number))
        END AS story_code_order_gap
 FROM (
-    SELECT s.*,
+    SELECT s.*, checked.site_names,
            s.published_at ~ '(Z|[+-]\d\d(:?\d\d)?)$' AS published_at_has_offset,
            CASE WHEN s.published_at ~ '(Z|[+-]\d\d(:?\d\d)?)$' THEN s.published_at::timestamptz END
                AS published_at_utc,
@@ -33,5 +35,6 @@ FROM (
                AS feed_published_utc,
            CASE WHEN s.story_code ~ '^\d{1,18}$' THEN s.story_code::numeric END AS code_number
     FROM news.stage_article s
-    WHERE s.run_id = {run_id} AND s.source = {source}
+    JOIN (VALUES {sources}) AS checked (source, site_names) ON checked.source = s.source
+    WHERE s.run_id = {run_id}
 ) d
