@@ -168,6 +168,20 @@ def test_each_check_quarantines_exactly_its_rows_and_good_rows_load(dsn, setting
     assert rows(dsn, "SELECT count(*) = count(DISTINCT check_id) FROM news.dq_result") == [(True,)]
 
 
+def test_every_failing_row_is_quarantined_not_only_the_first_twenty(dsn, settings, site, write_file, suites):
+    """GX names only the first 20 failing rows unless told otherwise; the rest would have loaded."""
+    suites("thresholds: {max_failed_ratio: 1.0}\n")
+    short = {f"/news/{1000001 + i}": (page(f"1 March 2024 08:{i:02d}", str(1000001 + i), body="Too short."), None)
+             for i in range(25)}
+    source = crafted(site, write_file, {**short, "/news/1000100": (page("1 March 2024 09:00", "1000100"), None)})
+    run = pipeline.Run(run_id="r", day=DAY, dsn=dsn, settings=settings)
+    run_until_check(source, run)
+    assert quarantined(dsn) == {path.rsplit("/", 1)[1]: [("body_long_enough", 2)] for path in short}
+    assert rows(dsn, "SELECT unexpected_count, error FROM news.dq_result WHERE check_id = 'body_long_enough'") == [
+        (25, None)]
+    assert pipeline.load(source, run)["loaded_new"] == 1
+
+
 def test_checks_see_whether_a_dates_offset_was_stated_or_assumed(dsn, settings, site, write_file, suites):
     stated = b'<html><head><meta property="article:published_time" content="2024-03-01T08:00:00+03:30">' \
              b'</head><body><h1>A fine headline</h1><p>' + BODY.encode() + b'</p></body></html>'
@@ -597,6 +611,7 @@ def test_checks_run_for_a_source_with_a_non_latin_title(write_file):
         "raised_exception": True, "exception_message": "(psycopg2.errors.DataException) bad\nmore"}},
      "(psycopg2.errors.DataException) bad"),
     (False, "title", {}, {"unexpected_count": 3}, {}, "3 rows failed but none was named"),
+    (False, "title", {7: "x"}, {"unexpected_count": 21}, {}, "21 rows failed, only 1 named"),
     (False, "title", {}, {}, {"raised_exception": False}, "failed without naming a failing row"),
     (True, None, {}, {"observed_value": None}, {}, "no observed value"),
     (True, None, {}, {"observed_value": 0}, {}, None),

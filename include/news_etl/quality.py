@@ -215,9 +215,10 @@ def _validator(sqlalchemy_url: str, site_dir: Path | None) -> _Validator:
     return _validators[key]
 
 
-# A failing row is named by its URL in Data Docs and by its stage_id for the quarantine.
+# A failing row is named by its URL in Data Docs and by its stage_id for the quarantine; every
+# failing row (GX names the first 20 only, by default, even in COMPLETE: the others would load).
 RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": ["url", "stage_id"],
-                 "include_unexpected_rows": False}
+                 "include_unexpected_rows": False, "partial_unexpected_count": 1_000_000}
 
 
 def run_checks(sqlalchemy_url: str, query: str, expectations: list, *, suite_name: str,
@@ -315,6 +316,9 @@ def evaluation_error(success: bool | None, column: str | None, failed: dict, res
     if not success and not failed:
         return (f"{result['unexpected_count']} rows failed but none was named" if result.get("unexpected_count")
                 else "failed without naming a failing row")
+    if failed and result.get("unexpected_count") is not None and len(failed) != result["unexpected_count"]:
+        # the rows not named would pass the gate
+        return f"{result['unexpected_count']} rows failed, only {len(failed)} named"
     return None
 
 
@@ -435,14 +439,21 @@ def check_together(conn, sqlalchemy_url: str, run_id: str, sources: list[tuple[S
     check_staged (called with the same `now`) to judge and write.
 
     Left out, so that check_staged validates them alone as before (an error in one source's rows
-    stays that source's, not its neighbours'): a source whose suite sets a row condition of its
-    own, the sources of a shared check GX could not evaluate, and every source when the shard's
-    query fails in PostgreSQL (a value it refuses to cast)."""
+    stays that source's, not its neighbours'): a source without staged rows, one whose suite does
+    not build or sets a row condition of its own, one with a check GX could not evaluate, and
+    every source when the shard's query fails in PostgreSQL (a value it refuses to cast)."""
     from great_expectations.expectations.row_conditions import Column
 
-    batches = [_prepare(conn, run_id, source, day, suite, now=now, lookback_days=lookback_days,
-                        clock_skew=clock_skew) for source, suite in sources]
-    batches = [b for b in batches if not any(e.row_condition for e in b.expectations)]
+    batches = []
+    for source, suite in dict((s.name, (s, suite)) for s, suite in sources).values():
+        try:
+            batch = _prepare(conn, run_id, source, day, suite, now=now, lookback_days=lookback_days,
+                             clock_skew=clock_skew)
+        except ConfigError:
+            continue  # its suite's error is reported by its own check
+        # An empty batch alone gets GX's answers for no rows (no count of failures at all).
+        if batch.checked and not any(e.row_condition for e in batch.expectations):
+            batches.append(batch)
     if len(batches) < 2:
         return {}
     names = [b.source.name for b in batches]
@@ -481,11 +492,11 @@ def check_together(conn, sqlalchemy_url: str, run_id: str, sources: list[tuple[S
     checked = {b.source.name: b.checked for b in batches}
     split: dict[str, list[CheckResult]] = {name: [] for name in names}
     unsure: set[str] = set()
-    for result, owner in zip(results, owners):
+    for result, owner in zip(results, owners, strict=True):
         for name, own in _per_source(result, owner, source_of, checked).items():
             split[name].append(own)
-            if own.error and len(owner) > 1:
-                unsure.add(name)  # a shared check GX could not evaluate: whose error is it?
+            if own.error:
+                unsure.add(name)  # whose error is it? A failure of the shared run, or of its rows?
     for name in unsure:  # validated alone by check_staged, an error of its own stays its own
         del split[name]
     for b in batches:  # each source's results in its suite's order, as when validated alone
@@ -493,6 +504,8 @@ def check_together(conn, sqlalchemy_url: str, run_id: str, sources: list[tuple[S
             continue
         order = {e.meta["check_id"]: number for number, e in enumerate(b.expectations)}
         split[b.source.name].sort(key=lambda r: order[r.check_id])
+        if [r.check_id for r in split[b.source.name]] != list(order):  # every check once, or alone
+            del split[b.source.name]
     return {name: (own, page) for name, own in split.items()}
 
 
