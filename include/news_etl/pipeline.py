@@ -459,12 +459,12 @@ def transform(source: Source, run: Run) -> dict:
 
 @records_failure
 def check(source: Source, run: Run, now: datetime | None = None, *, alone: bool = True,
-          validated: tuple | None = None) -> dict:
+          validated: quality.Validated | None = None) -> dict:
     """The source's quality suite on the staged rows: failing rows go to quarantine with their
     reasons; raises QualityGateError (the load must not run) when the gate blocks the source.
     Checked `alone` (the default), the Data Docs index is rebuilt and the checks' connection
     closed right after; a shard's check task passes alone=False and calls finish_checks once,
-    after its last source. `validated`: the source's results from check_together (same `now`)."""
+    after its last source. `validated`: the source's results from check_together."""
     try:
         with warehouse.connect(run.dsn) as conn:
             report = check_staged(
@@ -491,9 +491,9 @@ def check(source: Source, run: Run, now: datetime | None = None, *, alone: bool 
     return {"source": source.name, "passed": report.passed, "quarantined": report.quarantined}
 
 
-def check_together(sources: list[Source], run: Run, now: datetime) -> dict[str, tuple]:
+def check_together(sources: list[Source], run: Run, now: datetime) -> dict[str, quality.Validated]:
     """Great Expectations once for a shard's sources (quality.check_together): each source's
-    results, for its own check (called with the same `now`). A source left out (its suite does not
+    results, for its own check. A source left out (its suite does not
     load, or it cannot share the validation), or all of them when the shared validation fails, is
     validated alone by its check, so that its error stays its own."""
     suites = []

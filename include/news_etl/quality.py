@@ -369,6 +369,15 @@ def _prepare(conn, run_id: str, source: Source, day: date, suite: Suite, *, now:
     return _Batch(source, suite, checked, params, build_expectations(suite, source, params))
 
 
+@dataclass
+class Validated:
+    """A source's results from a validation shared with others of its shard (check_together), the
+    validation's page, and the batch (its parameters) they were judged by."""
+    results: list[CheckResult]
+    page: Path | None
+    batch: _Batch
+
+
 def _run_name(day: date, run_id: str) -> str:
     return f"{day.isoformat()} {run_id.replace('/', '_')}"
 
@@ -376,27 +385,28 @@ def _run_name(day: date, run_id: str) -> str:
 def check_staged(conn, sqlalchemy_url: str, run_id: str, source: Source, day: date, suite: Suite, *,
                  now: datetime, lookback_days: int, clock_skew: timedelta,
                  docs_dir: Path | None = None,
-                 validated: tuple[list[CheckResult], Path | None] | None = None) -> QualityReport:
+                 validated: Validated | None = None) -> QualityReport:
     """Check one run and source's staged rows, then write quarantine, statuses and results. The
     validation's page goes to the Data Docs site in `docs_dir`, under the source and `day`; or the
-    source was `validated` already, beside others of its shard (check_together, with the same
-    `now`), and these are its results and their page."""
-    batch = _prepare(conn, run_id, source, day, suite, now=now, lookback_days=lookback_days, clock_skew=clock_skew)
-    params, expectations = batch.params, batch.expectations
+    source was `validated` already, beside others of its shard (check_together), and these are its
+    results, their page and its batch."""
     if validated is not None:
-        results, page = list(validated[0]), validated[1]
-    elif failure := query_failure(conn, staged_rows_query(run_id, [source])):
-        # no check can be evaluated (GX would take minutes to find each one out)
-        results, page = [CheckResult(check_id=e.meta["check_id"], expectation=e.expectation_type,
-                                     column=getattr(e, "column", None), action=e.meta["action"], success=False,
-                                     element_count=None, unexpected_count=None, observed_value=None,
-                                     error=f"the checks' query failed in PostgreSQL: {failure}")
-                         for e in expectations], None
+        batch, results, page = validated.batch, list(validated.results), validated.page
     else:
-        results, page = run_checks(sqlalchemy_url, staged_rows_query(run_id, [source]), expectations,
-                                   suite_name=f"news.{source.name}", docs_dir=docs_dir,
-                                   run_name=_run_name(day, run_id))
-    results += guard_results(conn, run_id, source.name, params)
+        batch = _prepare(conn, run_id, source, day, suite, now=now, lookback_days=lookback_days,
+                         clock_skew=clock_skew)
+        query = staged_rows_query(run_id, [source])
+        if failure := query_failure(conn, query):
+            # no check can be evaluated (GX would take minutes to find each one out)
+            results, page = [CheckResult(check_id=e.meta["check_id"], expectation=e.expectation_type,
+                                         column=getattr(e, "column", None), action=e.meta["action"],
+                                         success=False, element_count=None, unexpected_count=None,
+                                         observed_value=None, error=f"the checks' query failed in PostgreSQL: {failure}")
+                             for e in batch.expectations], None
+        else:
+            results, page = run_checks(sqlalchemy_url, query, batch.expectations, suite_name=f"news.{source.name}",
+                                       docs_dir=docs_dir, run_name=_run_name(day, run_id))
+    results += guard_results(conn, run_id, source.name, batch.params)
     report = QualityReport(checked=batch.checked, results=results, max_failed_ratio=suite.max_failed_ratio,
                            data_docs=page)
     for r in results:
@@ -431,12 +441,12 @@ UNIQUE = "expect_column_values_to_be_unique"
 
 def check_together(conn, sqlalchemy_url: str, run_id: str, sources: list[tuple[Source, Suite]], day: date, *,
                    now: datetime, lookback_days: int, clock_skew: timedelta,
-                   docs_dir: Path | None = None) -> dict[str, tuple[list[CheckResult], Path | None]]:
+                   docs_dir: Path | None = None) -> dict[str, Validated]:
     """One Great Expectations validation for the staged rows of a shard's sources, instead of one
     per source: what each source's suite asks is kept (a check every source asks the same of its
     rows, row by row, is one expectation; any other is one per source, on its rows only: a row
-    condition on `source`). Returns each source's results and the validation's page, for
-    check_staged (called with the same `now`) to judge and write.
+    condition on `source`). Returns each source's results, the validation's page and its batch,
+    for check_staged to judge and write.
 
     Left out, so that check_staged validates them alone as before (an error in one source's rows
     stays that source's, not its neighbours'): a source without staged rows, one whose suite does
@@ -506,7 +516,8 @@ def check_together(conn, sqlalchemy_url: str, run_id: str, sources: list[tuple[S
         split[b.source.name].sort(key=lambda r: order[r.check_id])
         if [r.check_id for r in split[b.source.name]] != list(order):  # every check once, or alone
             del split[b.source.name]
-    return {name: (own, page) for name, own in split.items()}
+    batch_of = {b.source.name: b for b in batches}
+    return {name: Validated(own, page, batch_of[name]) for name, own in split.items()}
 
 
 def _sharing_values(conn, query: str, column: str, names: list[str]) -> list[str]:

@@ -1,8 +1,9 @@
 -- The rows the quality checks see: one run's rows of news.stage_article for one or more sources,
 -- plus derived columns. {run_id} is a quoted literal and {sources} a VALUES list of (source, its
 -- site names as text[]), filled in by quality.py; every derived column is computed within its
--- source, so a row reads the same whichever sources are checked beside it. published_at is text in staging: only a value that states its
--- offset becomes a timestamp, so a date without a time zone can never pass as UTC.
+-- source, so a row reads the same whichever sources are checked beside it. published_at is text
+-- in staging: only a value that states its offset becomes a timestamp, so a date without a time
+-- zone can never pass as UTC.
 SELECT d.*,
        (abs(extract(epoch FROM d.published_at_utc - d.feed_published_utc)) / 3600)::float8 AS feed_date_gap_hours,
        lower(btrim(d.title)) = ANY (d.site_names) AS title_is_site_name,
