@@ -4,9 +4,11 @@ several sources) into story clusters, and the signing and planning functions on 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
+import psycopg2
 import pytest
 
 from helpers import rows
@@ -173,6 +175,80 @@ def test_two_loads_at_once_make_one_cluster_for_one_story(dsn, load):
         t.join(timeout=60)
     assert errors == [] and not any(t.is_alive() for t in threads)
     assert [c[2] for c in clusters(dsn)] == [2]
+
+
+class HeldStoryLock:
+    """The story clusters' lock held by the test, so loads look for candidates and then queue for
+    it; `wait_for(n)` returns once n sessions wait for it, `release()` commits what the test wrote."""
+
+    def __init__(self, dsn):
+        self.dsn = dsn
+        self.conn = psycopg2.connect(dsn)
+        self.cur = self.conn.cursor()
+        self.cur.execute("SELECT pg_advisory_xact_lock(hashtext('news.story_clusters'))")
+
+    def wait_for(self, sessions: int) -> None:
+        deadline = time.monotonic() + 30
+        while rows(self.dsn, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")[0][0] < sessions:
+            assert time.monotonic() < deadline, f"{sessions} loads never queued for the story lock"
+            time.sleep(0.05)
+
+    def release(self) -> None:
+        self.conn.commit()
+        self.conn.close()
+
+
+def in_threads(*calls) -> list:
+    """Start each call in a thread; returns a join() that gives the errors raised."""
+    errors, threads = [], []
+
+    def go(call):
+        try:
+            call()
+        except Exception as exc:  # noqa: BLE001 - returned to the test
+            errors.append(exc)
+
+    for call in calls:
+        threads.append(threading.Thread(target=go, args=(call,)))
+        threads[-1].start()
+
+    def join() -> list:
+        for t in threads:
+            t.join(timeout=60)
+        assert not any(t.is_alive() for t in threads)
+        return errors
+
+    return join
+
+
+def test_a_copy_written_while_a_load_looked_for_candidates_is_found_under_the_lock(dsn, load):
+    # Both loads look for candidates while the lock is held elsewhere, so neither sees the other's
+    # article then; the second to get the lock must still find the first's among those written since.
+    load("agency", [])
+    load("gazette", [])
+    held = HeldStoryLock(dsn)
+    first = in_threads(lambda: load(*WIRE_COPIES[0]))
+    held.wait_for(1)
+    second = in_threads(lambda: load(*WIRE_COPIES[1]))
+    held.wait_for(2)
+    held.release()
+    assert first() == [] and second() == []
+    assert [(c[2], len(c[3])) for c in clusters(dsn)] == [(2, 2)]
+
+
+def test_a_candidate_whose_story_was_merged_while_a_load_looked_joins_the_story_it_is_in_now(dsn, load):
+    load(*WIRE_COPIES[0])
+    load(*OTHER_STORY)
+    (wire, other), = rows(dsn, "SELECT min(cluster_id), max(cluster_id) FROM news.story_cluster")
+    held = HeldStoryLock(dsn)
+    copy = in_threads(lambda: load(*WIRE_COPIES[2]))
+    held.wait_for(1)  # the copy's load has found the agency's article in its story, and waits
+    # what another load's merge does, committed before the copy's load gets the lock
+    held.cur.execute("UPDATE news.story_member SET cluster_id = %s WHERE cluster_id = %s", (other, wire))
+    held.cur.execute("DELETE FROM news.story_cluster WHERE cluster_id = %s", (wire,))
+    held.release()
+    assert copy() == []
+    assert rows(dsn, "SELECT cluster_id, articles, outlets FROM news.story_cluster") == [(other, 3, 3)]
 
 
 def test_short_bodies_are_stories_of_their_own():

@@ -484,35 +484,48 @@ def merge_articles(conn, run_id: str, source: str) -> tuple[int, int]:
 def cluster_stories(conn) -> int:
     """Put the articles the merge just added or changed into story clusters, in the load
     transaction: sign each new or changed body (news_etl.stories), find its candidates in the
-    shared band index (news.story_member's band_keys), keep the similar ones published within the window, and
-    join, merge or make clusters. Returns how many articles were signed; a reload signs none."""
+    shared band index (news.story_member's band_keys), keep the similar ones published within the
+    window, and join, merge or make clusters. Returns how many articles were signed; a reload signs none.
+
+    The look-up in the index, most of the work, comes before the story clusters' lock, side by side
+    with other loads; under the lock only the members written meanwhile are compared (migration
+    0051), the stories of the candidates kept are read again (a merge may have moved them), and the
+    clusters written. Held for the whole look-up, the lock made every load of a run wait in turn."""
     from news_etl import stories  # numpy and datasketch: only where a load needs them
 
     with conn.cursor() as cur:
-        # Sign first (CPU, ~0.3 ms an article), then take the shared lock for the look-ups and writes.
         cur.execute("SELECT article_id, body FROM pg_temp.merge_batch WHERE change IN ('new', 'edited', 'restated')")
         signatures = {article_id: stories.signature(body) for article_id, body in cur.fetchall()}
-        _lock_story_clusters(conn, cur)
+        # Which articles to sign needs no lock: an article's text changes only with a load of its own
+        # source, and those run one at a time (the source's lock, merge_articles.sql).
         cur.execute(sql_file("load/stories_to_sign.sql"))
-        signed, titles, hashes, touched = {}, {}, {}, []
-        for article_id, content_hash, title, _body, published_at, cluster_id, signed_hash in cur.fetchall():
-            if cluster_id is not None:
-                touched.append(cluster_id)
-                if signed_hash == content_hash:
-                    continue  # restated: another time, the same text
-            signed[article_id] = (signatures[article_id], published_at)
-            titles[article_id], hashes[article_id] = title, content_hash
+        signed, titles, hashes = {}, {}, {}
+        for article_id, content_hash, title, cluster_id, signed_hash in cur.fetchall():
+            if cluster_id is not None and signed_hash == content_hash:
+                continue  # restated: another time, the same text
+            signed[article_id], titles[article_id], hashes[article_id] = signatures[article_id], title, content_hash
         ids = list(signed)
         params = dict(ids=ids, content_hashes=[hashes[a] for a in ids], titles=[titles[a] for a in ids],
-                      signatures=[psycopg2.Binary(sig) if sig else None for sig, _ in signed.values()],
-                      **_band_params({a: sig for a, (sig, _) in signed.items()}))
-        pairs = []
-        if params["band_key"]:
-            cur.execute(sql_file("load/story_candidates.sql"), dict(params, window_days=stories.WINDOW_DAYS))
-            pairs = [(a, other, cluster) for a, other, cluster, other_signature in cur.fetchall()
-                      if stories.same_story(signed[a][0], other_signature)]
+                      signatures=[psycopg2.Binary(sig) if sig else None for sig in signed.values()],
+                      window_days=stories.WINDOW_DAYS, **_band_params(signed))
+        cur.execute("SELECT coalesce(max(written), 0) FROM news.story_member")
+        seen = cur.fetchone()[0]  # read first: the look-up's snapshot holds every member up to it
+        earlier = _similar(cur, "load/story_candidates.sql", params, signed) if params["band_key"] else []
+
+        _lock_story_clusters(conn, cur)
+        cur.execute(sql_file("load/stories_to_sign.sql"))  # again: the stories the articles are in now
+        touched = [cluster_id for _, _, _, cluster_id, _ in cur.fetchall() if cluster_id is not None]
         if not ids and not touched:
             return 0
+        pairs = []
+        if params["band_key"]:
+            # The candidates kept before the lock, in the stories they are in now; one rewritten
+            # since (signed again) is compared again below, one gone is no candidate.
+            cur.execute("SELECT article_id, cluster_id FROM news.story_member WHERE article_id = ANY (%s) AND written <= %s",
+                        ([other for _, other, _ in earlier], seen))
+            now_in = dict(cur.fetchall())
+            pairs = [(a, other, now_in[other]) for a, other, _ in earlier if other in now_in]
+            pairs += _similar(cur, "load/story_candidates_since.sql", dict(params, seen=seen), signed)
         plan = stories.plan_clusters(ids, pairs)
         if plan.merged:
             cur.execute(sql_file("load/merge_story_clusters.sql"),
@@ -523,6 +536,16 @@ def cluster_stories(conn) -> int:
             plan_cluster=[c for _, c in plan.existing.items()] + [None] * len(plan.new),
             plan_key=[None] * len(plan.existing) + [k for _, k in plan.new.items()]))
     return len(ids)
+
+
+def _similar(cur, query: str, params: dict, signed: dict[int, bytes | None]) -> list[tuple[int, int, int]]:
+    """The candidate pairs `query` finds (article signed now, other article, its cluster) whose
+    signatures are similar enough to be one story."""
+    from news_etl import stories
+
+    cur.execute(sql_file(query), params)
+    return [(a, other, cluster) for a, other, cluster, other_signature in cur.fetchall()
+            if stories.same_story(signed[a], other_signature)]
 
 
 def backfill_stories(dsn: str, since: datetime | None = None, batch: int = 500) -> int:

@@ -3,7 +3,9 @@
 -- with one of them (news.story_member's band_keys, migration 0046), come from another source and
 -- were published within %(window_days)s days of it. Returns (article, other, the other's cluster
 -- and signature); cluster_stories keeps the pairs whose signatures are similar. The articles
--- signed now are of one source: no pair among them. Read only.
+-- signed now are of one source: no pair among them. Read only, and run before the story clusters'
+-- lock (side by side with other loads): under it, story_candidates_since.sql adds the members
+-- written since.
 -- One GIN index scan per article signed now (all its band keys at once), and the candidates'
 -- publication looked up by their key: a LATERAL subquery that OFFSET 0 keeps from being flattened
 -- into a join, because joined, the planner (which cannot count an array's rows, and may have no
