@@ -189,8 +189,12 @@ class HeldStoryLock:
 
     def wait_for(self, sessions: int) -> None:
         deadline = time.monotonic() + 30
-        while rows(self.dsn, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")[0][0] < sessions:
-            assert time.monotonic() < deadline, f"{sessions} loads never queued for the story lock"
+        # pg_locks is the server's: only this test's database counts (other workers share the server)
+        while rows(self.dsn, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                             "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")[0][0] < sessions:
+            if time.monotonic() > deadline:
+                self.release()  # so the loads waiting end too
+                raise AssertionError(f"{sessions} loads never queued for the story lock")
             time.sleep(0.05)
 
     def release(self) -> None:
