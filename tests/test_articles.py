@@ -206,6 +206,17 @@ TITLES = [
      "<title>Gulf Ledger - Local news, weather and sports</title>",
      '<p><font size="4"><b>Harbour bridge reopens after three months</b></font></p>',
      "Harbour bridge reopens after three months"),
+    ("not the section's name that the title states and an h1 shows",
+     "<title>cbs11tv.com - Local Sports Wire</title>",
+     "<h1>Local Sports Wire</h1><h2>Harbour bridge reopens after three months</h2>",
+     "Harbour bridge reopens after three months"),
+    ("not the dateline set as a heading between the headline and the text",
+     "<title>Gulf Ledger - Local news, weather and sports</title>",
+     "<h2>Harbour bridge reopens after three months</h2><h5>10:02 AM CST on Friday, December 28, 2007</h5>",
+     "Harbour bridge reopens after three months"),
+    ("the title of a page whose head landed in its body, over a bold notice",
+     "", '<font size="2"><b><title>Harbour bridge reopens after three months</title></b></font>'
+     "<p><b>Please support local business today</b></p>", "Harbour bridge reopens after three months"),
     ("not a bold line above the text where the title tells the story",
      "<title>Harbour bridge reopens after three months of repairs | Ledger</title>",
      "<p><b>Officials praise new supports</b></p>", "Harbour bridge reopens after three months of repairs"),
@@ -264,6 +275,15 @@ def test_page_encodings(encoding, text, declared):
 def test_http_header_charset_wins_over_meta():
     html = "<html><head><meta charset='utf-8'></head><body><p>Привет</p></body></html>".encode("cp1251")
     assert "Привет" in decode_html(html, "text/html; charset=windows-1251")
+
+
+def test_a_title_never_closed_does_not_swallow_the_page():
+    html = (b"<html><head><title>Harbour bridge reopens<script>var ads = 1;</script></head><body><article>"
+            b"<h1>Harbour bridge reopens</h1><p>The harbour bridge reopened after three months of repairs and new "
+            b"supports, officials said.</p></article></body></html>")
+    parsed = parse_article(html, url="https://example.org/a")
+    assert (parsed.title, parsed.body) == ("Harbour bridge reopens", "The harbour bridge reopened after three "
+                                           "months of repairs and new supports, officials said.")
 
 
 @pytest.mark.parametrize("data, problem", [(b"", "empty page"), (b"   \n", "empty page"),

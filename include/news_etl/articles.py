@@ -135,14 +135,37 @@ def _html_document(data: bytes, content_type: str | None, where: str) -> tuple[e
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # lxml refuses str input with an XML encoding declaration
     # Control characters are not allowed in XML/lxml text and never carry meaning in a page.
     text = _CONTROL_CHARS.sub("", text)
-    try:
-        doc = etree.fromstring(text, _HTML_PARSER)
-    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
-        raise PageError(f"{where}: not an HTML page ({exc})") from exc
+    doc = _parsed(text, where)
     body = doc.find("body") if doc is not None else None
+    if body is None and (closed := _title_closed(text)):
+        # A <title> never closed holds the whole page as its text (the parser reads a title up to
+        # its end tag, as browsers do); closed before its first tag, the page has its body again.
+        doc, text = _parsed(closed, where), closed
+        body = doc.find("body") if doc is not None else None
     if body is None or not len(body) and not (body.text or "").strip():
         raise PageError(f"{where}: HTML page has no body")
     return doc, text
+
+
+def _parsed(text: str, where: str) -> etree._Element:
+    try:
+        return etree.fromstring(text, _HTML_PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
+        raise PageError(f"{where}: not an HTML page ({exc})") from exc
+
+
+_TITLE_START = re.compile(r"<title\b[^<>]*>", re.IGNORECASE)
+_TITLE_END = re.compile(r"</title\s*>", re.IGNORECASE)
+
+
+def _title_closed(text: str) -> str | None:
+    """The page with its unclosed <title> ended before the first tag inside it; None when its
+    title is closed (or it has none)."""
+    start = _TITLE_START.search(text)
+    if start is None or _TITLE_END.search(text, start.end()):
+        return None
+    tag = text.find("<", start.end())
+    return None if tag < 0 else f"{text[:tag]}</title>{text[tag:]}"
 
 
 # --- rules --------------------------------------------------------------------------------------

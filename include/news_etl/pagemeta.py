@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from datetime import timezone
 from itertools import islice
 from typing import TYPE_CHECKING, Iterator
 
@@ -21,6 +22,7 @@ from lxml import etree
 if TYPE_CHECKING:
     from news_etl.maintext import MainText
 
+from news_etl.dates import find_dates
 from news_etl.urls import is_http_url
 
 ARTICLE_TYPES = frozenset((
@@ -84,6 +86,9 @@ class PageMetadata:
         self.canonical_links = [link.get("href").strip() for link in doc.iter("link")
                                 if "canonical" in (link.get("rel") or "").lower().split()
                                 and (link.get("href") or "").strip()]
+        # So is the <title>, which such a page has inside a <font> or <b> of its body.
+        title = doc.find(".//title")
+        self.document_title = (text_of(title) or None) if title is not None else None
 
     def first_meta(self, *keys: str) -> str | None:
         for key in keys:
@@ -104,7 +109,7 @@ class PageMetadata:
         (older pages state only the site's name); else the first stated title without its
         site-name part; else the first h1."""
         stated = [clean_title(t) for t in (self.article_value("headline"), self.first_meta("og:title"),
-                                           self.first_meta("twitter:title"), self._document_title()) if t]
+                                           self.first_meta("twitter:title"), self.document_title) if t]
         stated = [t for t in stated if t]
         # islice: only the first headings are read, so a page of many h2s is not all turned into text.
         headings = [clean_title(text_of(h)) for h in
@@ -114,8 +119,15 @@ class PageMetadata:
         headings += [clean_title(text_of(h)) for h in marked[:_MAX_HEADINGS]]
         headings = [h for h in headings if h and len(h) <= _MAX_TITLE_CHARS]
         site_names = self._site_names()
+        above = _headline_above_text(main) if main is not None else None
+        story = set(_WORD.findall(main.body.casefold())) if main is not None else set()
         for heading in headings:
             if any(_same_headline(heading, without_site_name(t, site_names)) for t in stated):
+                # A stated title that is the site's section ("Local Sports Wire") may be on the
+                # page too: the headline above the text wins where the text does not tell of it.
+                if above and _story_share(heading, story) < _NOT_ABOUT_STORY \
+                        and _story_share(above, story) >= _story_share(heading, story) + _STORY_MARGIN:
+                    return above
                 return heading
         # The one h1 of the page, a full line that is not the site's name, is the headline the
         # readers see even where the stated title rewords it for search engines.
@@ -127,19 +139,12 @@ class PageMetadata:
             part = _title_part_on_page(main, stated, site_names)
             if part:
                 return part
-            above = _headline_above_text(main)
-            if above:
-                story = set(_WORD.findall(main.body.casefold()))
-                if not stated or _story_share(above, story) \
-                        >= _story_share(without_site_name(stated[0], site_names), story) + _STORY_MARGIN:
-                    return above
+            if above and (not stated or _story_share(above, story)
+                          >= _story_share(without_site_name(stated[0], site_names), story) + _STORY_MARGIN):
+                return above
         if stated:
             return without_site_name(stated[0], site_names)
         return next((h for h in headings if h), None)
-
-    def _document_title(self) -> str | None:
-        title = self.doc.find(".//title")
-        return (text_of(title) or None) if title is not None else None
 
     def _site_names(self) -> set[str]:
         """The outlet's names as the page states them (casefolded)."""
@@ -434,6 +439,7 @@ def _title_part_on_page(main: MainText, stated: list[str], site_names: set[str])
 # The headline above the article's text: this many lines up from its first paragraph at most.
 _MAX_LINES_ABOVE = 8
 _HEADLINE_WORDS = (3, 30)
+_NOT_ABOUT_STORY = 0.5  # a line whose words the text holds less often than this is not its headline
 _STORY_MARGIN = 0.3  # how much more of the line's words the text must hold than of the stated title's
 _HEADLINE_MARKUP = ("h1", "h2", "h3", "h4", "h5", "h6", "b", "strong", "font")
 _HEADLINE_NAMES = ("eadline", "itle", "head", "Head", "aption")
@@ -452,8 +458,9 @@ def _headline_above_text(main: MainText) -> str | None:
     for block in reversed(main.blocks[max(0, index - _MAX_LINES_ABOVE):index + 1]):
         words = len(_WORD.findall(block.text))
         if not _HEADLINE_WORDS[0] <= words <= _HEADLINE_WORDS[1] or block.text[-1:] in ".,;" \
-                or _BYLINE_START.match(block.text) or main.in_other_stories(block.owner):
-            continue
+                or _BYLINE_START.match(block.text) or main.in_other_stories(block.owner) \
+                or find_dates(block.text, tz=timezone.utc, limit=1):
+            continue  # a dateline set in bold ("10:02 AM CST on Friday, December 28, 2007") is no headline
         if _set_as_headline(block):
             return clean_title(block.text)
     return None
