@@ -184,6 +184,7 @@ def main_text(page) -> MainText:
 _WORDS = re.compile(r"\w+")
 UNSURE_BODY_WORDS = 50     # a body this short may be a teaser, a notice or the wrong box
 UNSURE_PROSE_SHARE = 0.5   # a body shorter than this share of the page's unmarked prose left text out
+HEADER_LINE_WORDS = 15     # a header's lines (section, byline, date line) are shorter; prose is longer
 SECOND_OPINION_GAIN = 2    # trafilatura decides when it reads this many times our text, and is not
                            # short itself: a short article stays ours, not ours plus a teaser beside it
 
@@ -217,10 +218,15 @@ def _reads_the_header(text: str, headline: str | None, ours: str) -> bool:
     """Whether a second opinion's text is our body with the article's header around it (the
     section, headline, byline, date line and share buttons around a brief): then a short article
     stays as short as it is. Where its text holds the headline and not ours, it read the box
-    under the headline and ours is another one (a site's "about" blurb, a footer, a comment form)."""
+    under the headline and ours is another one (a site's "about" blurb, a footer, a comment form);
+    where it holds prose besides ours, ours is the article's first lines only."""
     words = _WORDS.findall((headline or "").casefold())
     theirs = " ".join(_WORDS.findall(text.casefold()))
-    return len(words) >= 3 and " ".join(words) in theirs and _shares_most(theirs, ours)
+    if len(words) < 3 or " ".join(words) not in theirs or not _shares_most(theirs, ours):
+        return False
+    known = {" ".join(_WORDS.findall(block.casefold())) for block in ours.split("\n\n")} | {" ".join(words)}
+    lines = (_WORDS.findall(line.casefold()) for line in text.split("\n\n"))
+    return all(len(line) < HEADER_LINE_WORDS for line in lines if " ".join(line) not in known)
 
 
 def _shares_most(theirs: str, ours: str) -> bool:
