@@ -7,7 +7,7 @@ import pytest
 from lxml import etree
 
 from news_etl.articles import parse_article
-from news_etl.maintext import is_unsure, main_text
+from news_etl.maintext import _reads_the_header, is_unsure, main_text
 
 P1 = "The council voted on Tuesday to reopen the harbour bridge after three months of repairs."
 P2 = "Engineers said the new supports would carry twice the load of the old ones, at least."
@@ -209,3 +209,26 @@ def test_a_second_opinion_holding_the_headline_replaces_ours_only_when_ours_is_a
     main = main_text(etree.fromstring(html, etree.HTMLParser()).find("body"))
     assert is_unsure(main) and main.body in (ABOUT, BRIEF)
     assert parse_article(html, url="https://example.org/a").body == body
+
+
+HEADLINE = "Harbour bridge reopens after repairs"
+MORE_PROSE = ("Drivers queued at both ends before the barriers lifted, and the first buses crossed at noon while the "
+        "harbour master watched from the quay with the engineers who had worked through the winter.")
+SIDEBAR_LINES = ["Older posts", "Subscribe", "Search this site", "Archive", "About the author",
+           "Ada Byrne writes about the coast, its towns and its weather, and has done so for the Harbour Daily "
+           "since the paper first went online in the spring of the year two thousand and one."]
+
+
+# (name, trafilatura's lines, whether they are our brief with the article's header around it)
+SECOND_READINGS = [
+    ("our brief under its header", [HEADLINE, *HEADER_LINES, BRIEF], True),
+    ("our brief and a sidebar's blurb further off", [HEADLINE, *HEADER_LINES[:2], BRIEF, *SIDEBAR_LINES], True),
+    ("more prose right after our first lines", [HEADLINE, *HEADER_LINES[:2], BRIEF, MORE_PROSE], False),
+    ("more prose between the headline and our lines", [HEADLINE, MORE_PROSE, MORE_PROSE, BRIEF], False),
+    ("the page read as one line, ours inside it", [" ".join([HEADLINE, BRIEF, MORE_PROSE, MORE_PROSE])], False),
+]
+
+
+@pytest.mark.parametrize("lines, header", [c[1:] for c in SECOND_READINGS], ids=[c[0] for c in SECOND_READINGS])
+def test_a_second_opinion_is_a_header_around_ours_only_without_prose_beside_ours(lines, header):
+    assert _reads_the_header("\n\n".join(lines), HEADLINE, BRIEF) is header
