@@ -63,6 +63,11 @@ PAGES = [
           f"<p>{P2}</p><p>Advertisement</p></article><section class='comments'><h2>Comments</h2>"
           f"<p>I drove over it this morning and it felt exactly like before, which is great news.</p></section>"),
      [P1, P2]),
+    ("interface words in other languages are not the article either",
+     page(f"<article><p>{P1}</p><p>- Anzeige -</p><p>{P2}</p><p><a href='#p'>Artikel drucken</a></p>"
+          f"<p><a href='#c'>Kommentare</a></p><p><a href='/'>Zurück zur Startseite</a></p><p><a href='#s'>Partager"
+          f"</a></p><p><a href='#l'>Leer más</a></p></article>"),
+     [P1, P2]),
     ("a subheading with text after it stays; a heading over nothing goes",
      page(f"<article><p>{P1}</p><h2>What changes for drivers</h2><p>{P2}</p><h2>Related</h2></article>"),
      [P1, "What changes for drivers", P2]),

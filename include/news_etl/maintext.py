@@ -83,11 +83,20 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _MARKED_OR_OTHER = MARKED_WORDS | OTHER_STORY_WORDS
 # Lines that are interface, not text, whatever block they are in.
 _INTERFACE_LINE = re.compile(
-    r"^(?:advertisement|advertisements?|ad|sponsored|caption|close|share|share this|share this article|"
+    r"^[-–—(\[\s]*(?:advertisement|advertisements?|ad|sponsored|caption|close|share|share this|share this article|"
     r"tweet|email|print|comments?|read more|continue reading|more|next|previous|skip to content|"
     r"scroll to continue|story continues below|image|photo|video|loading\.*|click here|subscribe|"
-    r"log ?out|log ?in|sign ?out|sign ?in|register|my account|"
-    r"\d+ comments?)[.:…]*$",
+    r"log ?out|log ?in|sign ?out|sign ?in|register|my account|back to top|"
+    r"\d+ comments?|"
+    # The same buttons and labels in the other languages most news is in (de, fr, es, it, pt, nl).
+    r"anzeige|werbung|drucken|(?:artikel|seite|rezept) drucken|teilen|kommentare?|kommentieren|"
+    r"kommentare? schreiben|weiterlesen|mehr lesen|mehr|weiter|zurück|zurück zur (?:startseite|übersicht|"
+    r"vorherigen seite)|nach oben|kontakt|mehr zum thema|weitere informationen|"
+    r"publicité|imprimer|partager|commentaires?|commenter|lire la suite|suivant|précédent|retour en haut|"
+    r"publicidad|imprimir|compartir|comentarios?|comentar|leer más|seguir leyendo|siguiente|"
+    r"pubblicità|stampa|condividi|commenti|leggi tutto|continua a leggere|successivo|precedente|"
+    r"publicidade|compartilhar|partilhar|comentários|leia mais|continue lendo|próximo|"
+    r"advertentie|afdrukken|delen|reacties|lees meer|lees verder|volgende|vorige)[-–—)\]\s.:…]*$",
     re.I,
 )
 # What the site says about itself, on every page: copyright lines, cookie banners, privacy notices.
