@@ -230,7 +230,8 @@ SECOND_READINGS = [
     ("our brief and a sidebar's blurb further off", [HEADLINE, *HEADER_LINES[:2], BRIEF, *SIDEBAR_LINES], True),
     ("more prose right after our first lines", [HEADLINE, *HEADER_LINES[:2], BRIEF, MORE_PROSE], False),
     ("more prose between the headline and our lines", [HEADLINE, MORE_PROSE, MORE_PROSE, BRIEF], False),
-    ("the page read as one line, ours inside it", [" ".join([HEADLINE, BRIEF, MORE_PROSE, MORE_PROSE])], False),
+    ("the page read as one line, ours inside it: not told from a header", [" ".join([HEADLINE, BRIEF, MORE_PROSE])],
+     True),
 ]
 
 

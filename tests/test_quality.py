@@ -382,6 +382,36 @@ def test_sources_validated_together_get_the_verdicts_each_gets_alone(make_databa
     assert "/validations/news/shard/crafted/2-sources/" in together_pages[0]
 
 
+def test_no_transaction_is_left_open_while_great_expectations_validates(make_database, settings, site, write_file,
+                                                                        suites, monkeypatch):
+    """A shard's validation and a source's own take seconds: the check's warehouse session has
+    ended its reads by then, so it is not "idle in transaction" (holding back vacuum) meanwhile."""
+    suites("thresholds: {max_failed_ratio: 1.0}\n")
+    first = crafted(site, write_file, {"/news/1000001": (page("1 March 2024 08:00", "1000001"), None)})
+    site.pages["/other.xml"] = Page(rss(site, [("/news/2000001", None)]))
+    site.pages["/news/2000001"] = Page(page("1 March 2024 09:00", "2000001", canonical="/news/2000001"))
+    second = load_source(write_file("alike.yaml", SOURCE.format(feed=site.url("/other.xml")).replace(
+        "name: crafted", "name: alike")))
+    dsn = make_database()[0]
+    open_while_validating = []
+    validate = quality.run_checks
+
+    def watched(*args, **kwargs):
+        open_while_validating.extend(rows(dsn, "SELECT left(query, 60) FROM pg_stat_activity WHERE datname = "
+                                               "current_database() AND state IN ('idle in transaction', "
+                                               "'idle in transaction (aborted)')"))
+        return validate(*args, **kwargs)
+    monkeypatch.setattr(quality, "run_checks", watched)
+    run = pipeline.Run(run_id="r", day=DAY, dsn=dsn, settings=settings)
+    for source in (first, second):
+        pipeline.extract(source, run, now=NOW)
+        pipeline.transform(source, run)
+    assert set(pipeline.check_together([first, second], run, NOW)) == {"crafted", "alike"}  # validated together
+    pipeline.check(first, run, now=NOW)  # and alone
+    assert open_while_validating == []
+    assert rows(dsn, "SELECT passed, quarantined FROM news.etl_run WHERE source = 'crafted'") == [(1, 0)]
+
+
 def test_sources_alike_share_each_check_of_the_validation(make_database, settings, site, write_file, suites):
     """Sources whose suites ask the same and share no value: one expectation per check covers them
     all, uniqueness too (duplicates inside each source are still found), and only the batch size,

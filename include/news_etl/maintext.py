@@ -195,7 +195,6 @@ UNSURE_BODY_WORDS = 50     # a body this short may be a teaser, a notice or the 
 UNSURE_PROSE_SHARE = 0.5   # a body shorter than this share of the page's unmarked prose left text out
 HEADER_LINE_WORDS = 15     # a header's lines (section, byline, date line) are shorter; prose is longer
 NEAR_LINES = 2             # how far from our text a second opinion's prose is more of the article
-HEADER_WORDS = 40          # a header's words in all (section, headline, byline, date line, share buttons)
 SECOND_OPINION_GAIN = 2    # trafilatura decides when it reads this many times our text, and is not
                            # short itself: a short article stays ours, not ours plus a teaser beside it
 
@@ -243,11 +242,10 @@ def _reads_the_header(text: str, headline: str | None, ours: str) -> bool:
     if not ours_at:
         return True
     # Prose among them, or right before or after them, is more of the article; a sidebar's blurb
-    # further off is not. So are many more words in the lines that hold ours (a page read as one line).
+    # further off is not. (Where trafilatura gives the page as one line, the words around ours in it
+    # cannot be told from a header, a share bar and related teasers: it is refused.)
     near = range(max(0, ours_at[0] - NEAR_LINES), min(len(lines), ours_at[-1] + 1 + NEAR_LINES))
-    around = sum(len(lines[i].split()) - sum(len(b.split()) for b in blocks if b.strip() and b in lines[i])
-                 for i in ours_at)
-    return around < HEADER_WORDS and all(len(lines[i].split()) < HEADER_LINE_WORDS for i in near if i not in ours_at)
+    return all(len(lines[i].split()) < HEADER_LINE_WORDS for i in near if i not in ours_at)
 
 
 def _shares_most(theirs: str, ours: str) -> bool:

@@ -404,6 +404,7 @@ def check_staged(conn, sqlalchemy_url: str, run_id: str, source: Source, day: da
                                          observed_value=None, error=f"the checks' query failed in PostgreSQL: {failure}")
                              for e in batch.expectations], None
         else:
+            conn.commit()  # only reads so far: no transaction stays open while GX validates (it holds back vacuum)
             results, page = run_checks(sqlalchemy_url, query, batch.expectations, suite_name=f"news.{source.name}",
                                        docs_dir=docs_dir, run_name=_run_name(day, run_id))
     results += guard_results(conn, run_id, source.name, batch.params)
@@ -492,6 +493,7 @@ def check_together(conn, sqlalchemy_url: str, run_id: str, sources: list[tuple[S
             e.row_condition = Column("source") == owner[0] if len(owner) == 1 else Column("source").is_in(owner)
         expectations.append(e)
         owners.append(owner)
+    conn.commit()  # only reads so far: no transaction stays open while GX validates (it holds back vacuum)
     results, page = run_checks(sqlalchemy_url, query, expectations,
                                suite_name=f"news.shard.{names[0]}.{len(names)}-sources", docs_dir=docs_dir,
                                run_name=_run_name(day, run_id))
