@@ -167,6 +167,15 @@ def test_the_byline_names_the_writer_where_json_ld_names_only_the_outlet():
     assert parse_article(html, url="https://example.org/a").authors == ("Ada Byrne",)
 
 
+def test_a_link_to_the_newsrooms_profile_is_not_the_byline_before_the_writers():
+    html = ('<html><head><meta property="og:site_name" content="Gulf Ledger"></head><body><article>'
+            '<h1>Bridge reopens</h1><p><a href="/profiles/gulf-ledger-1">Gulf Ledger</a></p>'
+            '<p>The harbour bridge reopened after three months of repairs and new supports, officials said.</p>'
+            '<p>Written for the Ledger by <a href="/profiles/ada-byrne-309">Ada Byrne</a></p>'
+            "</article></body></html>").encode()
+    assert parse_article(html, url="https://example.org/a").authors == ("Ada Byrne",)
+
+
 # (name, head, headings in the body, title): the on-page headline, without the site's name.
 TITLES = [
     ("the h1 over an SEO title with a kicker and the site",

@@ -187,7 +187,7 @@ class PageMetadata:
         if not found and main is not None:
             found = people(byline_authors(self.doc, main))
         if not found and main is not None:
-            found = people(linked_authors(self.doc, main) or written_bylines(self.doc, main)
+            found = people(linked_authors(self.doc, main, site_names) or written_bylines(self.doc, main)
                            or classed_authors(self.doc, main))
         return found
 
@@ -248,10 +248,12 @@ _AGENCY_CODE = re.compile(r"[A-Z]{2,5}|[\d\W_]+")
 _QUOTE_CHARS = "\"'“”‘’«»"
 
 
-def linked_authors(doc, main: MainText) -> list[str]:
+def linked_authors(doc, main: MainText, site_names: set[str] = frozenset()) -> list[str]:
     """Names of the first byline that links to author pages (the links sharing its parent, so
-    "By <a>Ada Byrne</a> and <a>Li Wei</a>" gives both), outside comments and other stories."""
-    links = [a for a in _AUTHOR_HREF(doc) if not main.in_other_stories(a) and _looks_like_name(text_of(a))]
+    "By <a>Ada Byrne</a> and <a>Li Wei</a>" gives both), outside comments and other stories; a
+    link named for the site (its newsroom's profile page) is not that byline."""
+    links = [a for a in _AUTHOR_HREF(doc) if not main.in_other_stories(a) and _looks_like_name(text_of(a))
+             and text_of(a).casefold() not in site_names]
     if not links:
         return []
     parent = links[0].getparent()
