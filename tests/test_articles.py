@@ -158,21 +158,23 @@ def test_authors_are_people_split_and_cleaned(name, head, authors):
     assert parse_article(html, url="https://example.org/a").authors == authors
 
 
-def test_the_byline_names_the_writer_where_json_ld_names_only_the_outlet():
-    html = ('<html><head><meta property="og:site_name" content="Gulf Ledger"><script type="application/ld+json">'
-            '{"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Gulf Ledger"}}</script></head>'
-            '<body><article><h1>Bridge reopens</h1><p>By <a rel="author" href="/staff/ada">Ada Byrne</a></p>'
+# (name, JSON-LD in the head, lines around the article's text): the writer, never the outlet.
+WRITER_NOT_OUTLET = [
+    ("the byline where JSON-LD names only the outlet",
+     '<script type="application/ld+json">{"@type": "NewsArticle", "author": {"@type": "Organization", '
+     '"name": "Gulf Ledger"}}</script>', '<p>By <a rel="author" href="/staff/ada">Ada Byrne</a></p>', ""),
+    ("not a link to the newsroom's profile before the writer's", "",
+     '<p><a href="/profiles/gulf-ledger-1">Gulf Ledger</a></p>',
+     '<p>Written for the Ledger by <a href="/profiles/ada-byrne-309">Ada Byrne</a></p>'),
+]
+
+
+@pytest.mark.parametrize("name, ld, before, after", WRITER_NOT_OUTLET, ids=[w[0] for w in WRITER_NOT_OUTLET])
+def test_the_author_is_the_writer_not_the_outlet(name, ld, before, after):
+    html = (f'<html><head><meta property="og:site_name" content="Gulf Ledger">{ld}</head><body><article>'
+            f"<h1>Bridge reopens</h1>{before}"
             "<p>The harbour bridge reopened after three months of repairs and new supports, officials said.</p>"
-            "</article></body></html>").encode()
-    assert parse_article(html, url="https://example.org/a").authors == ("Ada Byrne",)
-
-
-def test_a_link_to_the_newsrooms_profile_is_not_the_byline_before_the_writers():
-    html = ('<html><head><meta property="og:site_name" content="Gulf Ledger"></head><body><article>'
-            '<h1>Bridge reopens</h1><p><a href="/profiles/gulf-ledger-1">Gulf Ledger</a></p>'
-            '<p>The harbour bridge reopened after three months of repairs and new supports, officials said.</p>'
-            '<p>Written for the Ledger by <a href="/profiles/ada-byrne-309">Ada Byrne</a></p>'
-            "</article></body></html>").encode()
+            f"{after}</article></body></html>").encode()
     assert parse_article(html, url="https://example.org/a").authors == ("Ada Byrne",)
 
 
