@@ -217,11 +217,11 @@ def test_a_second_opinion_holding_the_headline_replaces_ours_only_when_ours_is_a
 
 
 HEADLINE = "Harbour bridge reopens after repairs"
-MORE_PROSE = ("Drivers queued at both ends before the barriers lifted, and the first buses crossed at noon while the "
-        "harbour master watched from the quay with the engineers who had worked through the winter.")
+MORE_PROSE = ("Drivers queued at both ends before the barriers lifted, and the first buses crossed at noon while "
+              "the harbour master watched from the quay with the engineers who had worked through the winter.")
 SIDEBAR_LINES = ["Older posts", "Subscribe", "Search this site", "Archive", "About the author",
-           "Ada Byrne writes about the coast, its towns and its weather, and has done so for the Harbour Daily "
-           "since the paper first went online in the spring of the year two thousand and one."]
+                 "Ada Byrne writes about the coast, its towns and its weather, and has done so for the Harbour "
+                 "Daily since the paper first went online in the spring of the year two thousand and one."]
 
 
 # (name, trafilatura's lines, whether they are our brief with the article's header around it)
