@@ -232,13 +232,13 @@ def _reads_the_header(text: str, headline: str | None, ours: str) -> bool:
     where it holds prose besides ours, ours is the article's first lines only."""
     words = _WORDS.findall((headline or "").casefold())
     theirs = " ".join(_WORDS.findall(text.casefold()))
-    if len(words) < 3 or " ".join(words) not in theirs or not _shares_most(theirs, ours):
+    blocks = [" ".join(_WORDS.findall(block.casefold())) for block in ours.split("\n\n")]
+    if len(words) < 3 or " ".join(words) not in theirs or not _shares_most(theirs, blocks):
         return False
-    blocks = [f" {' '.join(_WORDS.findall(block.casefold()))} " for block in ours.split("\n\n")]
-    blocks.append(f" {' '.join(words)} ")
+    known = [f" {block} " for block in [*blocks, " ".join(words)] if block]
     lines = [f" {' '.join(_WORDS.findall(line.casefold()))} " for line in text.split("\n\n")]
     # Our lines and the headline where trafilatura has them (a line of its text may hold several).
-    ours_at = [i for i, line in enumerate(lines) if any(block in line for block in blocks if block.strip())]
+    ours_at = [i for i, line in enumerate(lines) if any(block in line for block in known)]
     if not ours_at:
         return True
     # Prose among them, or right before or after them, is more of the article; a sidebar's blurb
@@ -248,10 +248,9 @@ def _reads_the_header(text: str, headline: str | None, ours: str) -> bool:
     return all(len(lines[i].split()) < HEADER_LINE_WORDS for i in near if i not in ours_at)
 
 
-def _shares_most(theirs: str, ours: str) -> bool:
-    """Whether most of our body's text (by characters of its blocks) is in `theirs`, a text already
-    reduced to its lower-case words."""
-    blocks = [" ".join(_WORDS.findall(block.casefold())) for block in ours.split("\n\n")]
+def _shares_most(theirs: str, blocks: list[str]) -> bool:
+    """Whether most of our body's text (by characters of its blocks) is in `theirs`; both already
+    reduced to their lower-case words."""
     total = sum(len(b) for b in blocks)
     return total > 0 and sum(len(b) for b in blocks if b and b in theirs) >= total / 2
 

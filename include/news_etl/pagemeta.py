@@ -119,15 +119,15 @@ class PageMetadata:
         headings += [clean_title(text_of(h)) for h in marked[:_MAX_HEADINGS]]
         headings = [h for h in headings if h and len(h) <= _MAX_TITLE_CHARS]
         site_names = self._site_names()
-        above = _headline_above_text(main) if main is not None else None
         story = set(_WORD.findall(main.body.casefold())) if main is not None else set()
         for heading in headings:
             if any(_same_headline(heading, without_site_name(t, site_names)) for t in stated):
                 # A stated title that is the site's section ("Local Sports Wire") may be on the
                 # page too: the headline above the text wins where the text does not tell of it.
-                if above and _story_share(heading, story) < _NOT_ABOUT_STORY \
-                        and _story_share(above, story) >= _story_share(heading, story) + _STORY_MARGIN:
-                    return above
+                if main is not None and _story_share(heading, story) < _NOT_ABOUT_STORY:
+                    above = _headline_above_text(main)
+                    if above and _story_share(above, story) >= _story_share(heading, story) + _STORY_MARGIN:
+                        return above
                 return heading
         # The one h1 of the page, a full line that is not the site's name, is the headline the
         # readers see even where the stated title rewords it for search engines.
@@ -139,6 +139,7 @@ class PageMetadata:
             part = _title_part_on_page(main, stated, site_names)
             if part:
                 return part
+            above = _headline_above_text(main)
             if above and (not stated or _story_share(above, story)
                           >= _story_share(without_site_name(stated[0], site_names), story) + _STORY_MARGIN):
                 return above
