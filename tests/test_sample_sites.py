@@ -14,16 +14,19 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 
 import lxml.html
 import pytest
 from lxml import etree
 
+from news_etl import stories
 from news_etl.dates import find_date
+from news_etl.language import identify_language
 from news_etl.sample_sites import PUBLISHERS, articles_for, find_article, serve_in_thread
 from news_etl.sample_sites.newsapp import css_class
-from news_etl.sample_sites.publishers import archive_feed_path, live_feed_path
+from news_etl.sample_sites.publishers import Edition, archive_feed_path, live_feed_path
 from news_etl.sample_sites.server import route
 
 DAY = date(2024, 3, 1)
@@ -108,6 +111,25 @@ def test_articles_do_not_depend_on_the_process_hash_seed():
         for seed in ("1", "2")
     }
     assert outputs == {repr([a.title for a in articles_for("harbor-times", DAY)])}
+
+
+def test_stories_of_a_scaled_world_share_as_little_text_as_real_news():
+    """A scale benchmark's loads compare each new article with those that share a band key of its
+    body (news_etl.stories); in real news that is almost no other article. So it must be in a
+    scaled world, where every story of a section would otherwise repeat its bank's sentences."""
+    articles = [(f"{slug}-{copy}", a) for copy in range(4) for slug in PUBLISHERS
+                for a in articles_for(slug, DAY, Edition(per_day=20, copy=copy))]
+    with_key = defaultdict(set)
+    for i, (_, article) in enumerate(articles):
+        for key in stories.band_keys(stories.signature(article.body)):
+            with_key[key].add(i)
+    others = sum(len({j for key in stories.band_keys(stories.signature(article.body)) for j in with_key[key]
+                      if articles[j][0] != source}) for source, article in articles)
+    assert len(articles) == 480 and others / len(articles) < 0.05
+    # The words strewn among the sentences are the language's own: the pages still read as it.
+    assert {identify_language(a.body) == a.language for _, a in articles} == {True}
+    assert articles_for("harbor-times", DAY, Edition(per_day=20, copy=1)) != articles_for(
+        "harbor-times", DAY, Edition(per_day=20, copy=2))
 
 
 @pytest.mark.parametrize(
