@@ -392,6 +392,11 @@ class ProcessMonitor:
             ours = proc.environ().get("AIRFLOW_HOME") == self.home
         except psutil.Error:
             ours = False
+        # A process that sets its title (the api-server does) overwrites its environment with it:
+        # it is Airflow's when its parent is.
+        if not ours and self._kinds.get(proc.info["ppid"], "not the benchmark") not in (
+                "not the benchmark", "bench", "sample servers", "postgres"):
+            ours = True
         if not ours:
             return "not the benchmark"
         return next((k for k, p in self.KINDS if p.search(title)), "airflow, other")
