@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import parse_qs, urlsplit
 
 import psycopg2
 import pytest
 
 from helpers import rows
-from news_etl import warehouse
+from news_etl import pipeline, warehouse
 from news_etl.errors import ConfigError
+from news_etl.settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -139,6 +141,23 @@ def test_every_session_has_statement_and_lock_timeouts(dsn, monkeypatch):
         cur.execute("SELECT current_setting('statement_timeout'), current_setting('lock_timeout'), "
                     "current_setting('search_path')")
         assert cur.fetchone() == ("7s", "2500ms", "news")
+
+
+def test_a_session_names_the_stage_it_serves_in_pg_stat_activity(dsn):
+    """What a DBA sees beside a busy or waiting session: "news-etl", or the stage of the shard's
+    task that opened it ("news-etl check" for Great Expectations' sessions too); a DSN that names
+    its application keeps the name."""
+    def names(conn_dsn: str) -> tuple[str, str]:
+        with warehouse.connect(conn_dsn) as conn, conn.cursor() as cur:
+            cur.execute("SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()")
+            gx_url = urlsplit(pipeline._checks_url(pipeline.Run(run_id="r", day=date(2024, 3, 1), dsn=conn_dsn, settings=Settings.from_env())))
+            return cur.fetchone()[0], parse_qs(gx_url.query)["application_name"][0]
+
+    assert names(dsn) == ("news-etl", "news-etl check")
+    with warehouse.sessions_named("news-etl load"), warehouse.reusing_connections(dsn):
+        assert names(dsn) == ("news-etl load", "news-etl check")
+    assert names(dsn) == ("news-etl", "news-etl check")
+    assert names(psycopg2.extensions.make_dsn(dsn, application_name="analysts")) == ("analysts", "analysts")
 
 
 def test_reusing_connections_lends_one_session_reset_between_uses(dsn, monkeypatch):

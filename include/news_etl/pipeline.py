@@ -521,7 +521,8 @@ def finish_checks(run: Run) -> Path | None:
 
 
 def _checks_url(run: Run) -> str:
-    return warehouse.sqlalchemy_url(warehouse.session_dsn(run.dsn))
+    # One name whichever task checks: it is also the key of the process's Great Expectations set-up.
+    return warehouse.sqlalchemy_url(warehouse.session_dsn(run.dsn, application="news-etl check"))
 
 
 # --- load ----------------------------------------------------------------------------------------------

@@ -227,7 +227,8 @@ def run_stage(stage: str, names: list[str], run: pipeline.Run, clear_number: int
     those not ready for it (an earlier stage failed, the gate blocked them, nothing changed). A
     failure is that source's (recorded in news.etl_run by the stage), and the next source goes on."""
     outcome = outcome or StageOutcome(stage)
-    with warehouse.reusing_connections(run.dsn):  # one session for the shard's bookkeeping, not ten a source
+    # One session for the shard's bookkeeping, not ten a source; every session named for the stage.
+    with warehouse.sessions_named(f"news-etl {stage}"), warehouse.reusing_connections(run.dsn):
         return _run_stage(stage, names, run, clear_number, outcome, directory)
 
 

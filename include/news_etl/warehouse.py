@@ -7,6 +7,7 @@ SQL lives in include/sql/; this module only runs it.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import io
 import json
@@ -155,14 +156,33 @@ class WarehouseLockError(NewsEtlError):
     """A lock the ETL needs stayed held by another session for longer than the lock timeout."""
 
 
-def session_dsn(dsn: str) -> str:
+# What a session calls itself in pg_stat_activity (application_name, beside its query and wait):
+# "news-etl", and the stage while a shard's task runs one ("news-etl load"), so that whoever looks
+# at a busy or waiting warehouse sees which stage each session serves. A DSN that names an
+# application keeps its name.
+_APPLICATION = contextvars.ContextVar("news_etl_application", default="news-etl")
+
+
+@contextmanager
+def sessions_named(name: str) -> Iterator[None]:
+    """Within the block, the sessions this thread opens are called `name` in pg_stat_activity."""
+    token = _APPLICATION.set(name)
+    try:
+        yield
+    finally:
+        _APPLICATION.reset(token)
+
+
+def session_dsn(dsn: str, application: str | None = None) -> str:
     """`dsn` with the session limits every warehouse connection has (statement_timeout and
     lock_timeout, settings NEWS_ETL_STATEMENT_TIMEOUT / NEWS_ETL_LOCK_TIMEOUT), kept beside any
-    options the connection already sets."""
+    options the connection already sets, and its application name: `application`, else the
+    block's (sessions_named)."""
     statement, lock = warehouse_timeouts()
     params = psycopg2.extensions.parse_dsn(dsn)
     limits = f"-c statement_timeout={int(statement * 1000)} -c lock_timeout={int(lock * 1000)}"
     params["options"] = f"{params['options']} {limits}" if params.get("options") else limits
+    params.setdefault("application_name", application or _APPLICATION.get())
     return psycopg2.extensions.make_dsn(**params)
 
 
@@ -221,7 +241,7 @@ def connect(dsn: str) -> Iterator[psycopg2.extensions.connection]:
 
 
 def _open(dsn: str) -> psycopg2.extensions.connection:
-    return psycopg2.connect(session_dsn(dsn), application_name="news-etl")
+    return psycopg2.connect(session_dsn(dsn))
 
 
 def _lend(session: _Session) -> psycopg2.extensions.connection:

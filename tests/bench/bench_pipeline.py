@@ -370,10 +370,14 @@ class ProcessMonitor:
              ("scheduler", re.compile(r"scheduler")), ("api-server", re.compile(r"api.server")),
              ("dag-processor", re.compile(r"dag.processor")), ("triggerer", re.compile(r"triggerer")))
 
-    def __init__(self, airflow_home: str, postmaster: int, servers: int, every: float = 0.1):
+    def __init__(self, airflow_home: str, postmaster: int, servers: int, every: float = 0.1, dsn: str | None = None):
         """Processes with this AIRFLOW_HOME are Airflow's; the children of `postmaster` the
-        warehouse's; `servers` the sample publishers; every other process is "not the benchmark"."""
+        warehouse's; `servers` the sample publishers; every other process is "not the benchmark".
+        With `dsn`, PostgreSQL's CPU is also told apart by the session each backend serves
+        ("postgres (news-etl load)", "postgres (airflow)"; its processes of no session "postgres
+        (server)"), read from pg_stat_activity once a second; "postgres" stays the total."""
         self.home, self.postmaster, self.servers, self.every = airflow_home, postmaster, servers, every
+        self.dsn, self._sessions, self._sessions_read, self._pg = dsn, {}, 0.0, None
         self.peaks: dict[str, int] = {}
         self.task_cpu: dict[str, float] = {}  # CPU seconds of each task process (by task instance id)
         self.cpu: dict[int, tuple[str, float]] = {}
@@ -421,13 +425,39 @@ class ProcessMonitor:
     def cpu_used(self) -> dict[str, float]:
         """CPU seconds by kind of process between entering and leaving."""
         after = self.cpu_by_kind()
-        return {k: after.get(k, 0.0) - self.cpu_before.get(k, 0.0) for k in after}
+        used = {k: after.get(k, 0.0) - self.cpu_before.get(k, 0.0) for k in after}
+        used["postgres"] = sum(v for k, v in used.items() if k.startswith("postgres"))
+        return used
+
+    def _read_sessions(self) -> None:
+        if self.dsn is None or time.monotonic() - self._sessions_read < 1:
+            return
+        self._sessions_read = time.monotonic()
+        import psycopg2
+
+        try:
+            if self._pg is None:
+                self._pg = psycopg2.connect(self.dsn, application_name="bench monitor")
+                self._pg.autocommit = True
+            with self._pg.cursor() as cur:
+                cur.execute("SELECT pid, CASE WHEN application_name LIKE 'news-etl%' OR application_name = 'bench monitor' "
+                            "THEN application_name ELSE 'airflow' END FROM pg_stat_activity "
+                            "WHERE backend_type = 'client backend'")
+                self._sessions.update(cur.fetchall())
+        except psycopg2.Error:
+            self._pg = None
+
+    def _shown(self, pid: int, kind: str) -> str:
+        if kind != "postgres" or self.dsn is None:
+            return kind
+        return f"postgres ({self._sessions.get(pid, 'server')})"
 
     def _poll(self) -> None:
         while not self._stop.wait(self.every):
             self._sample()
 
     def _sample(self) -> None:
+        self._read_sessions()
         for proc in psutil.process_iter(["cmdline", "name", "cpu_times", "ppid"]):
             title = " ".join(proc.info["cmdline"] or ()) or proc.info["name"] or ""
             kind = self._kinds.get(proc.pid)
@@ -436,7 +466,7 @@ class ProcessMonitor:
                 kind = self._kinds[proc.pid] = self._kind(proc, title)
             times = proc.info["cpu_times"]
             if times is not None:
-                self.cpu[proc.pid] = (kind, times.user + times.system)
+                self.cpu[proc.pid] = (self._shown(proc.pid, kind), times.user + times.system)
             match = _TASK_PROCESS.search(title)
             if match:
                 ti = match.group(1)

@@ -120,7 +120,7 @@ def end_to_end(world: World, postgres) -> dict:
     with local_airflow(world.root / "airflow", postgres, world.urls[0], extra_env=world.env()) as airflow:
         airflow.request("PATCH", "/api/v2/dags/news_daily", {"is_paused": False})
         monitor = dict(airflow_home=str(world.root / "airflow" / "home"), postmaster=postmaster_pid(postgres),
-                       servers=world.server_pid)
+                       servers=world.server_pid, dsn=airflow.dsn)
         first = run_news_daily(airflow, "scale-first", monitor, timeout=7200)
         second = run_news_daily(airflow, "scale-second", monitor, timeout=3600)
         with warehouse.connect(airflow.dsn) as conn, conn.cursor() as cur:
@@ -156,6 +156,9 @@ def report(world: World, parses: dict[int, dict], runs: dict | None, command: st
                   f"| second run ÷ first run | {second.seconds / first.seconds:.1%} |"]
         for kind in ("scheduler", "dag-processor", "api-server", "triggerer", "postgres", "sample servers"):
             lines.append(f"| CPU s, first run: {kind} | {first.cpu.get(kind, 0.0):.1f} |")
+        sessions = sorted((k for k in first.cpu if k.startswith("postgres (")), key=lambda k: -first.cpu[k])
+        lines.append("| CPU s, first run: postgres by session | "
+                     + " / ".join(f"{k[len('postgres ('):-1]} {first.cpu[k]:.1f}" for k in sessions) + " |")
         checks = runs["checks"]
         beyond = (checks["all"] - checks["one"]) / (checks["count"] - 1)
         lines += [f"| check tasks in one process: 1 source (GX set up) s / 1 source s / {checks['count']} sources s "
