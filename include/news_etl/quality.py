@@ -205,9 +205,14 @@ def _validator(sqlalchemy_url: str, site_dir: Path | None) -> _Validator:
         context = gx.get_context(mode="ephemeral", project_config=config)
         with warnings.catch_warnings():
             # GX suggests add_postgres, but that one rejects socket-only URLs such as the embedded
-            # server's; the generic SQL source runs the same SQL inside PostgreSQL.
+            # server's; the generic SQL source runs the same SQL inside PostgreSQL. Each batch's rows
+            # go into a temporary table first (the TEMP privilege, every role's by default): each
+            # source's own checks of a shard read the rows of their source from it, where without
+            # it each ran the whole shard's query again, so a check task's time grew with the
+            # square of its sources (BENCHMARKS.md, "Thousands of sources").
             warnings.simplefilter("ignore")
-            datasource = context.data_sources.add_sql(name="warehouse", connection_string=sqlalchemy_url)
+            datasource = context.data_sources.add_sql(name="warehouse", connection_string=sqlalchemy_url,
+                                                      create_temp_table=True)
         site = data_docs.site_builder(context, site_dir) if site_dir is not None else None
         _validators[key] = _Validator(context, datasource, site)  # kept only once it could be made
         while len(_validators) > KEPT_VALIDATORS:
