@@ -150,7 +150,8 @@ def test_a_session_names_the_stage_it_serves_in_pg_stat_activity(dsn):
     def names(conn_dsn: str) -> tuple[str, str]:
         with warehouse.connect(conn_dsn) as conn, conn.cursor() as cur:
             cur.execute("SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()")
-            gx_url = urlsplit(pipeline._checks_url(pipeline.Run(run_id="r", day=date(2024, 3, 1), dsn=conn_dsn, settings=Settings.from_env())))
+            run = pipeline.Run(run_id="r", day=date(2024, 3, 1), dsn=conn_dsn, settings=Settings.from_env())
+            gx_url = urlsplit(pipeline._checks_url(run))
             return cur.fetchone()[0], parse_qs(gx_url.query)["application_name"][0]
 
     assert names(dsn) == ("news-etl", "news-etl check")

@@ -45,6 +45,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import psutil
+import psycopg2
 import requests
 
 from news_etl import PROJECT_DIR, warehouse
@@ -433,8 +434,6 @@ class ProcessMonitor:
         if self.dsn is None or time.monotonic() - self._sessions_read < 1:
             return
         self._sessions_read = time.monotonic()
-        import psycopg2
-
         try:
             if self._pg is None:
                 self._pg = psycopg2.connect(self.dsn, application_name="bench monitor")
