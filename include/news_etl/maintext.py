@@ -103,10 +103,19 @@ _INTERFACE_LINE = re.compile(
 # Read only in short blocks: an article about cookies or privacy has long paragraphs.
 _SITE_NOTICE = re.compile(
     r"^\s*(?:©|\(c\)\s|copyright\b)|all rights reserved|"
-    r"\b(?:we|this (?:web)?site|our (?:web)?site|the site) uses? cookies\b|\baccept (?:all )?cookies\b|"
+    r"\b(?:we|this (?:web)?site|our (?:web)?site|the site) uses? cookies\b|\baccept (?:all |\w+ )?cookies\b|"
     r"\bcookie (?:policy|settings|preferences|consent)\b|"
     r"\b(?:read|see|view|review|accept|agree to) (?:our|the) (?:privacy (?:policy|notice|statement)|terms)\b|"
-    r"\bby (?:clicking|continuing to (?:use|browse)|using this (?:web)?site)\b",
+    r"\bby (?:clicking|continuing to (?:use|browse)|using this (?:web)?site)\b|"
+    r"\b(?:enable|activate|turn on) javascript\b|\bjavascript (?:is )?(?:disabled|required|must be enabled)\b|"
+    # The same notices in the other languages most news is in (de, fr, es, it, pt, nl).
+    r"alle rechte vorbehalten|tous droits réservés|todos los derechos reservados|tutti i diritti riservati|"
+    r"todos os direitos reservados|alle rechten voorbehouden|"
+    r"\b(?:wir verwenden|wir nutzen|verwendet|verwendung von|nous utilisons|utilise|utilisons|utilizamos|utiliza|"
+    r"usamos|utilizziamo|utilizza|wij gebruiken|gebruikt|gebruik van) (?:des |i |los |os )?cookies?\b|"
+    r"\bjavascript (?:aktivieren|einschalten)\b|\baktivieren sie (?:bitte )?javascript\b|"
+    r"\b(?:activez|activer|activa|activar|habilite|habilita|habilitar|abilita|abilitare|ative|ativar|schakel) "
+    r"(?:le |el |il |o )?javascript\b",
     re.I,
 )
 _MAX_NOTICE_CHARS = 300
