@@ -128,6 +128,16 @@ NOTICES = [
     ("a privacy notice", "<p>Your data is processed as described in our terms; please review our privacy policy "
                          "before you comment.</p>"),
     ("a log-out link line", "<p><a href='/logout'>Log Out</a></p>"),
+    ("a script notice", "<p>Please enable JavaScript in your browser to see the comments and the photo gallery.</p>"),
+    ("an embed's consent line", "<p>Please accept YouTube cookies to play this video from an external service.</p>"),
+    # The same in the other languages most news is in.
+    ("a copyright line in German", "<p>Alle Rechte vorbehalten | Impressum | Datenschutz</p>"),
+    ("a cookie banner in German", "<div><p>Wir verwenden Cookies, die unser Angebot nutzerfreundlicher machen. "
+                                  "Durch die Nutzung stimmen Sie der Verwendung von Cookies zu.</p></div>"),
+    ("a script notice in German", "<p>Dieser Shop setzt voraus, dass Sie JavaScript aktiviert haben. Bitte "
+                                  "aktivieren Sie JavaScript und laden Sie die Seite erneut.</p>"),
+    ("a cookie banner in French", "<p>Ce site utilise des cookies pour mesurer son audience. En savoir plus</p>"),
+    ("a copyright line in Spanish", "<p>Diario del Puerto 2024. Todos los derechos reservados.</p>"),
 ]
 
 
