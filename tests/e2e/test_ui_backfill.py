@@ -45,7 +45,8 @@ def test_backfill_from_the_ui_dialog(airflow, browser):
     from selenium.webdriver.support import expected_conditions as shown
     from selenium.webdriver.support.ui import WebDriverWait
 
-    wait = WebDriverWait(browser, WAIT)
+    # A wait asks again when React replaced the element it found before it could look at it.
+    wait = WebDriverWait(browser, WAIT, ignored_exceptions=(StaleElementReferenceException,))
     # An element can be shown and enabled yet not take a click or keys for a moment (the dialog
     # and the date pickers animate in; React re-renders replace nodes): each action is retried
     # until it is taken, within WAIT.
