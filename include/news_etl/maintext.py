@@ -119,6 +119,17 @@ _SITE_NOTICE = re.compile(
     re.I,
 )
 _MAX_NOTICE_CHARS = 300
+# A line that points to another story: a read-also label, a colon and that story's headline
+# ("READ MORE: ...", "Lea también: ...", "LE PUEDE INTERESAR: ...", "Lesen Sie auch: ..."), in the
+# languages of _INTERFACE_LINE. Only as a whole line of a headline's length: prose does not start so.
+_TEASER_LINE = re.compile(
+    r"^[-–—(\[\s]*(?:read (?:more|also|next)|also read|related(?: stories| articles?)?|see also|more on this|"
+    r"lea (?:también|más)|lee (?:también|más)|lea|le puede interesar|te puede interesar|puedes ver|mire|"
+    r"ver también|relacionad[oa]s?|lesen sie auch|auch interessant|mehr zum thema|zum weiterlesen|siehe auch|"
+    r"lire aussi|à lire aussi|voir aussi|lire également|leggi anche|vedi anche|guarda anche|leia também|"
+    r"leia mais|veja também|saiba mais|lees ook|zie ook)\s*[:：»›>|]\s*\S.{0,180}$",
+    re.I,
+)
 
 MIN_GOOD_CHARS = 40        # a block shorter than this is a label, a date, a caption: not prose
 MAX_GOOD_LINK_SHARE = 0.3  # a block with more link text than this reads as navigation
@@ -227,7 +238,8 @@ def second_opinion(page_text: str, url: str | None, main: MainText, headline: st
     except Exception:  # (any: it is another project's code) a second opinion that fails leaves ours
         return main.body
     lines = [line for line in (" ".join(raw.split()) for raw in found.splitlines())
-             if line and not _INTERFACE_LINE.match(line) and not _is_site_notice(line)]
+             if line and not _INTERFACE_LINE.match(line) and not _is_site_notice(line)
+             and not _TEASER_LINE.match(line)]
     theirs = "\n\n".join(lines)
     sure = len(theirs.split()) >= UNSURE_BODY_WORDS and len(theirs) >= SECOND_OPINION_GAIN * len(main.body)
     return theirs if sure and not _reads_the_header(theirs, headline, main.body) else main.body
@@ -546,7 +558,7 @@ def _body_blocks(blocks: list[Block], marked: set, container) -> list[Block]:
     quoted tweet's byline, a product link, a source cited."""
     blocks = [b for b in blocks if not _inside(b.owner, marked, container, quotes_count=True)
               and not _INTERFACE_LINE.match(b.text) and b.owner.tag != "h1"  # the headline is the title
-              and not _is_site_notice(b.text)]
+              and not _is_site_notice(b.text) and not _TEASER_LINE.match(b.text)]
     linky = [b.link_chars > MAX_KEPT_LINK_SHARE * len(b.text) for b in blocks]
     drop = [False] * len(blocks)
     leading = True
