@@ -68,6 +68,12 @@ PAGES = [
           f"<p><a href='#c'>Kommentare</a></p><p><a href='/'>Zurück zur Startseite</a></p><p><a href='#s'>Partager"
           f"</a></p><p><a href='#l'>Leer más</a></p></article>"),
      [P1, P2]),
+    ("a line pointing to another story is not the article, in any of the languages",
+     page(f"<article><p>{P1}</p><p><a href='/x'>READ MORE: Ferry strike ends after two weeks of talks</a></p>"
+          f"<p>{P2}</p><p>Lea también: <a href='/y'>Impiden el ingreso de dos reporteros al país</a></p>"
+          f"<p><strong>LE PUEDE INTERESAR:</strong> La ficha del exministro en el tribunal</p>"
+          f"<p>Lesen Sie auch: <a href='/z'>Die Brücke ist wieder offen</a></p><p>{P3}</p></article>"),
+     [P1, P2, P3]),
     ("a subheading with text after it stays; a heading over nothing goes",
      page(f"<article><p>{P1}</p><h2>What changes for drivers</h2><p>{P2}</p><h2>Related</h2></article>"),
      [P1, "What changes for drivers", P2]),
