@@ -119,12 +119,13 @@ def test_stories_of_a_scaled_world_share_as_little_text_as_real_news():
     scaled world, where every story of a section would otherwise repeat its bank's sentences."""
     articles = [(f"{slug}-{copy}", a) for copy in range(4) for slug in PUBLISHERS
                 for a in articles_for(slug, DAY, Edition(per_day=20, copy=copy))]
+    keys = [stories.band_keys(stories.signature(article.body)) for _, article in articles]
     with_key = defaultdict(set)
-    for i, (_, article) in enumerate(articles):
-        for key in stories.band_keys(stories.signature(article.body)):
+    for i, article_keys in enumerate(keys):
+        for key in article_keys:
             with_key[key].add(i)
-    others = sum(len({j for key in stories.band_keys(stories.signature(article.body)) for j in with_key[key]
-                      if articles[j][0] != source}) for source, article in articles)
+    others = sum(len({j for key in keys[i] for j in with_key[key] if articles[j][0] != source})
+                 for i, (source, _) in enumerate(articles))
     assert len(articles) == 480 and others / len(articles) < 0.05
     # The words strewn among the sentences are the language's own: the pages still read as it.
     assert {identify_language(a.body) == a.language for _, a in articles} == {True}

@@ -238,8 +238,7 @@ def second_opinion(page_text: str, url: str | None, main: MainText, headline: st
     except Exception:  # (any: it is another project's code) a second opinion that fails leaves ours
         return main.body
     lines = [line for line in (" ".join(raw.split()) for raw in found.splitlines())
-             if line and not _INTERFACE_LINE.match(line) and not _is_site_notice(line)
-             and not _TEASER_LINE.match(line)]
+             if line and not _is_page_furniture(line)]
     theirs = "\n\n".join(lines)
     sure = len(theirs.split()) >= UNSURE_BODY_WORDS and len(theirs) >= SECOND_OPINION_GAIN * len(main.body)
     return theirs if sure and not _reads_the_header(theirs, headline, main.body) else main.body
@@ -557,8 +556,8 @@ def _body_blocks(blocks: list[Block], marked: set, container) -> list[Block]:
     heading only when text follows it. A single link line between paragraphs is kept: it is a
     quoted tweet's byline, a product link, a source cited."""
     blocks = [b for b in blocks if not _inside(b.owner, marked, container, quotes_count=True)
-              and not _INTERFACE_LINE.match(b.text) and b.owner.tag != "h1"  # the headline is the title
-              and not _is_site_notice(b.text) and not _TEASER_LINE.match(b.text)]
+              and b.owner.tag != "h1"  # the headline is the title
+              and not _is_page_furniture(b.text)]
     linky = [b.link_chars > MAX_KEPT_LINK_SHARE * len(b.text) for b in blocks]
     drop = [False] * len(blocks)
     leading = True
@@ -573,6 +572,12 @@ def _body_blocks(blocks: list[Block], marked: set, container) -> list[Block]:
     kept = [b for b, dropped in zip(blocks, drop) if not dropped]
     # A heading whose section kept no text (a "Related" title over a dropped link list) goes too.
     return [b for i, b in enumerate(kept) if not b.heading or (i + 1 < len(kept) and not kept[i + 1].heading)]
+
+
+def _is_page_furniture(text: str) -> bool:
+    """An interface line, a site notice or a line pointing to another story: never the body's,
+    whichever extractor found it."""
+    return _INTERFACE_LINE.match(text) is not None or _is_site_notice(text) or _TEASER_LINE.match(text) is not None
 
 
 def _is_site_notice(text: str) -> bool:
