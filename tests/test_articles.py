@@ -231,6 +231,13 @@ TITLES = [
     ("not a bold line above the text where the title tells the story",
      "<title>Harbour bridge reopens after three months of repairs | Ledger</title>",
      "<p><b>Officials praise new supports</b></p>", "Harbour bridge reopens after three months of repairs"),
+    ("the part that tells the story, not a longer site name and section",
+     "<title>Harbour bridge reopens | Halifax, The Daily Ledger: Sports</title>", "",
+     "Harbour bridge reopens"),
+    ("not a domain name before a colon", "<title>Ledger.com: Harbour bridge reopens after repairs</title>", "",
+     "Harbour bridge reopens after repairs"),
+    ("a name with a dot that is no domain stays", "<title>Node.js: harbour bridge reopens</title>", "",
+     "Node.js: harbour bridge reopens"),
     ("entities decoded once", "<title>Caf&eacute; &amp; Bar reopen</title>", "", "Café & Bar reopen"),
     ("twice-escaped entities repaired", '<meta property="og:title" content="Caf&amp;eacute; &amp;#038; Bar '
      '&amp;amp; more">', "", "Café & Bar & more"),

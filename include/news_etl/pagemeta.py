@@ -121,7 +121,7 @@ class PageMetadata:
         site_names = self._site_names()
         story = set(_WORD.findall(main.body.casefold())) if main is not None else set()
         for heading in headings:
-            if any(_same_headline(heading, without_site_name(t, site_names)) for t in stated):
+            if any(_same_headline(heading, without_site_name(t, site_names, story)) for t in stated):
                 # A stated title that is the site's section ("Local Sports Wire") may be on the
                 # page too: the headline above the text wins where the text does not tell of it.
                 if main is not None and _story_share(heading, story) < _NOT_ABOUT_STORY:
@@ -144,7 +144,7 @@ class PageMetadata:
                           >= _story_share(without_site_name(stated[0], site_names), story) + _STORY_MARGIN):
                 return above
         if stated:
-            return without_site_name(stated[0], site_names)
+            return without_site_name(stated[0], site_names, story)
         return next((h for h in headings if h), None)
 
     def _site_names(self) -> set[str]:
@@ -357,6 +357,14 @@ _TITLE_SEPARATOR = re.compile(r"\s+(?:\||-{1,2}|–|—|·|•|»|::|>|/)\s+")
 # " : " separates names only where it is not French typography ("Retraites : le Sénat adopte..."):
 # twice or more in one part ("Site : Section : Headline"), or beside the site's stated name.
 _SPACED_COLON = re.compile(r"\s+:\s+")
+# A site that names itself by its domain: "NDTV.com", "www.kansascity.com" (a title part, or a
+# prefix before a colon: "NDTV.com: Modi meets BJP leaders"). The top-level domain is one of the
+# common ones, in lower case, so "Node.js" or "ASP.NET" is not taken for a site's name.
+_DOMAIN_NAME = (r"(?:www\.)?[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|info|biz|edu|gov|news|tv|co|io|me|eu|us|uk|ca"
+                r"|au|nz|ie|in|pk|za|ng|ke|de|at|ch|fr|be|nl|lu|it|es|pt|br|ar|mx|cl|pl|cz|sk|hu|ro|bg|gr"
+                r"|tr|ru|ua|se|no|dk|fi|is|ee|lv|lt|si|hr|rs|cn|jp|kr|tw|hk|sg|my|id|ph|th|vn|il|ae|sa)")
+_DOMAIN = re.compile(_DOMAIN_NAME)
+_DOMAIN_PREFIX = re.compile(_DOMAIN_NAME + r"\s*:\s+(?=\S)")
 _ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 _WORD = re.compile(r"\w+")
 
@@ -371,27 +379,34 @@ def clean_title(text: str | None) -> str | None:
     return " ".join(text.split()) or None
 
 
-def without_site_name(title: str, site_names: set[str] = frozenset()) -> str:
+def without_site_name(title: str, site_names: set[str] = frozenset(), story: set[str] = frozenset()) -> str:
     """'Storm hits the coast | Gulf Ledger' -> 'Storm hits the coast': parts that are the site's
-    stated name go; without a stated name the longest part is the headline, as sites put their
-    name and section around it ('Site - Sport - Headline')."""
+    stated name or a domain name ('NDTV.com: Modi meets BJP leaders') go; without a stated name
+    the longest part is the headline, as sites put their name and section around it ('Site -
+    Sport - Headline'), unless (given the article's words, `story`) a shorter part tells of the
+    story and the longest does not ('Rocket down Eagles | Halifax, The Daily News: Sports')."""
+    title = _DOMAIN_PREFIX.sub("", title, count=1) if _DOMAIN_PREFIX.match(title) else title
     parts = [piece for part in _TITLE_SEPARATOR.split(title) if part.strip()
              for piece in _colon_parts(part, site_names)]
     if len(parts) < 2:
         return title
-    kept = [p for p in parts if p.casefold() not in site_names]
-    if kept and len(kept) < len(parts):
-        parts = kept
-        if len(parts) == 1:
-            return parts[0]
-    if len(parts) > 1:
-        return max(parts, key=lambda p: len(_WORD.findall(p)))
-    return parts[0]
+    kept = [p for p in parts if p.casefold() not in site_names and not _DOMAIN.fullmatch(p)]
+    parts = kept or parts
+    if len(parts) == 1:
+        return parts[0]
+    longest = max(parts, key=lambda p: len(_WORD.findall(p)))
+    if story:
+        told = max(parts, key=lambda p: _story_share(p, story))
+        if len(_WORD.findall(told)) >= _MIN_PART_WORDS \
+                and _story_share(told, story) >= _story_share(longest, story) + _STORY_MARGIN:
+            return told
+    return longest
 
 
 def _colon_parts(part: str, site_names: set[str]) -> list[str]:
     pieces = [p for p in _SPACED_COLON.split(part) if p.strip()]
-    if len(pieces) > 2 or (len(pieces) == 2 and any(p.casefold() in site_names for p in pieces)):
+    if len(pieces) > 2 or (len(pieces) == 2 and any(p.casefold() in site_names or _DOMAIN.fullmatch(p)
+                                                     for p in pieces)):
         return pieces
     return [part]
 
