@@ -125,6 +125,12 @@ BYLINES = [
      '<div class="post-author"><img src="/a.jpg" alt="Ana de la Cruz"></div>', ("Ana de la Cruz",)),
     ("not an author element's label alone", '<span class="author-label">Written by</span>', ()),
     ("a 'Written by' heading", "<h3>Written by Ada Byrne</h3><p>Ada Byrne writes on transport.</p>", ("Ada Byrne",)),
+    ("the name after a bold 'Contributors:' label", "<div><strong>Contributors:</strong> Ada Byrne</div>",
+     ("Ada Byrne",)),
+    ("names linked after an 'Authors:' label", '<div><span>Authors:</span><a href="/s?q=ada">Ada Byrne</a>, '
+                                               '<a href="/s?q=li">Li Wei</a></div>', ("Ada Byrne", "Li Wei")),
+    ("not an author box's biography after the name",
+     "<div><div>Written by</div><div>Ada Byrne</div><div>Hi, I'm Ada, I cover transport</div></div>", ("Ada Byrne",)),
 ]
 
 
@@ -144,6 +150,11 @@ STATED_AUTHORS = [
      '</script>', ("Ada Byrne",)),
     ("several in one field", '<meta name="author" content="Ada Byrne, Li Wei &amp; Ana Cruz">',
      ("Ada Byrne", "Li Wei", "Ana Cruz")),
+    ("a later tag where article:author is a profile URL",
+     '<meta property="article:author" content="https://social.example/gulfledger">'
+     '<meta name="parsely-author" content="Ada Byrne">', ("Ada Byrne",)),
+    ("a later tag where the first names the outlet", '<meta property="og:site_name" content="Gulf Ledger">'
+     '<meta name="author" content="Gulf Ledger"><meta name="sailthru.author" content="Ada Byrne">', ("Ada Byrne",)),
     ("quoted, from a tag that names the writer",
      '<meta name="twitter:label1" content="Written by"><meta name="twitter:data1" content="&quot;Ada Byrne&quot;">',
      ("Ada Byrne",)),

@@ -178,11 +178,14 @@ class PageMetadata:
                     if isinstance(person, dict) and "person" in _types(person):
                         persons.add(name.casefold())
         found = people(names)
-        if not found:
-            meta_author = self.first_meta("author", "article:author", "dc.creator", "byl", "parsely-author",
-                                          "sailthru.author")
-            if not meta_author and (self.first_meta("twitter:label1") or "").lower().startswith(("written by", "author")):
-                meta_author = self.first_meta("twitter:data1")
+        # Each meta tag in turn: article:author is often a profile URL, or the outlet's name,
+        # where a later tag names the writer.
+        meta_authors = [self.meta.get(key) for key in _META_AUTHOR_KEYS]
+        if (self.first_meta("twitter:label1") or "").lower().startswith(("written by", "author")):
+            meta_authors.append(self.first_meta("twitter:data1"))
+        for meta_author in meta_authors:
+            if found:
+                break
             if meta_author and not is_http_url(meta_author):
                 found = people(split_authors(meta_author))
         if not found and main is not None:
@@ -224,6 +227,9 @@ class PageMetadata:
         return None
 
 
+_META_AUTHOR_KEYS = ("author", "article:author", "dc.creator", "byl", "parsely-author", "sailthru.author")
+
+
 def byline_authors(doc, main: MainText) -> list[str]:
     """Names in the page's byline markup, outside comments and other stories, in page order."""
     names = []
@@ -261,11 +267,13 @@ def linked_authors(doc, main: MainText, site_names: set[str] = frozenset()) -> l
     return [text_of(a) for a in links if a.getparent() is parent or a is links[0]]
 
 
-_BYLINE_TEXT = re.compile(r"(?:by|written by|text by|posted by|words by|von|par|por)(?:\s+|$)(.*)", re.I | re.S)
-_BYLINE_START = re.compile(r"\s*(?:by|written|text|posted|words|von|par|por)\b", re.I)
+_BYLINE_TEXT = re.compile(r"(?:by|written by|text by|posted by|words by|von|par|por|(?:authors?|contributors?):)"
+                          r"(?:\s+|$)(.*)", re.I | re.S)
+_BYLINE_START = re.compile(r"\s*(?:(?:by|written|text|posted|words|von|par|por)\b|authors?:|contributors?:)", re.I)
 # Headings too: an author box opens with "Written by Ada Byrne" set as a heading.
 _BYLINE_TAGS = ("p", "span", "div", "li", "address", "em", "strong", "b", "h2", "h3", "h4", "h5", "h6")
 _MAX_BYLINE_CHARS = 80
+_INLINE_TAGS = frozenset(("a", "span", "strong", "b", "em", "i", "br"))
 
 
 def written_bylines(doc, main: MainText) -> list[str]:
@@ -281,9 +289,13 @@ def written_bylines(doc, main: MainText) -> list[str]:
         if match is None or main.in_other_stories(el):
             continue
         rest = match.group(1)
-        if not rest:
-            following = el.getnext()
-            rest = text_of(following) if following is not None else ""
+        if not rest:  # the names follow the label's element: the rest of its line, else the next element
+            around, following = text_of(el.getparent()), el.getnext()
+            if around.startswith(text) and len(around) < 2 * _MAX_BYLINE_CHARS \
+                    and all(sibling.tag in _INLINE_TAGS for sibling in el.itersiblings()):
+                rest = around[len(text):]
+            else:
+                rest = text_of(following) if following is not None else ""
         names = [n for n in split_authors(rest) if _looks_like_name(n)]
         if names:
             return names
