@@ -129,6 +129,12 @@ BYLINES = [
      ("Ada Byrne",)),
     ("names linked after an 'Authors:' label", '<div><span>Authors:</span><a href="/s?q=ada">Ada Byrne</a>, '
                                                '<a href="/s?q=li">Li Wei</a></div>', ("Ada Byrne", "Li Wei")),
+    ("the name, not the role set below it in the label's next element",
+     "<div><span>Written by</span><div><div>Ada Byrne</div><div>AI Writer, Gulf Ledger</div></div></div>",
+     ("Ada Byrne",)),
+    ("a role after the name in an author element", '<span class="author-name">Ada Byrne Senior Staff Writer</span>',
+     ("Ada Byrne",)),
+    ("a 'By:' line", "<p>By: Ada Byrne</p>", ("Ada Byrne",)),
     ("not an author box's biography after the name",
      "<div><div>Written by</div><div>Ada Byrne</div><div>Hi, I'm Ada, I cover transport</div></div>", ("Ada Byrne",)),
 ]
@@ -155,6 +161,8 @@ STATED_AUTHORS = [
      '<meta name="parsely-author" content="Ada Byrne">', ("Ada Byrne",)),
     ("a later tag where the first names the outlet", '<meta property="og:site_name" content="Gulf Ledger">'
      '<meta name="author" content="Gulf Ledger"><meta name="sailthru.author" content="Ada Byrne">', ("Ada Byrne",)),
+    ("a name ending in a word that may qualify a role stays whole",
+     '<meta name="author" content="Centre for Transport Research">', ("Centre for Transport Research",)),
     ("quoted, from a tag that names the writer",
      '<meta name="twitter:label1" content="Written by"><meta name="twitter:data1" content="&quot;Ada Byrne&quot;">',
      ("Ada Byrne",)),

@@ -30,7 +30,7 @@ ARTICLE_TYPES = frozenset((
     "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "liveblogposting", "report",
     "scholarlyarticle", "techarticle", "socialmediaposting", "posting", "discussionforumposting",
 ))
-_BYLINE_PREFIX = re.compile(r"^\s*(?:by|written by|von|par|por|di|door|av|af)\s+", re.I)
+_BYLINE_PREFIX = re.compile(r"^\s*(?:by|written by|von|par|por|di|door|av|af)(?:\s*:\s*|\s+)", re.I)
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&|\bund\b|\bet\b|\by\b|\be\b)\s*")
 
 
@@ -50,6 +50,12 @@ _NAME_PARTICLES = frozenset(("van", "von", "der", "den", "de", "del", "della", "
                              "di", "bin", "ibn", "al", "el", "ter", "ten", "y"))
 _MAX_NAME_CHARS = 60
 _MAX_NAME_WORDS = 6
+# A role an author box sets after the name ("Emma Ryan" + "Senior Writer"): not part of the name.
+# It ends in one of these nouns; the words before it may qualify it ("Senior Research Executive").
+_ROLE_NOUNS = frozenset(("writer", "editor", "reporter", "correspondent", "columnist", "contributor", "journalist",
+                         "author", "executive", "analyst", "researcher", "expert", "producer", "photographer"))
+_ROLE_WORDS = _ROLE_NOUNS | frozenset(("staff", "senior", "chief", "managing", "associate", "contributing",
+                                       "research", "freelance", "news", "sports", "features", "digital", "ai"))
 
 
 def split_authors(text: str) -> list[str]:
@@ -267,7 +273,7 @@ def linked_authors(doc, main: MainText, site_names: set[str] = frozenset()) -> l
     return [text_of(a) for a in links if a.getparent() is parent or a is links[0]]
 
 
-_BYLINE_TEXT = re.compile(r"(?:by|written by|text by|posted by|words by|von|par|por|(?:authors?|contributors?):)"
+_BYLINE_TEXT = re.compile(r"(?:(?:by|written by|text by|posted by|words by|von|par|por)\s*:?|(?:authors?|contributors?):)"
                           r"(?:\s+|$)(.*)", re.I | re.S)
 _BYLINE_START = re.compile(r"\s*(?:(?:by|written|text|posted|words|von|par|por)\b|authors?:|contributors?:)", re.I)
 # Headings too: an author box opens with "Written by Ada Byrne" set as a heading.
@@ -295,11 +301,25 @@ def written_bylines(doc, main: MainText) -> list[str]:
                     and all(sibling.tag in _INLINE_TAGS for sibling in el.itersiblings()):
                 rest = around[len(text):]
             else:
-                rest = text_of(following) if following is not None else ""
+                rest = _first_line(following) if following is not None else ""
         names = [n for n in split_authors(rest) if _looks_like_name(n)]
         if names:
             return names
     return []
+
+
+_BLOCK_TAGS = frozenset(("div", "p", "li", "h2", "h3", "h4", "h5", "h6", "section", "header"))
+
+
+def _first_line(el) -> str:
+    """The text of an element up to its second block: the name, not the role set below it
+    (<div><div>Ada Byrne</div><div>Senior Writer</div></div>)."""
+    while not (el.text or "").strip():
+        child = next((c for c in el if isinstance(c.tag, str) and text_of(c)), None)
+        if child is None or child.tag not in _BLOCK_TAGS:
+            break
+        el = child
+    return text_of(el)
 
 
 # An element whose class or id names the author: "the-author", "author-name", "byline__name".
@@ -341,7 +361,11 @@ def clean_author(name: str) -> str | None:
     name = _TITLE_SEPARATOR.split(name)[0].strip() if name else name
     if not name or _AGENCY_CODE.fullmatch(name) or len(name) > _MAX_NAME_CHARS:
         return None
-    return " ".join(name.split())
+    words = name.split()
+    if len(words) > 2 and words[-1].casefold() in _ROLE_NOUNS:
+        while len(words) > 2 and words[-1].casefold() in _ROLE_WORDS:
+            words.pop()
+    return " ".join(words)
 
 
 def _looks_like_name(text: str) -> bool:
