@@ -191,6 +191,31 @@ def test_a_body_is_unsure_when_short(paragraphs, unsure):
     assert main.body == "\n\n".join(paragraphs) and is_unsure(main) is unsure
 
 
+BUILT = [f"{P2} {P1} {P3}", f"{P3} {P2} {P1}"]
+
+
+def builder_page() -> bytes:
+    """An article a page builder sets in one box per paragraph, boxes its theme names "widget":
+    one box holds two long paragraphs, the others one each."""
+    boxes = [[LONG[0]], [LONG[1]], [LONG[2], LONG[3]], [BUILT[0]], [BUILT[1]]]
+    return ("<html><body><nav><a href='/'>Home</a> <a href='/n'>News</a></nav><div class='builder-page'>"
+            "<div class='builder-widget builder-widget-heading'><h1>Harbour bridge reopens after repairs</h1></div>"
+            + "".join("<div class='builder-widget builder-widget-text'>" + "".join(f"<p>{p}</p>" for p in box)
+                      + "</div>" for box in boxes)
+            + f"</div>{FOOTER}</body></html>").encode()
+
+
+def test_an_article_set_in_a_page_builders_boxes_is_read_whole():
+    html = builder_page()
+    main = main_text(etree.fromstring(html, etree.HTMLParser()).find("body"))
+    # Ours is the one box of two paragraphs: long enough, and the page shows little prose outside
+    # the "widget" boxes, but the boxes between the headline and it hold much more.
+    assert main.body == f"{LONG[2]}\n\n{LONG[3]}" and main.page_prose < 2 * len(main.body)
+    assert is_unsure(main)
+    assert parse_article(html, url="https://example.org/a").body == "\n\n".join(
+        [*LONG, *BUILT])
+
+
 # A short article under its headline, and trafilatura's reading of the page beside ours.
 POEM = ["I walk the quay at break of day,", "The gulls are loud above the bay,", "The ferry sounds its horn again,",
         "And fishing boats come in with rain.", "The harbour lights go out by eight,", "The market opens at the gate,",

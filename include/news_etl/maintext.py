@@ -176,6 +176,9 @@ class MainText:
     root: etree._Element | None
     # Characters of the page's prose outside the marked elements, wherever it sits.
     page_prose: int = 0
+    # Characters of prose between the headline and the body: in the smallest element that holds
+    # the page's h1 and the container, outside firmly marked elements (0 where that is the page).
+    story_prose: int = 0
 
     def in_boilerplate(self, el) -> bool:
         """Whether `el` sits in navigation, related stories, comments, footers, bylines..."""
@@ -205,7 +208,23 @@ def main_text(page) -> MainText:
     kept = _body_blocks([b for b in blocks if b.owner in inside], marked, container)
     page_prose = sum(len(b.text) for b in blocks if b.owner not in in_marked and _reads_as_prose(b))
     return MainText("\n\n".join(b.text for b in kept), container, blocks, marked, other_stories, page,
-                    page_prose)
+                    page_prose, _story_prose(page, headline, container, blocks, marked))
+
+
+def _story_prose(page, headline, container, blocks, marked) -> int:
+    """The prose of the smallest element holding the headline and the container, but for what is
+    firmly marked (comments, related stories, ads): where a page builder sets the article in many
+    boxes its theme names "widget", the body is one box and this is all of them."""
+    if headline is None:
+        return 0
+    story = container if is_descendant(headline, container) else \
+        next((el for el in container.iterancestors() if is_descendant(headline, el)), None)
+    if story is None or story is page:
+        return 0
+    firm = {el for el in marked if _marks(el.tag, el.get("role"), el.get("class"), el.get("id")) is MARKED_FIRMLY}
+    inside = set(story.iter())
+    return sum(len(b.text) for b in blocks if b.owner in inside and _reads_as_prose(b)
+               and not _inside(b.owner, firm, story))
 
 
 # --- a second opinion where the container choice is unsure ---------------------------------------
@@ -221,8 +240,10 @@ SECOND_OPINION_GAIN = 2    # trafilatura decides when it reads this many times o
 
 def is_unsure(main: MainText) -> bool:
     """Whether the body may be the wrong box: very short, or much shorter than the prose the page
-    shows outside its marked blocks (the article split over boxes the scores did not join)."""
-    return len(main.body.split()) < UNSURE_BODY_WORDS or len(main.body) < UNSURE_PROSE_SHARE * main.page_prose
+    shows outside its marked blocks, or than the prose between its headline and it (the article
+    split over boxes the scores did not join)."""
+    return len(main.body.split()) < UNSURE_BODY_WORDS \
+        or len(main.body) < UNSURE_PROSE_SHARE * max(main.page_prose, main.story_prose)
 
 
 def second_opinion(page_text: str, url: str | None, main: MainText, headline: str | None = None) -> str:
