@@ -253,10 +253,6 @@ TITLES = [
     ("the part that tells the story, not a longer site name and section",
      "<title>Harbour bridge reopens | Halifax, The Daily Ledger: Sports</title>", "",
      "Harbour bridge reopens"),
-    ("not a domain name before a colon", "<title>Ledger.com: Harbour bridge reopens after repairs</title>", "",
-     "Harbour bridge reopens after repairs"),
-    ("a name with a dot that is no domain stays", "<title>Node.js: harbour bridge reopens</title>", "",
-     "Node.js: harbour bridge reopens"),
     ("entities decoded once", "<title>Caf&eacute; &amp; Bar reopen</title>", "", "Café & Bar reopen"),
     ("twice-escaped entities repaired", '<meta property="og:title" content="Caf&amp;eacute; &amp;#038; Bar '
      '&amp;amp; more">', "", "Café & Bar & more"),

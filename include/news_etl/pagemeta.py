@@ -31,6 +31,8 @@ ARTICLE_TYPES = frozenset((
     "scholarlyarticle", "techarticle", "socialmediaposting", "posting", "discussionforumposting",
 ))
 _BYLINE_PREFIX = re.compile(r"^\s*(?:by|written by|von|par|por|di|door|av|af)(?:\s*:\s*|\s+)", re.I)
+# The meta tags that name a page's writer, in the order they are believed.
+_META_AUTHOR_KEYS = ("author", "article:author", "dc.creator", "byl", "parsely-author", "sailthru.author")
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&|\bund\b|\bet\b|\by\b|\be\b)\s*")
 
 
@@ -233,9 +235,6 @@ class PageMetadata:
         return None
 
 
-_META_AUTHOR_KEYS = ("author", "article:author", "dc.creator", "byl", "parsely-author", "sailthru.author")
-
-
 def byline_authors(doc, main: MainText) -> list[str]:
     """Names in the page's byline markup, outside comments and other stories, in page order."""
     names = []
@@ -393,14 +392,6 @@ _TITLE_SEPARATOR = re.compile(r"\s+(?:\||-{1,2}|–|—|·|•|»|::|>|/)\s+")
 # " : " separates names only where it is not French typography ("Retraites : le Sénat adopte..."):
 # twice or more in one part ("Site : Section : Headline"), or beside the site's stated name.
 _SPACED_COLON = re.compile(r"\s+:\s+")
-# A site that names itself by its domain: "NDTV.com", "www.kansascity.com" (a title part, or a
-# prefix before a colon: "NDTV.com: Modi meets BJP leaders"). The top-level domain is one of the
-# common ones, in lower case, so "Node.js" or "ASP.NET" is not taken for a site's name.
-_DOMAIN_NAME = (r"(?:www\.)?[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|info|biz|edu|gov|news|tv|co|io|me|eu|us|uk|ca"
-                r"|au|nz|ie|in|pk|za|ng|ke|de|at|ch|fr|be|nl|lu|it|es|pt|br|ar|mx|cl|pl|cz|sk|hu|ro|bg|gr"
-                r"|tr|ru|ua|se|no|dk|fi|is|ee|lv|lt|si|hr|rs|cn|jp|kr|tw|hk|sg|my|id|ph|th|vn|il|ae|sa)")
-_DOMAIN = re.compile(_DOMAIN_NAME)
-_DOMAIN_PREFIX = re.compile(_DOMAIN_NAME + r"\s*:\s+(?=\S)")
 _ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 _WORD = re.compile(r"\w+")
 
@@ -417,16 +408,15 @@ def clean_title(text: str | None) -> str | None:
 
 def without_site_name(title: str, site_names: set[str] = frozenset(), story: set[str] = frozenset()) -> str:
     """'Storm hits the coast | Gulf Ledger' -> 'Storm hits the coast': parts that are the site's
-    stated name or a domain name ('NDTV.com: Modi meets BJP leaders') go; without a stated name
+    stated name go; without a stated name
     the longest part is the headline, as sites put their name and section around it ('Site -
     Sport - Headline'), unless (given the article's words, `story`) a shorter part tells of the
     story and the longest does not ('Rocket down Eagles | Halifax, The Daily News: Sports')."""
-    title = _DOMAIN_PREFIX.sub("", title, count=1) if _DOMAIN_PREFIX.match(title) else title
     parts = [piece for part in _TITLE_SEPARATOR.split(title) if part.strip()
              for piece in _colon_parts(part, site_names)]
     if len(parts) < 2:
         return title
-    kept = [p for p in parts if p.casefold() not in site_names and not _DOMAIN.fullmatch(p)]
+    kept = [p for p in parts if p.casefold() not in site_names]
     parts = kept or parts
     if len(parts) == 1:
         return parts[0]
@@ -441,8 +431,7 @@ def without_site_name(title: str, site_names: set[str] = frozenset(), story: set
 
 def _colon_parts(part: str, site_names: set[str]) -> list[str]:
     pieces = [p for p in _SPACED_COLON.split(part) if p.strip()]
-    if len(pieces) > 2 or (len(pieces) == 2 and any(p.casefold() in site_names or _DOMAIN.fullmatch(p)
-                                                     for p in pieces)):
+    if len(pieces) > 2 or (len(pieces) == 2 and any(p.casefold() in site_names for p in pieces)):
         return pieces
     return [part]
 
