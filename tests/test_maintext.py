@@ -191,6 +191,33 @@ def test_a_body_is_unsure_when_short(paragraphs, unsure):
     assert main.body == "\n\n".join(paragraphs) and is_unsure(main) is unsure
 
 
+STANDFIRST = "The harbour bridge is open again after a winter of repairs, and the council says it will last fifty years."
+
+
+def standfirst_page(lead: str) -> bytes:
+    return (f"<html><body>{NAV}<div class='post'><header class='article-header'><h1>Bridge reopens</h1>{lead}"
+            f"<p class='byline'>By Ada Byrne, transport correspondent</p></header><div class='article-body'>"
+            + "".join(f"<p>{p}</p>" for p in LONG[:2]) + f"</div>{SIDEBAR}</div>{FOOTER}</body></html>").encode()
+
+
+# (name, what sits between the headline and the text, whether it opens the body)
+LEADS = [
+    ("a standfirst the site names so, in the article's header", f"<p class='article-lead'>{STANDFIRST}</p>", True),
+    ("a teaser text in a news extension's detail view", f"<div class='teaser-text'><p>{STANDFIRST}</p></div>", True),
+    ("not a paragraph nobody names a lead", f"<p>{STANDFIRST}</p>", False),
+    ("not a caption named a lead", f"<figure class='lead-image'><figcaption>{STANDFIRST}</figcaption></figure>",
+     False),
+    ("not a related story's teaser", f"<div class='related-stories'><p class='teaser'>{STANDFIRST}</p></div>", False),
+    ("not a short kicker", "<p class='intro'>Transport</p>", False),
+]
+
+
+@pytest.mark.parametrize("lead, opens", [c[1:] for c in LEADS], ids=[c[0] for c in LEADS])
+def test_the_standfirst_opens_the_body(lead, opens):
+    body = parse_article(standfirst_page(lead), url="https://example.org/a").body
+    assert body == "\n\n".join(([STANDFIRST] if opens else []) + LONG[:2])
+
+
 BUILT = [f"{P2} {P1} {P3}", f"{P3} {P2} {P1}"]
 
 

@@ -131,7 +131,16 @@ _TEASER_LINE = re.compile(
     re.I,
 )
 
+# Class words that name an article's standfirst, the paragraph between its headline and its text.
+LEAD_WORDS = frozenset(("lead", "lede", "intro", "introduction", "excerpt", "teaser", "standfirst", "deck", "dek",
+                        "subtitle", "subheadline", "subhead", "subline", "subheading", "strapline", "sapo", "chapo",
+                        "chapeau", "vorspann", "entradilla", "bajada", "sumario", "perex"))
+# Where the standfirst is not: a box of other people's text ("teaser" names a lead there too).
+_NOT_LEAD_WORDS = FIRM_WORDS - {"teaser", "teasers"}
+_BYLINE_LINE = re.compile(r"\s*by\s", re.I)
+
 MIN_GOOD_CHARS = 40        # a block shorter than this is a label, a date, a caption: not prose
+STANDFIRST_CHARS = 80      # a standfirst is a sentence or two; a shorter line is a kicker or a label
 MAX_GOOD_LINK_SHARE = 0.3  # a block with more link text than this reads as navigation
 MAX_KEPT_LINK_SHARE = 0.6  # in the container, blocks with more link text are dropped
 LONG_PARAGRAPH_CHARS = 200  # a paragraph this long is written prose, not a teaser or a label
@@ -207,24 +216,63 @@ def main_text(page) -> MainText:
     inside = set(container.iter())
     kept = _body_blocks([b for b in blocks if b.owner in inside], marked, container)
     page_prose = sum(len(b.text) for b in blocks if b.owner not in in_marked and _reads_as_prose(b))
+    story = _story_element(page, headline, container)
+    kept = _standfirst(blocks, kept, headline, story) + kept
     return MainText("\n\n".join(b.text for b in kept), container, blocks, marked, other_stories, page,
-                    page_prose, _story_prose(page, headline, container, blocks, marked))
+                    page_prose, _story_prose(story, blocks, marked))
 
 
-def _story_prose(page, headline, container, blocks, marked) -> int:
-    """The prose of the smallest element holding the headline and the container, but for what is
-    firmly marked (comments, related stories, ads): where a page builder sets the article in many
-    boxes its theme names "widget", the body is one box and this is all of them."""
+def _story_element(page, headline, container):
+    """The smallest element that holds the page's headline (its first h1) and the body's
+    container; None without a headline, or where that is the whole page."""
     if headline is None:
-        return 0
+        return None
     story = container if is_descendant(headline, container) else \
         next((el for el in container.iterancestors() if is_descendant(headline, el)), None)
-    if story is None or story is page:
+    return None if story is page else story
+
+
+def _story_prose(story, blocks, marked) -> int:
+    """The prose of the story element, but for what is firmly marked (comments, related stories,
+    ads): where a page builder sets the article in many boxes its theme names "widget", the body
+    is one box and this is all of them."""
+    if story is None:
         return 0
     firm = {el for el in marked if _marks(el.tag, el.get("role"), el.get("class"), el.get("id")) is MARKED_FIRMLY}
     inside = set(story.iter())
     return sum(len(b.text) for b in blocks if b.owner in inside and _reads_as_prose(b)
                and not _inside(b.owner, firm, story))
+
+
+def _standfirst(blocks, kept, headline, story) -> list[Block]:
+    """The standfirst: paragraphs between the headline and the body that the site names its lead
+    (class or id "lead", "intro", "teaser", "standfirst", "deck", "chapo", "vorspann"...), set in
+    the article's header, a box themes mark as not the article. Never a caption, a byline, a
+    box of other text (related stories, ads) or interface lines."""
+    if story is None or not kept:
+        return []
+    start = next((i for i, b in enumerate(blocks) if is_descendant(b.owner, headline)), None)
+    end = next((i for i, b in enumerate(blocks) if b is kept[0]), None)
+    if start is None or end is None:
+        return []
+    body = {b.text for b in kept}
+    return [b for b in blocks[start + 1:end] if len(b.text) >= STANDFIRST_CHARS and _reads_as_prose(b)
+            and b.text not in body and not _is_page_furniture(b.text) and not _BYLINE_LINE.match(b.text)
+            and _named_lead(b.owner, story)]
+
+
+def _named_lead(el, story) -> bool:
+    """Whether an element, or one around it below `story`, is named a lead, and none of them is a
+    caption, an aside or a box of other people's text."""
+    named = False
+    while el is not None and el is not story:
+        if (el.tag in MARKED_TAGS and el.tag != "header") or (el.get("role") or "").lower() in MARKED_ROLES \
+                or _names_a_block(el.get("class"), el.get("id"), _NOT_LEAD_WORDS):
+            return False
+        named = named or not LEAD_WORDS.isdisjoint(
+            w for token in f"{el.get('class') or ''} {el.get('id') or ''}".split() for w in _token_words(token))
+        el = el.getparent()
+    return named
 
 
 # --- a second opinion where the container choice is unsure ---------------------------------------
