@@ -218,6 +218,31 @@ def test_the_standfirst_opens_the_body(lead, opens):
     assert body == "\n\n".join(([STANDFIRST] if opens else []) + LONG[:2])
 
 
+TEASERS = ["Ferry timetable changes for the summer season announced by the port authority on Monday morning.",
+           "School sports day moves to the new field after the old pitch floods for the third time this spring."]
+
+
+# (name, the article's column as the container holds it, the body)
+COLUMNS = [
+    ("the article ends at a heading over other stories",
+     f"<p>{LONG[0]}</p><p>{LONG[1]}</p><h3>Recent Posts</h3>" + "".join(f"<p>{t}</p>" for t in TEASERS),
+     [LONG[0], LONG[1]]),
+    ("in German too", f"<p>{LONG[0]}</p><p>{LONG[1]}</p><p><b>Das könnte Sie auch interessieren:</b></p>"
+     + "".join(f"<p>{t}</p>" for t in TEASERS), [LONG[0], LONG[1]]),
+    ("not at such a heading before most of the text",
+     f"<h3>Top Stories</h3><p>{TEASERS[0]}</p><p>{LONG[0]}</p><p>{LONG[1]}</p>",
+     ["Top Stories", TEASERS[0], LONG[0], LONG[1]]),
+    ("not at a sentence that names them", f"<p>{LONG[0]}</p><p>{LONG[1]}</p><p>{TEASERS[0]} Read our recent posts "
+     f"on the harbour for more.</p>", [LONG[0], LONG[1], f"{TEASERS[0]} Read our recent posts on the harbour for more."]),
+]
+
+
+@pytest.mark.parametrize("column, body", [c[1:] for c in COLUMNS], ids=[c[0] for c in COLUMNS])
+def test_the_body_ends_where_other_stories_begin(column, body):
+    html = f"<html><body>{NAV}<div id='column'><h1>Bridge reopens</h1>{column}</div>{FOOTER}</body></html>"
+    assert parse_article(html.encode(), url="https://example.org/a").body == "\n\n".join(body)
+
+
 BUILT = [f"{P2} {P1} {P3}", f"{P3} {P2} {P1}"]
 
 

@@ -139,6 +139,27 @@ LEAD_WORDS = frozenset(("lead", "lede", "intro", "introduction", "excerpt", "tea
 _NOT_LEAD_WORDS = FIRM_WORDS - {"teaser", "teasers"}
 _BYLINE_LINE = re.compile(r"\s*by\s", re.I)
 
+# A line that heads other stories, in the languages of _INTERFACE_LINE: the article is over.
+_OTHER_STORIES_HEADING = re.compile(
+    r"^[-–—\s]*(?:(?:the )?(?:most )?recent (?:posts|articles|stories|entries|news)|"
+    r"latest (?:posts|news|stories|articles|headlines)|top (?:headlines|stories|news)|"
+    r"more (?:stories|news|headlines|articles|posts)(?: from [\w .&'-]{1,40})?|more from [\w .&'-]{1,40}|"
+    r"related (?:posts|articles|stories|content|coverage|links|news|reading)|"
+    r"you (?:may|might) also (?:like|enjoy|be interested in)|we also recommend|"
+    r"recommended(?: for you| reading| stories| articles)?|"
+    r"most (?:popular|read|viewed|shared|commented)(?: stories| articles| posts)?|popular (?:posts|stories|articles|now)|"
+    r"trending(?: now| stories| articles)?|further reading|what to read next|read next|up next|editor'?s'? picks|"
+    r"don'?t miss|around the web|from the web|"
+    r"weitere (?:artikel|nachrichten|beiträge|meldungen)|das könnte sie auch interessieren|meistgelesen(?:e artikel)?|"
+    r"(?:beliebte|ähnliche|neueste|verwandte) (?:artikel|beiträge)|mehr aus dem ressort|top-themen|"
+    r"à lire aussi|sur le même sujet|articles similaires|les plus lus|derniers articles|vous aimerez aussi|"
+    r"(?:noticias|artículos) relacionad[oa]s|lo más leído|últimas noticias|más noticias|"
+    r"articoli correlati|potrebbe interessarti|i più letti|ultime notizie|notícias relacionadas|mais lidas|"
+    r"gerelateerde artikelen|meest gelezen|laatste nieuws)\s*[:.…]?\s*$",
+    re.I,
+)
+_MAX_HEADING_CHARS = 80
+
 MIN_GOOD_CHARS = 40        # a block shorter than this is a label, a date, a caption: not prose
 STANDFIRST_CHARS = 80      # a standfirst is a sentence or two; a shorter line is a kicker or a label
 MAX_GOOD_LINK_SHARE = 0.3  # a block with more link text than this reads as navigation
@@ -640,7 +661,21 @@ def _body_blocks(blocks: list[Block], marked: set, container) -> list[Block]:
             drop[i] = True
     kept = [b for b, dropped in zip(blocks, drop) if not dropped]
     # A heading whose section kept no text (a "Related" title over a dropped link list) goes too.
-    return [b for i, b in enumerate(kept) if not b.heading or (i + 1 < len(kept) and not kept[i + 1].heading)]
+    kept = [b for i, b in enumerate(kept) if not b.heading or (i + 1 < len(kept) and not kept[i + 1].heading)]
+    return _before_other_stories(kept)
+
+
+def _before_other_stories(kept: list[Block]) -> list[Block]:
+    """The article ends at a line that heads other stories ("Recent Posts", "Top Headlines", "We
+    also recommend", "Lesen Sie auch"...) after most of its text: what follows is their teasers,
+    in a container that was too large (a blog's whole column, a page's wrapper)."""
+    total, before = sum(len(b.text) for b in kept), 0
+    for i, block in enumerate(kept):
+        if i and before >= total / 2 and len(block.text) <= _MAX_HEADING_CHARS \
+                and _OTHER_STORIES_HEADING.match(block.text):
+            return kept[:i]
+        before += len(block.text)
+    return kept
 
 
 def _is_page_furniture(text: str) -> bool:
