@@ -232,6 +232,11 @@ COLUMNS = [
     ("not at such a heading before most of the text",
      f"<h3>Top Stories</h3><p>{TEASERS[0]}</p><p>{LONG[0]}</p><p>{LONG[1]}</p>",
      ["Top Stories", TEASERS[0], LONG[0], LONG[1]]),
+    ("the article ends where readers' comments begin, longer than it",
+     f"<p>{LONG[0]}</p><p>{LONG[1]}</p><p>12 users responded in “Bridge reopens”</p>"
+     + "".join(f"<p>Reader {n} said,</p><p>{t} {t}</p>" for n, t in enumerate(TEASERS * 3)), [LONG[0], LONG[1]]),
+    ("not at a comments line before a few paragraphs of it", f"<p>Leave a comment</p><p>{LONG[0]}</p>",
+     ["Leave a comment", LONG[0]]),
     ("not at a sentence that names them", f"<p>{LONG[0]}</p><p>{LONG[1]}</p><p>{TEASERS[0]} Read our recent posts "
      f"on the harbour for more.</p>", [LONG[0], LONG[1], f"{TEASERS[0]} Read our recent posts on the harbour for more."]),
 ]

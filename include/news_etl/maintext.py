@@ -158,7 +158,17 @@ _OTHER_STORIES_HEADING = re.compile(
     r"gerelateerde artikelen|meest gelezen|laatste nieuws)\s*[:.…]?\s*$",
     re.I,
 )
+# A line that opens readers' comments (longer than the article, often: only a few paragraphs
+# of the article need come before it).
+_COMMENTS_HEADING = re.compile(
+    r"^[-–—\s]*(?:\d+ (?:comments?|responses?|replies|reactions|users? responded\b.*|thoughts on\b.*|"
+    r"responses? to\b.*)|(?:reader )?comments|responses|(?:leave|post|add|write) a (?:comment|reply|response)|"
+    r"join the (?:discussion|conversation)|\d+ (?:kommentare?|commentaires?|comentarios?|commenti|comentários|reacties)|"
+    r"kommentare|commentaires|comentarios|commenti|comentários|reacties)\s*[:.…]?\s*$",
+    re.I,
+)
 _MAX_HEADING_CHARS = 80
+COMMENTS_AFTER_CHARS = 400  # two long paragraphs of the article before its comments
 
 MIN_GOOD_CHARS = 40        # a block shorter than this is a label, a date, a caption: not prose
 STANDFIRST_CHARS = 80      # a standfirst is a sentence or two; a shorter line is a kicker or a label
@@ -236,11 +246,16 @@ def main_text(page) -> MainText:
     container = best_container(page, blocks, marked, in_marked)
     inside = set(container.iter())
     kept = _body_blocks([b for b in blocks if b.owner in inside], marked, container)
-    page_prose = sum(len(b.text) for b in blocks if b.owner not in in_marked and _reads_as_prose(b))
+    end = _end_of_article(kept)
+    # What follows the article's end is known not to be it: no prose the body may be short of.
+    after = {id(b) for b in kept[end:]}
+    kept = kept[:end]
+    page_prose = sum(len(b.text) for b in blocks if b.owner not in in_marked and _reads_as_prose(b)
+                     and id(b) not in after)
     story = _story_element(page, headline, container)
     kept = _standfirst(blocks, kept, headline, story) + kept
     return MainText("\n\n".join(b.text for b in kept), container, blocks, marked, other_stories, page,
-                    page_prose, _story_prose(story, blocks, marked))
+                    page_prose, _story_prose(story, [b for b in blocks if id(b) not in after], marked))
 
 
 def _story_element(page, headline, container):
@@ -661,21 +676,23 @@ def _body_blocks(blocks: list[Block], marked: set, container) -> list[Block]:
             drop[i] = True
     kept = [b for b, dropped in zip(blocks, drop) if not dropped]
     # A heading whose section kept no text (a "Related" title over a dropped link list) goes too.
-    kept = [b for i, b in enumerate(kept) if not b.heading or (i + 1 < len(kept) and not kept[i + 1].heading)]
-    return _before_other_stories(kept)
+    return [b for i, b in enumerate(kept) if not b.heading or (i + 1 < len(kept) and not kept[i + 1].heading)]
 
 
-def _before_other_stories(kept: list[Block]) -> list[Block]:
-    """The article ends at a line that heads other stories ("Recent Posts", "Top Headlines", "We
-    also recommend", "Lesen Sie auch"...) after most of its text: what follows is their teasers,
-    in a container that was too large (a blog's whole column, a page's wrapper)."""
+def _end_of_article(kept: list[Block]) -> int:
+    """Where the article ends among the body's blocks (their count where it runs to the last): at a
+    line that heads other stories ("Recent Posts", "Top Headlines", "We also recommend"...) after
+    most of its text, or readers' comments ("45 users responded", "Leave a Reply") after a few
+    paragraphs of it. What follows is not the article, in a container that was too large (a blog's
+    whole column, comments without comment markup)."""
     total, before = sum(len(b.text) for b in kept), 0
     for i, block in enumerate(kept):
-        if i and before >= total / 2 and len(block.text) <= _MAX_HEADING_CHARS \
-                and _OTHER_STORIES_HEADING.match(block.text):
-            return kept[:i]
+        if i and len(block.text) <= _MAX_HEADING_CHARS and (
+                (before >= total / 2 and _OTHER_STORIES_HEADING.match(block.text))
+                or (before >= COMMENTS_AFTER_CHARS and _COMMENTS_HEADING.match(block.text))):
+            return i
         before += len(block.text)
-    return kept
+    return len(kept)
 
 
 def _is_page_furniture(text: str) -> bool:
