@@ -60,7 +60,8 @@ PAGES = [
     ("comments, share bars, captions and interface words are not the article",
      page(f"<article><figure><img src='x.jpg'><figcaption>The bridge at dawn, seen from the harbour wall.</figcaption>"
           f"</figure><p>{P1}</p><div class='share-bar'>Share this on Facebook, Twitter and e-mail today</div>"
-          f"<p>{P2}</p><p>Advertisement</p></article><section class='comments'><h2>Comments</h2>"
+          f"<p>{P2}</p><p>Advertisement</p><p>Share this story!</p></article>"
+          f"<section class='comments'><h2>Comments</h2>"
           f"<p>I drove over it this morning and it felt exactly like before, which is great news.</p></section>"),
      [P1, P2]),
     ("interface words in other languages are not the article either",
@@ -191,7 +192,8 @@ def test_a_body_is_unsure_when_short(paragraphs, unsure):
     assert main.body == "\n\n".join(paragraphs) and is_unsure(main) is unsure
 
 
-STANDFIRST = "The harbour bridge is open again after a winter of repairs, and the council says it will last fifty years."
+STANDFIRST = ("The harbour bridge is open again after a winter of repairs, and the council says it will last "
+              "fifty years.")
 
 
 def standfirst_page(lead: str) -> bytes:
@@ -237,8 +239,9 @@ COLUMNS = [
      + "".join(f"<p>Reader {n} said,</p><p>{t} {t}</p>" for n, t in enumerate(TEASERS * 3)), [LONG[0], LONG[1]]),
     ("not at a comments line before a few paragraphs of it", f"<p>Leave a comment</p><p>{LONG[0]}</p>",
      ["Leave a comment", LONG[0]]),
-    ("not at a sentence that names them", f"<p>{LONG[0]}</p><p>{LONG[1]}</p><p>{TEASERS[0]} Read our recent posts "
-     f"on the harbour for more.</p>", [LONG[0], LONG[1], f"{TEASERS[0]} Read our recent posts on the harbour for more."]),
+    ("not at a sentence that names them",
+     f"<p>{LONG[0]}</p><p>{LONG[1]}</p><p>{TEASERS[0]} Read our recent posts on the harbour for more.</p>",
+     [LONG[0], LONG[1], f"{TEASERS[0]} Read our recent posts on the harbour for more."]),
 ]
 
 

@@ -83,7 +83,8 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _MARKED_OR_OTHER = MARKED_WORDS | OTHER_STORY_WORDS
 # Lines that are interface, not text, whatever block they are in.
 _INTERFACE_LINE = re.compile(
-    r"^[-–—(\[\s]*(?:advertisement|advertisements?|ad|sponsored|caption|close|share|share this|share this article|"
+    r"^[-–—(\[\s]*(?:advertisement|advertisements?|ad|sponsored|caption|close|"
+    r"share|share this(?: article| story| post| page)?|"
     r"tweet|email|print|comments?|read more|continue reading|more|next|previous|skip to content|"
     r"scroll to continue|story continues below|image|photo|video|loading\.*|click here|subscribe|"
     r"log ?out|log ?in|sign ?out|sign ?in|register|my account|back to top|"
@@ -96,7 +97,7 @@ _INTERFACE_LINE = re.compile(
     r"publicidad|imprimir|compartir|comentarios?|comentar|leer más|seguir leyendo|siguiente|"
     r"pubblicità|stampa|condividi|commenti|leggi tutto|continua a leggere|successivo|precedente|"
     r"publicidade|compartilhar|partilhar|comentários|leia mais|continue lendo|próximo|"
-    r"advertentie|afdrukken|delen|reacties|lees meer|lees verder|volgende|vorige)[-–—)\]\s.:…]*$",
+    r"advertentie|afdrukken|delen|reacties|lees meer|lees verder|volgende|vorige)[-–—)\]\s.:…!]*$",
     re.I,
 )
 # What the site says about itself, on every page: copyright lines, cookie banners, privacy notices.
@@ -147,10 +148,12 @@ _OTHER_STORIES_HEADING = re.compile(
     r"related (?:posts|articles|stories|content|coverage|links|news|reading)|"
     r"you (?:may|might) also (?:like|enjoy|be interested in)|we also recommend|"
     r"recommended(?: for you| reading| stories| articles)?|"
-    r"most (?:popular|read|viewed|shared|commented)(?: stories| articles| posts)?|popular (?:posts|stories|articles|now)|"
+    r"most (?:popular|read|viewed|shared|commented)(?: stories| articles| posts)?|"
+    r"popular (?:posts|stories|articles|now)|"
     r"trending(?: now| stories| articles)?|further reading|what to read next|read next|up next|editor'?s'? picks|"
     r"don'?t miss|around the web|from the web|"
-    r"weitere (?:artikel|nachrichten|beiträge|meldungen)|das könnte sie auch interessieren|meistgelesen(?:e artikel)?|"
+    r"weitere (?:artikel|nachrichten|beiträge|meldungen)|das könnte sie auch interessieren|"
+    r"meistgelesen(?:e artikel)?|"
     r"(?:beliebte|ähnliche|neueste|verwandte) (?:artikel|beiträge)|mehr aus dem ressort|top-themen|"
     r"à lire aussi|sur le même sujet|articles similaires|les plus lus|derniers articles|vous aimerez aussi|"
     r"(?:noticias|artículos) relacionad[oa]s|lo más leído|últimas noticias|más noticias|"
@@ -163,7 +166,8 @@ _OTHER_STORIES_HEADING = re.compile(
 _COMMENTS_HEADING = re.compile(
     r"^[-–—\s]*(?:\d+ (?:comments?|responses?|replies|reactions|users? responded\b.*|thoughts on\b.*|"
     r"responses? to\b.*)|(?:reader )?comments|responses|(?:leave|post|add|write) a (?:comment|reply|response)|"
-    r"join the (?:discussion|conversation)|\d+ (?:kommentare?|commentaires?|comentarios?|commenti|comentários|reacties)|"
+    r"join the (?:discussion|conversation)|"
+    r"\d+ (?:kommentare?|commentaires?|comentarios?|commenti|comentários|reacties)|"
     r"kommentare|commentaires|comentarios|commenti|comentários|reacties)\s*[:.…]?\s*$",
     re.I,
 )

@@ -272,8 +272,8 @@ def linked_authors(doc, main: MainText, site_names: set[str] = frozenset()) -> l
     return [text_of(a) for a in links if a.getparent() is parent or a is links[0]]
 
 
-_BYLINE_TEXT = re.compile(r"(?:(?:by|written by|text by|posted by|words by|von|par|por)\s*:?|(?:authors?|contributors?):)"
-                          r"(?:\s+|$)(.*)", re.I | re.S)
+_BYLINE_TEXT = re.compile(r"(?:(?:by|written by|text by|posted by|words by|von|par|por)\s*:?"
+                          r"|(?:authors?|contributors?):)(?:\s+|$)(.*)", re.I | re.S)
 _BYLINE_START = re.compile(r"\s*(?:(?:by|written|text|posted|words|von|par|por)\b|authors?:|contributors?:)", re.I)
 # Headings too: an author box opens with "Written by Ada Byrne" set as a heading.
 _BYLINE_TAGS = ("p", "span", "div", "li", "address", "em", "strong", "b", "h2", "h3", "h4", "h5", "h6")
