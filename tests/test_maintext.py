@@ -134,6 +134,9 @@ NOTICES = [
                         "you agree to our use of cookies.</p></div>"),
     ("a privacy notice", "<p>Your data is processed as described in our terms; please review our privacy policy "
                          "before you comment.</p>"),
+    ("a site's privacy line", "<p>This site follows the website privacy policy found here. View the website's "
+                              "accessibility statement here.</p>"),
+    ("an affiliate disclosure", "<p>Disclosure: this post may contain affiliate links, at no extra cost to you.</p>"),
     ("a log-out link line", "<p><a href='/logout'>Log Out</a></p>"),
     ("a script notice", "<p>Please enable JavaScript in your browser to see the comments and the photo gallery.</p>"),
     ("an embed's consent line", "<p>Please accept YouTube cookies to play this video from an external service.</p>"),
@@ -160,8 +163,10 @@ def test_an_article_about_privacy_keeps_its_long_paragraphs():
             "reader may refuse, and that sites which make readers accept cookies before reading an article "
             "break the rules; fines of up to four percent of turnover apply from June, the agency added in "
             "its statement to parliament on Tuesday, after a year of consultations with publishers.")
-    html = f"<html><body><article><h1>Cookie rules</h1><p>{long}</p><p>{STORY}</p></article></body></html>".encode()
-    assert parse_article(html, url="https://example.org/a").body == f"{long}\n\n{STORY}"
+    short = "The ferry company changed its privacy policy on Tuesday, a day after the breach."
+    html = (f"<html><body><article><h1>Cookie rules</h1><p>{long}</p><p>{short}</p><p>{STORY}</p></article>"
+            "</body></html>").encode()
+    assert parse_article(html, url="https://example.org/a").body == f"{long}\n\n{short}\n\n{STORY}"
 
 
 # Paragraphs of 140 characters, in boxes whose class says "sponsored": each is marked, none holds

@@ -107,6 +107,8 @@ _SITE_NOTICE = re.compile(
     r"\b(?:we|this (?:web)?site|our (?:web)?site|the site) uses? cookies\b|\baccept (?:all |\w+ )?cookies\b|"
     r"\bcookie (?:policy|settings|preferences|consent)\b|"
     r"\b(?:read|see|view|review|accept|agree to) (?:our|the) (?:privacy (?:policy|notice|statement)|terms)\b|"
+    r"\b(?:our|(?:the|this) (?:web ?)?site'?s?) (?:privacy (?:policy|notice|statement)|accessibility statement)\b|"
+    r"\b(?:may )?contains? affiliate links\b|"
     r"\bby (?:clicking|continuing to (?:use|browse)|using this (?:web)?site)\b|"
     r"\b(?:enable|activate|turn on) javascript\b|\bjavascript (?:is )?(?:disabled|required|must be enabled)\b|"
     # The same notices in the other languages most news is in (de, fr, es, it, pt, nl).
