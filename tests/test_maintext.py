@@ -251,7 +251,7 @@ COLUMNS = [
 
 
 @pytest.mark.parametrize("column, body", [c[1:] for c in COLUMNS], ids=[c[0] for c in COLUMNS])
-def test_the_body_ends_where_other_stories_begin(column, body):
+def test_the_body_ends_where_other_stories_or_comments_begin(column, body):
     html = f"<html><body>{NAV}<div id='column'><h1>Bridge reopens</h1>{column}</div>{FOOTER}</body></html>"
     assert parse_article(html.encode(), url="https://example.org/a").body == "\n\n".join(body)
 

@@ -408,10 +408,10 @@ def clean_title(text: str | None) -> str | None:
 
 def without_site_name(title: str, site_names: set[str] = frozenset(), story: set[str] = frozenset()) -> str:
     """'Storm hits the coast | Gulf Ledger' -> 'Storm hits the coast': parts that are the site's
-    stated name go; without a stated name
-    the longest part is the headline, as sites put their name and section around it ('Site -
-    Sport - Headline'), unless (given the article's words, `story`) a shorter part tells of the
-    story and the longest does not ('Rocket down Eagles | Halifax, The Daily News: Sports')."""
+    stated name go; without a stated name the longest part is the headline, as sites put their
+    name and section around it ('Site - Sport - Headline'), unless (given the article's words,
+    `story`) a shorter part tells of the story and the longest does not ('Rocket down Eagles |
+    Halifax, The Daily News: Sports')."""
     parts = [piece for part in _TITLE_SEPARATOR.split(title) if part.strip()
              for piece in _colon_parts(part, site_names)]
     if len(parts) < 2:
