@@ -255,11 +255,14 @@ def main_text(page) -> MainText:
     in_marked = _within_any(marked)
     container = best_container(page, blocks, marked, in_marked)
     inside = set(container.iter())
-    kept = _body_blocks([b for b in blocks if b.owner in inside], marked, container)
-    end = _end_of_article(kept)
-    # What follows the article's end is known not to be it: no prose the body may be short of.
-    after = {id(b) for b in kept[end:]}
-    kept = kept[:end]
+    candidates = [b for b in blocks if b.owner in inside and not _inside(b.owner, marked, container, quotes_count=True)
+                  and b.owner.tag != "h1"]  # the headline is the title
+    # The article ends where other stories or comments begin; their headings may be interface
+    # lines ("Comments", "12 Comments"), so the end is found before those are dropped. What
+    # follows it is known not to be the article: no prose the body may be short of.
+    kept = _body_blocks(candidates, container)
+    after = {id(b) for b in candidates[_end_of_article(candidates, kept):]}
+    kept = [b for b in kept if id(b) not in after]
     page_prose = sum(len(b.text) for b in blocks if b.owner not in in_marked and _reads_as_prose(b)
                      and id(b) not in after)
     story = _story_element(page, headline, container)
@@ -664,15 +667,13 @@ def _weight(block: Block, marked: bool) -> int:
     return length if length >= MIN_GOOD_CHARS else 0
 
 
-def _body_blocks(blocks: list[Block], marked: set, container) -> list[Block]:
-    """The container's blocks a reader counts as the article: not marked, not the headline, not
-    interface words, not link lists (two or more link lines in a row, or link lines in a list)
-    nor their labels, not link lines before the first paragraph (a kicker, a section label); a
-    heading only when text follows it. A single link line between paragraphs is kept: it is a
-    quoted tweet's byline, a product link, a source cited."""
-    blocks = [b for b in blocks if not _inside(b.owner, marked, container, quotes_count=True)
-              and b.owner.tag != "h1"  # the headline is the title
-              and not _is_page_furniture(b.text)]
+def _body_blocks(blocks: list[Block], container) -> list[Block]:
+    """Of the container's unmarked blocks, those a reader counts as the article: not interface
+    words, not link lists (two or more link lines in a row, or link lines in a list) nor their
+    labels, not link lines before the first paragraph (a kicker, a section label); a heading only
+    when text follows it. A single link line between paragraphs is kept: it is a quoted tweet's
+    byline, a product link, a source cited."""
+    blocks = [b for b in blocks if not _is_page_furniture(b.text)]
     linky = [b.link_chars > MAX_KEPT_LINK_SHARE * len(b.text) for b in blocks]
     drop = [False] * len(blocks)
     leading = True
@@ -689,20 +690,23 @@ def _body_blocks(blocks: list[Block], marked: set, container) -> list[Block]:
     return [b for i, b in enumerate(kept) if not b.heading or (i + 1 < len(kept) and not kept[i + 1].heading)]
 
 
-def _end_of_article(kept: list[Block]) -> int:
-    """Where the article ends among the body's blocks (their count where it runs to the last): at a
-    line that heads other stories ("Recent Posts", "Top Headlines", "We also recommend"...) after
-    most of its text, or readers' comments ("45 users responded", "Leave a Reply") after a few
-    paragraphs of it. What follows is not the article, in a container that was too large (a blog's
-    whole column, comments without comment markup)."""
+def _end_of_article(blocks: list[Block], kept: list[Block]) -> int:
+    """Where the article ends among the container's unmarked blocks, interface lines still among
+    them (their count where it runs to the last): at a line that heads other stories ("Recent
+    Posts", "Top Headlines", "We also recommend"...) after most of the body's text (`kept`, the
+    blocks the body keeps), or readers' comments ("Comments", "45 users responded", "Leave a
+    Reply") after a few paragraphs of it. What follows is not the article, in a container that
+    was too large (a blog's whole column, comments without comment markup)."""
+    kept_ids = {id(b) for b in kept}
     total, before = sum(len(b.text) for b in kept), 0
-    for i, block in enumerate(kept):
-        if i and len(block.text) <= _MAX_HEADING_CHARS and (
+    for i, block in enumerate(blocks):
+        if before and len(block.text) <= _MAX_HEADING_CHARS and (
                 (before >= total / 2 and _OTHER_STORIES_HEADING.match(block.text))
                 or (before >= COMMENTS_AFTER_CHARS and _COMMENTS_HEADING.match(block.text))):
             return i
-        before += len(block.text)
-    return len(kept)
+        if id(block) in kept_ids:
+            before += len(block.text)
+    return len(blocks)
 
 
 def _is_page_furniture(text: str) -> bool:
