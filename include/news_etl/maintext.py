@@ -700,11 +700,14 @@ def _end_of_article(blocks: list[Block], kept: list[Block]) -> int:
     kept_ids = {id(b) for b in kept}
     total, before = sum(len(b.text) for b in kept), 0
     for i, block in enumerate(blocks):
+        in_body = id(block) in kept_ids
+        # (A heading over other stories counts only where the body keeps it: one over a link list
+        # the body drops is an inline "Related articles" box, and the article goes on after it.)
         if before and len(block.text) <= _MAX_HEADING_CHARS and (
-                (before >= total / 2 and _OTHER_STORIES_HEADING.match(block.text))
+                (in_body and before >= total / 2 and _OTHER_STORIES_HEADING.match(block.text))
                 or (before >= COMMENTS_AFTER_CHARS and _COMMENTS_HEADING.match(block.text))):
             return i
-        if id(block) in kept_ids:
+        if in_body:
             before += len(block.text)
     return len(blocks)
 
