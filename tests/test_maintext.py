@@ -247,6 +247,9 @@ COLUMNS = [
     ("the article ends at a 'Comments' heading, an interface line",
      f"<p>{LONG[0]}</p><p>{LONG[1]}</p><h2>12 Comments</h2>" + "".join(f"<p>{t} {t}</p>" for t in TEASERS * 2),
      [LONG[0], LONG[1]]),
+    ("not at an inline box of related links: the article goes on after it",
+     f"<p>{LONG[0]}</p><p>{LONG[1]}</p><h3>Related articles</h3><ul><li><a href='/f'>{TEASERS[0]}</a></li>"
+     f"<li><a href='/s'>{TEASERS[1]}</a></li></ul><p>{LONG[2]}</p>", [LONG[0], LONG[1], LONG[2]]),
     ("not at a 'Comments' link above the text", f"<p><a href='#c'>Comments</a></p><p>{LONG[0]}</p><p>{LONG[1]}</p>",
      [LONG[0], LONG[1]]),
     ("not at a sentence that names them",
