@@ -268,7 +268,7 @@ def main_text(page) -> MainText:
     story = _story_element(page, headline, container)
     kept = _standfirst(blocks, kept, headline, story) + kept
     return MainText("\n\n".join(b.text for b in kept), container, blocks, marked, other_stories, page,
-                    page_prose, _story_prose(story, [b for b in blocks if id(b) not in after], marked))
+                    page_prose, _story_prose(story, blocks, marked, after))
 
 
 def _story_element(page, headline, container):
@@ -281,15 +281,15 @@ def _story_element(page, headline, container):
     return None if story is page else story
 
 
-def _story_prose(story, blocks, marked) -> int:
+def _story_prose(story, blocks, marked, after: set) -> int:
     """The prose of the story element, but for what is firmly marked (comments, related stories,
-    ads): where a page builder sets the article in many boxes its theme names "widget", the body
-    is one box and this is all of them."""
+    ads) and what follows the article's end (`after`, ids of blocks): where a page builder sets
+    the article in many boxes its theme names "widget", the body is one box and this is all of them."""
     if story is None:
         return 0
     firm = {el for el in marked if _marks(el.tag, el.get("role"), el.get("class"), el.get("id")) is MARKED_FIRMLY}
     inside = set(story.iter())
-    return sum(len(b.text) for b in blocks if b.owner in inside and _reads_as_prose(b)
+    return sum(len(b.text) for b in blocks if b.owner in inside and id(b) not in after and _reads_as_prose(b)
                and not _inside(b.owner, firm, story))
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from news_etl.maintext import MainText
 
 from news_etl.dates import find_dates
+from news_etl.maintext import BLOCK_TAGS
 from news_etl.urls import is_http_url
 
 ARTICLE_TYPES = frozenset((
@@ -307,15 +308,12 @@ def written_bylines(doc, main: MainText) -> list[str]:
     return []
 
 
-_BLOCK_TAGS = frozenset(("div", "p", "li", "h2", "h3", "h4", "h5", "h6", "section", "header"))
-
-
 def _first_line(el) -> str:
     """The text of an element up to its second block: the name, not the role set below it
     (<div><div>Ada Byrne</div><div>Senior Writer</div></div>)."""
     while not (el.text or "").strip():
         child = next((c for c in el if isinstance(c.tag, str) and text_of(c)), None)
-        if child is None or child.tag not in _BLOCK_TAGS:
+        if child is None or child.tag not in BLOCK_TAGS:
             break
         el = child
     return text_of(el)
